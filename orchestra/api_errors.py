@@ -1,0 +1,44 @@
+"""Every service error is JSON: {"error": message, "field": name (validation only)}."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def first_error(detail, prefix: str = "") -> tuple[str, str]:
+    """The first (field, message) of a DRF validation error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            field = key if key != "non_field_errors" else ""
+            field = f"{prefix}.{field}" if prefix and field else (field or prefix)
+            return first_error(value, field)
+    if isinstance(detail, list) and detail:
+        return first_error(detail[0], prefix)
+    return prefix, str(detail)
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = first_error(exc.detail)
+        body = {"error": message, "details": exc.detail}
+        if field:
+            body["field"] = field
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        body = {"error": str(detail)}
+    return Response(body, status=response.status_code, headers=dict(response.items()))
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"

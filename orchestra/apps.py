@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class OrchestraConfig(AppConfig):
+    name = "orchestra"
+    verbose_name = "Orchestra"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from orchestra.roles import synchronise_roles
+
+        post_migrate.connect(synchronise_roles, sender=self)

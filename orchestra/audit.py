@@ -1,0 +1,41 @@
+"""The audit log is written by the same functions that make the changes it records."""
+
+from dataclasses import dataclass
+
+from orchestra.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change and from where; `user` is None for the system (schedules...)."""
+
+    user: object | None = None
+    address: str | None = None
+
+    @classmethod
+    def from_request(cls, request) -> "Actor":
+        user = getattr(request, "user", None)
+        if user is not None and not user.is_authenticated:
+            user = None
+        return cls(user=user, address=request.META.get("REMOTE_ADDR") or None)
+
+    @property
+    def name(self) -> str:
+        return self.user.get_username() if self.user is not None else "system"
+
+
+SYSTEM = Actor()
+
+
+def record(actor: Actor, action: str, target: str = "", **details) -> AuditEvent | None:
+    """Record a change made by a person or a token; the system's own changes are not audited."""
+    if actor.user is None and action not in ("login.failed",):
+        return None
+    return AuditEvent.objects.create(
+        actor=actor.user,
+        actor_name=details.pop("actor_name", actor.name),
+        action=action,
+        target=target,
+        address=actor.address,
+        details=details,
+    )

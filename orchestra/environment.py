@@ -1,0 +1,133 @@
+"""Typed readers for the ORCHESTRA_* environment variables.
+
+Every setting Orchestra reads from the environment goes through these helpers, so a wrong
+value stops start-up with a message that names the variable.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = os.environ.get(name)
+    if value is None:
+        file_name = os.environ.get(f"{name}_FILE")
+        if file_name:
+            try:
+                return Path(file_name).read_text().strip()
+            except OSError as error:
+                raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {error}")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env_str(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}: expected true or false, got {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = env_str(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {value!r}")
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env_str(name, "").strip()
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_directory(name: str, default: Path) -> Path:
+    path = Path(env_str(name, "") or default).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}: cannot create directory {path}: {error}")
+    return path
+
+
+def database_from_url(name: str, url: str, data_dir: Path) -> dict:
+    """Turn a database URL into a Django DATABASES entry.
+
+    Accepted: sqlite:///absolute/path, sqlite:relative/path, postgresql://user:pw@host:port/db,
+    mysql://user:pw@host:port/db (MariaDB). Query parameters become OPTIONS.
+    """
+    if not url:
+        return sqlite_database(data_dir / "orchestra.sqlite3")
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path or parts.netloc)
+        if not path or path == "/":
+            raise ImproperlyConfigured(f"{name}: sqlite URL needs a file path, got {url!r}")
+        if url.startswith("sqlite:///"):
+            path = "/" + path.lstrip("/")
+        return sqlite_database(Path(path))
+    engines = {
+        "postgres": "django.db.backends.postgresql",
+        "postgresql": "django.db.backends.postgresql",
+        "mysql": "django.db.backends.mysql",
+        "mariadb": "django.db.backends.mysql",
+    }
+    if parts.scheme not in engines:
+        raise ImproperlyConfigured(
+            f"{name}: unsupported scheme {parts.scheme!r} (use sqlite, postgresql or mysql)"
+        )
+    database_name = unquote(parts.path.lstrip("/"))
+    if not database_name:
+        raise ImproperlyConfigured(f"{name}: the URL names no database: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: invalid port in {url!r}")
+    return {
+        "ENGINE": engines[parts.scheme],
+        "NAME": database_name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+        "OPTIONS": options,
+        "CONN_MAX_AGE": 0,
+        "TEST": {"NAME": f"test_{database_name}"},
+    }
+
+
+def sqlite_database(path: Path) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # Write transactions take the lock up front instead of failing half-way with
+            # "database is locked" when the master and its threads write concurrently.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+def redis_url(name: str) -> str:
+    url = env_str(name, "").strip()
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(f"{name}: expected a redis:// URL, got {url!r}")
+    return url

@@ -1,0 +1,78 @@
+"""Users' tokens, the audit log, and the authorizations roles are made of."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+class Authorization(models.Model):
+    """Carries the permissions that roles (Django groups) grant; it has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_orchestra", "See projects, jobs, runs, logs, workers and schedules"),
+            ("trigger_run", "Trigger runs"),
+            ("abort_run", "Abort runs"),
+            ("download_archive", "Download run archives"),
+            ("change_state", "Enable and disable jobs, schedules, workers and users"),
+            ("view_users", "See users and tokens' metadata"),
+            ("manage_users", "Create, change and delete users and their roles"),
+            ("view_audit", "See the audit log"),
+            ("connect_worker", "Connect to the master as a worker"),
+        ]
+
+
+def hash_token(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class Token(models.Model):
+    """A secret that authenticates a user: shown once, stored only as its SHA-256."""
+
+    class Kind(models.TextChoices):
+        SESSION = "session"
+        API = "api"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.API)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    description = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_refresh = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} token of {self.user} ({self.description or self.pk})"
+
+    @classmethod
+    def generate_value(cls) -> str:
+        return secrets.token_hex(32)
+
+
+class AuditEvent(models.Model):
+    """One state change made by a person or a token: who, what, when, from where."""
+
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=300, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target}"

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from orchestra.admin import admin_site
+from projects.models import Job, Project, Schedule
+
+
+@admin.register(Project, site=admin_site)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "display_name", "repository", "is_configured"]
+    list_filter = ["is_configured"]
+    search_fields = ["identifier", "display_name"]
+
+
+@admin.register(Job, site=admin_site)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "project", "display_name", "is_enabled", "is_configured"]
+    list_filter = ["project", "is_enabled", "is_configured"]
+    search_fields = ["identifier", "display_name", "description"]
+    list_editable = ["is_enabled"]
+
+
+@admin.register(Schedule, site=admin_site)
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "project", "job", "expression", "timezone", "is_enabled", "last_tick"]
+    list_filter = ["project", "is_enabled", "is_configured"]
+    search_fields = ["identifier"]
+    list_editable = ["is_enabled"]

@@ -1,0 +1,88 @@
+"""Projects group jobs and schedules; all three come from the configuration module."""
+
+from django.db import models
+from django.urls import reverse
+
+
+class Project(models.Model):
+    identifier = models.SlugField(max_length=100, unique=True)
+    display_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    repository = models.CharField(max_length=500, blank=True)
+    repository_provider = models.CharField(max_length=50, blank=True)
+    is_configured = models.BooleanField(
+        default=True, help_text="False when the configuration no longer defines it."
+    )
+
+    class Meta:
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    def get_absolute_url(self) -> str:
+        return reverse("project", args=[self.identifier])
+
+
+class Job(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    identifier = models.SlugField(max_length=100)
+    display_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # [{"name": str, "command": [str, ...]}]
+    steps = models.JSONField(default=list, blank=True)
+    # [{"name": str, "description": str, "default": any, "required": bool}]
+    parameters = models.JSONField(default=list, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    # {"elements": [{"identifier", "job", "parameters", "after": {element: [statuses]}}]}
+    pipeline = models.JSONField(null=True, blank=True)
+    is_enabled = models.BooleanField(default=True)
+    is_configured = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["project__identifier", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "identifier"], name="job_unique_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.identifier}/{self.identifier}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job", args=[self.project.identifier, self.identifier])
+
+    @property
+    def is_pipeline(self) -> bool:
+        return self.pipeline is not None
+
+    @property
+    def can_be_triggered(self) -> bool:
+        return self.is_enabled and self.is_configured
+
+
+class Schedule(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="schedules")
+    identifier = models.SlugField(max_length=100)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="schedules")
+    expression = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC")
+    parameters = models.JSONField(default=dict, blank=True)
+    is_enabled = models.BooleanField(default=True)
+    is_configured = models.BooleanField(default=True)
+    # The last tick a run was triggered for: a conditional update of this field is what lets
+    # several masters agree that a tick fires once.
+    last_tick = models.DateTimeField(null=True, blank=True)
+    last_run = models.ForeignKey(
+        "runs.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["project__identifier", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "identifier"], name="schedule_unique_per_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.identifier}/{self.identifier}"

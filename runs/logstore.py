@@ -1,0 +1,52 @@
+"""Run logs on the master's disk: one file per step, written by offset, fsync'd on acknowledge.
+
+The file's size is the acknowledged offset: a chunk that repeats bytes already written is
+written once, a chunk that would leave a gap is not written at all.
+"""
+
+import os
+from pathlib import Path
+
+
+class FileLogStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, run_identifier: str, step_index: int) -> Path:
+        return self.root / run_identifier[:2] / run_identifier / f"{int(step_index)}.log"
+
+    def size(self, run_identifier: str, step_index: int) -> int:
+        try:
+            return self.path(run_identifier, step_index).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, run_identifier: str, step_index: int, offset: int, data: bytes) -> int:
+        """Write `data` found at `offset` of the log; return the durable size afterwards."""
+        path = self.path(run_identifier, step_index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as log:
+            size = log.tell()
+            if offset > size:
+                return size  # a gap: the worker must resend from `size`
+            new_bytes = data[size - offset:]
+            if new_bytes:
+                log.write(new_bytes)
+                log.flush()
+                os.fsync(log.fileno())
+            return log.tell()
+
+    def read(self, run_identifier: str, step_index: int, offset: int = 0, limit: int | None = None) -> bytes:
+        try:
+            with open(self.path(run_identifier, step_index), "rb") as log:
+                log.seek(max(offset, 0))
+                return log.read(-1 if limit is None else limit)
+        except FileNotFoundError:
+            return b""
+
+    def delete(self, run_identifier: str) -> None:
+        directory = self.root / run_identifier[:2] / run_identifier
+        if directory.is_dir():
+            for path in directory.iterdir():
+                path.unlink()
+            directory.rmdir()

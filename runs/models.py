@@ -1,0 +1,112 @@
+"""Runs of jobs and their steps. Logs live on disk (runs/logstore.py), not here."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Status(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    EXCEPTION = "exception"  # the orchestrator failed, not the job
+    CANCELLED = "cancelled"  # never started
+    SKIPPED = "skipped"  # a pipeline element whose dependency rules cannot hold
+
+
+ACTIVE_STATUSES = (Status.PENDING, Status.RUNNING)
+FINAL_STATUSES = tuple(status for status in Status if status not in ACTIVE_STATUSES)
+
+
+def new_run_identifier() -> str:
+    return uuid.uuid4().hex
+
+
+class Run(models.Model):
+    class Source(models.TextChoices):
+        USER = "user"
+        SCHEDULE = "schedule"
+        PIPELINE = "pipeline"
+
+    identifier = models.CharField(max_length=32, unique=True, default=new_run_identifier)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
+    job = models.ForeignKey("projects.Job", on_delete=models.CASCADE, related_name="runs")
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_message = models.TextField(blank=True)
+    worker = models.ForeignKey(
+        "workers.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.USER)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    schedule = models.ForeignKey(
+        "projects.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    pipeline_element = models.CharField(max_length=100, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    completed = models.DateTimeField(null=True, blank=True)
+    last_update = models.DateTimeField(auto_now=True)
+    abort_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "created"]),
+            models.Index(fields=["job", "created"]),
+            models.Index(fields=["project", "created"]),
+            models.Index(fields=["worker", "status"]),
+            models.Index(fields=["created"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+    def get_absolute_url(self) -> str:
+        return reverse("run", args=[self.identifier])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration(self):
+        if self.started and self.completed:
+            return self.completed - self.started
+        return None
+
+
+class RunStep(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    index = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    started = models.DateTimeField(null=True, blank=True)
+    completed = models.DateTimeField(null=True, blank=True)
+    # Bytes of this step's log durably written on the master.
+    log_size = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="step_unique_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run.identifier}#{self.index} {self.name}"
+
+    @property
+    def duration(self):
+        if self.started and self.completed:
+            return self.completed - self.started
+        return None
