@@ -13,8 +13,10 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+PORT ?= 8000
+
 run: $(STAMP)
-	$(PY) manage.py runlocal
+	$(PY) manage.py runlocal --port $(PORT)
 
 # Browser tests drive Debian's chromium; Playwright's own browser download does not work here.
 chromium:

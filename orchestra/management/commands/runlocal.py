@@ -1,0 +1,118 @@
+"""`make run`: one master and one local worker in the foreground, ready to log in to."""
+
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from orchestra.models import Token
+from orchestra.tokens import create_token
+
+ADMINISTRATOR = "admin"
+LOCAL_WORKER = "local-worker"
+
+
+class Command(BaseCommand):
+    help = "Migrate, create the first accounts once, then run a master and a local worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host: str, port: int, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        password = ensure_administrator(settings.DATA_DIR / "admin-password")
+        worker_token = ensure_worker_token(settings.DATA_DIR / "worker-token")
+        if port_in_use(host, port):
+            raise CommandError(f"port {port} on {host} is in use: try `make run PORT=8001`")
+
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        master = subprocess.Popen([*manage, "runmaster", "--host", host, "--port", str(port)])
+        processes = [master]
+        try:
+            wait_for_port(host, port, master)
+            processes.append(
+                subprocess.Popen(
+                    [
+                        *manage, "runworker_client",
+                        "--master-url", f"ws://{host}:{port}/ws/master/",
+                        "--token", worker_token,
+                        "--identifier", LOCAL_WORKER,
+                        "--data-dir", str(settings.DATA_DIR / "worker"),
+                    ]
+                )
+            )
+            self.stdout.write(
+                "\n"
+                f"  Orchestra is running at http://{host}:{port}/\n"
+                f"  Log in as {ADMINISTRATOR!r} with password {password!r}\n"
+                f"  (stored in {settings.DATA_DIR / 'admin-password'}). Ctrl-C stops it.\n"
+            )
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def ensure_administrator(password_file: Path) -> str:
+    """The administrator account, created once; its password lives in the data directory."""
+    if password_file.exists() and User.objects.filter(username=ADMINISTRATOR).exists():
+        return password_file.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    user, _ = User.objects.get_or_create(username=ADMINISTRATOR)
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    user.groups.add(Group.objects.get(name="administrator"))
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    return password
+
+
+def ensure_worker_token(token_file: Path) -> str:
+    """A token of the local worker's user; the value is kept only in the data directory."""
+    user, _ = User.objects.get_or_create(username=LOCAL_WORKER)
+    user.groups.add(Group.objects.get(name="worker"))
+    if token_file.exists():
+        value = token_file.read_text().strip()
+        from orchestra.tokens import authenticate_token
+
+        if authenticate_token(value) is not None:
+            return value
+    _, value = create_token(user, Token.Kind.API, description="make run local worker")
+    token_file.write_text(value + "\n")
+    token_file.chmod(0o600)
+    return value
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError("the master stopped during start-up; its message is above")
+        if port_in_use(host, port):
+            return
+        time.sleep(0.1)
+    raise CommandError(f"the master did not listen on {host}:{port} within {timeout:.0f} s")
