@@ -1,0 +1,1 @@
+"""Example configuration and extensions: copy them into your own package to customise Orchestra."""

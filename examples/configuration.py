@@ -1,0 +1,104 @@
+"""The example project: the default ORCHESTRA_CONFIGURATION, and jobs that scripts and docs rely on.
+
+Commands use only what a plain Debian machine has (sh, echo, seq, python3). Each argument is a
+Python format string (docs/configuration.md): `{{` and `}}` stand for literal braces.
+"""
+
+from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
+
+# A step that stores {"answer": 42} in the run's results.
+WRITE_ANSWER = Step(
+    "write the answer",
+    ["sh", "-c", 'printf \'{{"answer": 42}}\' > "$ORCHESTRA_RESULTS_FILE"; echo "answer written"'],
+)
+
+# Prints the text and stores it as the result `text` (arguments, not shell code: no injection).
+ECHO_AND_STORE = Step(
+    "echo",
+    [
+        "python3",
+        "-c",
+        "import json, sys; print(sys.argv[1]); json.dump({{'text': sys.argv[1]}}, open(sys.argv[2], 'w'))",
+        "{text}",
+        "{results_file}",
+    ],
+)
+
+
+def diamond(identifier: str, description: str, failing: str | None = None) -> PipelineJob:
+    """a, then b and c side by side, then d once both succeeded."""
+
+    def element(name: str, after: list[str]) -> Element:
+        if name == failing:
+            return Element(name, "fail", after=after)
+        return Element(name, "echo", parameters={"text": f"element {name}"}, after=after)
+
+    return PipelineJob(
+        identifier,
+        description=description,
+        elements=[
+            element("a", []),
+            element("b", ["a"]),
+            element("c", ["a"]),
+            element("d", ["b", "c"]),
+        ],
+    )
+
+
+projects = [
+    Project(
+        "examples",
+        display_name="Examples",
+        description="Example jobs, a pipeline and a schedule, to see Orchestra work.",
+        jobs=[
+            Job(
+                "hello",
+                description="Prints a greeting that names the worker.",
+                steps=[Step("greet", ["echo", "Hello from {worker}"])],
+            ),
+            Job(
+                "results",
+                description="Writes the result answer = 42.",
+                steps=[WRITE_ANSWER],
+            ),
+            Job(
+                "fail",
+                description="Exits with status 1.",
+                steps=[Step("fail", ["sh", "-c", "echo 'failing on purpose' >&2; exit 1"])],
+            ),
+            Job(
+                "log-flood",
+                description="Prints the numbers 1 to N, one per line.",
+                parameters=[Parameter("lines", "How many lines to print.", default=100000)],
+                steps=[Step("count", ["seq", "{lines}"])],
+            ),
+            Job(
+                "echo",
+                description="Prints its text and stores it as the result `text`.",
+                parameters=[Parameter("text", "What to print.", default="Hello, Orchestra")],
+                steps=[ECHO_AND_STORE],
+            ),
+            Job(
+                "results-chain",
+                description="A second step uses the result written by the first one.",
+                steps=[
+                    WRITE_ANSWER,
+                    Step("use the answer", ["echo", "The answer is {results[answer]}"]),
+                ],
+            ),
+            Job(
+                "special-pool",
+                description="Only a worker started with --property pool=special takes it.",
+                properties={"pool": "special"},
+                steps=[Step("greet", ["echo", "Hello from the special pool: {worker}"])],
+            ),
+            diamond("pipeline-diamond", "a, then b and c, then d: all succeed."),
+            diamond(
+                "pipeline-failure",
+                "The diamond where c fails: the pipeline fails and d is skipped.",
+                failing="c",
+            ),
+        ],
+        schedules=[Schedule("hello-hourly", "hello", "0 * * * *")],
+    )
+]
