@@ -1,14 +1,16 @@
-"""The filters and sort orders of the run list, shared by the website and the service.
+"""The one FilterSet of the runs list, used by the website and the service alike.
 
-Besides the declared filters, every `results__<key>=<value>` parameter keeps the runs whose
-results hold that value under that key (`results__a__b` for nested objects). The value is
-compared as JSON when it parses as a JSON number or boolean, and as a string either way, so
-`results__answer=42` finds the number 42 and the string "42".
+Results are filtered in two ways: `result=name=value` (one field, for the website's form) and
+any number of `results__<name>=<value>` query parameters (for scripts; `results__a__b` looks
+inside nested objects). Either way the value matches the string and, when it parses as a JSON
+number or boolean, that JSON value too, so `answer=42` finds both 42 and "42".
 """
 
 import json
 
 import django_filters
+from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 
@@ -17,69 +19,79 @@ from runs.models import Run, Status
 RESULTS_PREFIX = "results__"
 
 
-def results_condition(path: str, raw: str) -> Q:
-    """The condition "results at this key path equal this query-string value"."""
+def filter_by_result(queryset, path: str, raw: str, alias: str):
+    """Keep the runs whose results hold the query-string value `raw` at this key path.
+
+    KeyTransform names keys explicitly, so a key called like a lookup ("contains") is a key.
+    """
     transform = "results"
     for key in path.split("__"):
         transform = KeyTransform(key, transform)
-    candidates = [raw]
+    condition = Q(**{alias: raw})
     try:
-        parsed = json.loads(raw)
+        decoded = json.loads(raw)
     except ValueError:
-        parsed = None
-    if isinstance(parsed, (bool, int, float)):
-        candidates.append(parsed)
-    condition = Q()
-    for candidate in candidates:
-        condition |= Q(_results_value=candidate)
-    return transform, condition
+        decoded = None
+    if isinstance(decoded, (bool, int, float)):
+        condition |= Q(**{alias: decoded})
+    return queryset.alias(**{alias: transform}).filter(condition)
 
 
 class RunFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__identifier")
     job = django_filters.CharFilter(field_name="job__identifier")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # One status column per run: no join, so no DISTINCT (which would slow every list).
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, distinct=False, widget=forms.SelectMultiple(attrs={"size": 3})
+    )
     worker = django_filters.CharFilter(field_name="worker__identifier")
     source = django_filters.ChoiceFilter(choices=Run.Source.choices)
-    schedule = django_filters.CharFilter(field_name="schedule__identifier")
     parent = django_filters.CharFilter(field_name="parent__identifier")
-    triggered_by = django_filters.CharFilter(field_name="triggered_by__username")
-    created_after = django_filters.DateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.DateTimeFilter(field_name="created", lookup_expr="lt")
+    # Query string `created_after` and `created_before` (dates, both inclusive).
+    created = django_filters.DateFromToRangeFilter(
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    )
+    result = django_filters.CharFilter(
+        method="filter_result",
+        label="Result (name=value)",
+        validators=[RegexValidator(r"^[^=]{1,100}=", "Expected a result as name=value.")],
+    )
     ordering = django_filters.OrderingFilter(
-        fields=[
+        fields=(
             ("identifier", "identifier"),
             ("project__identifier", "project"),
             ("job__identifier", "job"),
             ("status", "status"),
             ("worker__identifier", "worker"),
             ("source", "source"),
-            ("triggered_by__username", "triggered_by"),
             ("created", "created"),
             ("started", "started"),
             ("completed", "completed"),
             ("last_update", "last_update"),
-        ]
+        )
     )
 
     class Meta:
         model = Run
-        fields = ["project", "job", "status", "worker", "source"]
+        fields = ["project", "job", "status", "worker", "source", "created", "result"]
 
-    def results_filters(self) -> list[tuple[str, str]]:
-        """The `results__*` query parameters, as (key path, value) pairs."""
+    def filter_result(self, queryset, name, value: str):
+        key, _, expected = value.partition("=")
+        return filter_by_result(queryset, key, expected, "result_value")
+
+    def results_parameters(self) -> list[tuple[str, str]]:
+        """The `results__*` query parameters as (key path, value) pairs."""
         pairs = []
-        for name in self.data.keys() if self.data else ():
+        for name in list(self.data.keys()) if self.data else ():
             path = name[len(RESULTS_PREFIX):]
-            if not name.startswith(RESULTS_PREFIX) or not path or "" in path.split("__"):
+            if not name.startswith(RESULTS_PREFIX) or "" in path.split("__"):
                 continue
-            for value in self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]:
-                pairs.append((path, value))
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            pairs.extend((path, value) for value in values)
         return pairs
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        for path, value in self.results_filters():
-            transform, condition = results_condition(path, value)
-            queryset = queryset.alias(_results_value=transform).filter(condition)
+        for number, (path, value) in enumerate(self.results_parameters()):
+            queryset = filter_by_result(queryset, path, value, f"results_value_{number}")
         return queryset
