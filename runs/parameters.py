@@ -10,7 +10,8 @@ class ParameterError(ValueError):
 
 def resolve_parameters(declarations: list[dict], given: dict | None) -> dict:
     """The run's parameters: the given ones plus defaults; refuses unknown and missing ones."""
-    given = dict(given or {})
+    if given is None:
+        given = {}
     if not isinstance(given, dict):
         raise ParameterError("parameters", "parameters must be an object")
     declared = {declaration["name"]: declaration for declaration in declarations}
@@ -21,7 +22,7 @@ def resolve_parameters(declarations: list[dict], given: dict | None) -> dict:
     for name, declaration in declared.items():
         if name in given:
             value = given[name]
-            if not isinstance(value, (str, int, float, bool)) or value is None:
+            if not isinstance(value, (str, int, float, bool)):
                 raise ParameterError(
                     f"parameters.{name}", f"parameter {name!r} must be a string, number or boolean"
                 )
