@@ -1,0 +1,66 @@
+"""State changes of users made by people; each writes its audit record."""
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+
+from orchestra import audit
+from orchestra.audit import Actor
+from orchestra.models import Token
+from orchestra.tokens import create_token, revoke_token
+
+
+def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
+    """A disabled user's tokens are refused at once (sessions, API and worker connections)."""
+    changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
+    user.is_active = enabled
+    if changed:
+        audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
+    return user
+
+
+def do_create_user(username: str, password: str | None, roles: list[str], actor: Actor) -> User:
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password)
+        if password is None:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.set(Group.objects.filter(name__in=roles))
+        audit.record(actor, "user.create", username, roles=sorted(roles))
+    return user
+
+
+def do_set_user_roles(user: User, roles: list[str], actor: Actor) -> User:
+    with transaction.atomic():
+        before = sorted(user.groups.values_list("name", flat=True))
+        user.groups.set(Group.objects.filter(name__in=roles))
+        after = sorted(user.groups.values_list("name", flat=True))
+        if before != after:
+            audit.record(actor, "user.roles", user.get_username(), before=before, after=after)
+    return user
+
+
+def do_delete_user(user: User, actor: Actor) -> None:
+    username = user.get_username()
+    with transaction.atomic():
+        user.delete()
+        audit.record(actor, "user.delete", username)
+
+
+def do_create_token(user: User, description: str, actor: Actor) -> tuple[Token, str]:
+    """A new API token of `user`; the value returned is shown once and stored nowhere."""
+    with transaction.atomic():
+        token, value = create_token(user, kind=Token.Kind.API, description=description)
+        audit.record(
+            actor, "token.create", user.get_username(), token=token.pk, description=description
+        )
+    return token, value
+
+
+def do_revoke_token(token: Token, actor: Actor) -> None:
+    with transaction.atomic():
+        if token.revoked is None:
+            revoke_token(token)
+            audit.record(
+                actor, "token.revoke", token.user.get_username(), token=token.pk,
+                description=token.description,
+            )
