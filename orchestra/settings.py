@@ -54,7 +54,9 @@ for _name, _value in (
 
 # Extension points: dotted paths loaded once at start (see orchestra/extensions.py).
 WORKER_MATCHER = env_str("ORCHESTRA_WORKER_MATCHER", "workers.matching.properties_match")
-RUN_TRANSFORMERS = env_list("ORCHESTRA_RUN_TRANSFORMERS", ["runs.transformers.add_durations"])
+RUN_TRANSFORMERS = env_list(
+    "ORCHESTRA_RUN_TRANSFORMERS", ["runs.transformers.add_durations", "runs.transformers.add_links"]
+)
 LOG_STORE = env_str("ORCHESTRA_LOG_STORE", "runs.logstore.FileLogStore")
 REVISION_PROVIDERS = {
     "git": env_str("ORCHESTRA_GIT_PROVIDER", "projects.revisions.GitProvider"),
