@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from orchestra.extensions import worker_matcher
-from runs.models import Run, Status
+from runs.models import ACTIVE_STATUSES, Run, Status
 from workers.models import Worker
 
 WORKERS_GROUP = "workers"
@@ -37,6 +37,18 @@ def claim_next_run(worker: Worker) -> Run | None:
             run.worker = worker
             return run
     return None
+
+
+def claim_runs(worker: Worker) -> list[Run]:
+    """Claim runs for every free executor of `worker` (its active runs hold the others)."""
+    busy = Run.objects.filter(worker=worker, status__in=ACTIVE_STATUSES).count()
+    claimed = []
+    for _ in range(max(worker.executors - busy, 0)):
+        run = claim_next_run(worker)
+        if run is None:
+            break
+        claimed.append(run)
+    return claimed
 
 
 def unmatched_reason(run: Run) -> str:
@@ -69,4 +81,4 @@ def send_abort(worker_id: int, run_identifier: str) -> None:
     )
 
 
-__all__ = ["claim_next_run", "wake_workers", "send_abort", "unmatched_reason"]
+__all__ = ["claim_next_run", "claim_runs", "wake_workers", "send_abort", "unmatched_reason"]

@@ -1,0 +1,290 @@
+"""The master's end of a worker connection (`/ws/master/`); see docs/protocol.md.
+
+One consumer serves one worker. Messages are handled one at a time, in order. Every request
+from the worker gets a `response` or an `error`; a message the master cannot parse, does not
+know or does not allow gets an error and a log line, and the connection stays up.
+"""
+
+import base64
+import binascii
+import json
+import logging
+from itertools import count
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import transaction
+from django.utils import timezone
+
+from orchestra.roles import CONNECT_WORKER
+from orchestra.tokens import authenticate_token
+from runs import sync
+from runs.models import Run
+from workers.dispatch import WORKERS_GROUP, claim_runs
+from workers.models import Worker
+
+logger = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's own) with the reason sent alongside.
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4002
+CLOSE_IDENTIFIER_TAKEN = 4003
+CLOSE_DISABLED = 4004
+CLOSE_REPLACED = 4005
+CLOSE_PROTOCOL = 4006
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class MasterConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = None
+        self.worker: Worker | None = None
+        self.request_ids = count(1)
+        # Requests the master sent and awaits an answer for: id -> (type, run identifier).
+        self.outstanding: dict[int, tuple[str, str]] = {}
+        await self.accept()
+        try:
+            self.user = await self.authenticate()
+        except Refused as refusal:
+            await self.refuse(refusal)
+
+    async def disconnect(self, code) -> None:
+        if self.worker is not None:
+            await self.channel_layer.group_discard(WORKERS_GROUP, self.channel_name)
+            await self.mark_disconnected()
+            logger.info("worker %s disconnected (code %s)", self.worker.identifier, code)
+
+    # Incoming frames -----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if text_data is None:
+            await self.send_error(None, "binary frames are not part of the protocol")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError as error:
+            await self.send_error(None, f"malformed JSON: {error}")
+            return
+        await self.receive_json(message)
+
+    async def receive_json(self, message, **kwargs) -> None:
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error(None, "a message is a JSON object with a 'type'")
+            return
+        request_id = message.get("id")
+        kind = message["type"]
+        if kind in ("response", "error"):
+            await self.handle_answer(message)
+            return
+        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
+            await self.send_error(None, f"a {kind!r} request needs an 'id' (number or text)")
+            return
+        handler = self.handlers.get(kind)
+        if handler is None:
+            await self.send_error(request_id, f"unknown message type {kind!r}")
+            return
+        if self.user is None:
+            await self.send_error(request_id, "not authenticated")
+            return
+        if kind != "hello" and self.worker is None:
+            await self.send_error(request_id, f"{kind!r} before 'hello'")
+            return
+        try:
+            answer = await handler(self, message)
+        except sync.SyncError as error:
+            await self.send_error(request_id, str(error), **error.details)
+        except Refused as refusal:
+            await self.send_error(request_id, refusal.reason)
+            await self.refuse(refusal)
+        else:
+            await self.send_json({"type": "response", "id": request_id, **answer})
+            # Runs are offered after the answer, so the worker knows where it stands first.
+            if kind == "hello" or answer.get("final"):
+                await self.dispatch_runs()
+
+    async def send_error(self, request_id, text: str, **details) -> None:
+        worker = self.worker.identifier if self.worker else "(unregistered)"
+        logger.warning("worker %s: refused message %s: %s", worker, request_id, text)
+        await self.send_json({"type": "error", "id": request_id, "error": text, **details})
+
+    async def refuse(self, refusal: Refused) -> None:
+        logger.warning("worker connection refused: %s", refusal.reason)
+        await self.close(code=refusal.code, reason=refusal.reason)
+
+    # Requests from the worker -----------------------------------------------------------------
+
+    async def handle_hello(self, message: dict) -> dict:
+        if self.worker is not None:
+            raise sync.SyncError("'hello' was already received on this connection")
+        runs = message.get("runs", [])
+        if not isinstance(runs, list) or not all(isinstance(run, str) for run in runs):
+            raise sync.SyncError("field 'runs' must be a list of run identifiers")
+        self.worker, previous_channel = await self.register(message)
+        if previous_channel:
+            await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
+        await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
+        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
+        logger.info(
+            "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
+        )
+        return {"runs": answer}
+
+    async def handle_log(self, message: dict) -> dict:
+        try:
+            data = base64.b64decode(message.get("data", ""), validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise sync.SyncError("field 'data' must be base64")
+        size = await database_sync_to_async(sync.store_log)(
+            self.worker, message.get("run"), message.get("step"), message.get("offset"), data
+        )
+        return {"offset": size}
+
+    async def handle_state(self, message: dict) -> dict:
+        return await database_sync_to_async(sync.apply_state)(
+            self.worker, message.get("run"), message.get("state")
+        )
+
+    handlers = {"hello": handle_hello, "log": handle_log, "state": handle_state}
+
+    async def handle_answer(self, message: dict) -> None:
+        """A worker's response or error to a request the master sent."""
+        pending = self.outstanding.pop(message.get("id"), None)
+        if pending is None:
+            await self.send_error(None, f"answer to unknown request {message.get('id')!r}")
+            return
+        kind, run_identifier = pending
+        if kind == "run.start":
+            if message["type"] == "response":
+                await self.confirm_start(run_identifier)
+            else:
+                logger.warning(
+                    "worker %s refused run %s: %s",
+                    self.worker.identifier, run_identifier, message.get("error"),
+                )
+                await database_sync_to_async(sync.release_run)(self.worker, run_identifier)
+        elif message["type"] == "error":
+            logger.warning(
+                "worker %s: %s %s failed: %s",
+                self.worker.identifier, kind, run_identifier, message.get("error"),
+            )
+
+    # Requests to the worker -------------------------------------------------------------------
+
+    async def request(self, kind: str, run_identifier: str, **fields) -> None:
+        request_id = next(self.request_ids)
+        self.outstanding[request_id] = (kind, run_identifier)
+        await self.send_json({"type": kind, "id": request_id, **fields})
+
+    async def dispatch_runs(self) -> None:
+        if self.worker is None:
+            return
+        for run_request in await self.claim():
+            await self.request("run.start", run_request["identifier"], run=run_request)
+
+    async def confirm_start(self, run_identifier: str) -> None:
+        abort = await self.mark_started(run_identifier)
+        if abort:
+            await self.request("run.abort", run_identifier, run=run_identifier)
+
+    # Channel-layer events ---------------------------------------------------------------------
+
+    async def dispatch_wake(self, event: dict) -> None:
+        await self.dispatch_runs()
+
+    async def run_abort(self, event: dict) -> None:
+        if self.worker is not None:
+            await self.request("run.abort", event["run"], run=event["run"])
+
+    async def worker_replaced(self, event: dict) -> None:
+        # The same worker connected again (through another master process, perhaps): the new
+        # connection wins, this one is a leftover of a network failure.
+        self.worker = None
+        await self.close(code=CLOSE_REPLACED, reason="replaced by a newer connection")
+
+    async def worker_heartbeat(self, event: dict) -> None:
+        if self.worker is not None:
+            await self.touch()
+
+    # Database work ----------------------------------------------------------------------------
+
+    @database_sync_to_async
+    def authenticate(self):
+        header = dict(self.scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        scheme, _, value = header.partition(" ")
+        token = authenticate_token(value.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise Refused(CLOSE_UNAUTHENTICATED, "missing, unknown, expired or revoked token")
+        if not token.user.has_perm(CONNECT_WORKER):
+            raise Refused(
+                CLOSE_FORBIDDEN, f"user {token.user.username} may not connect workers (role worker)"
+            )
+        return token.user
+
+    @database_sync_to_async
+    def register(self, message: dict) -> tuple[Worker, str]:
+        """The worker record for this connection, and the channel of a connection it replaces."""
+        identifier = message.get("identifier")
+        properties = message.get("properties", {})
+        executors = message.get("executors", 1)
+        version = message.get("version", "")
+        if not isinstance(identifier, str) or not 0 < len(identifier) <= 100:
+            raise sync.SyncError("field 'identifier' must be 1 to 100 characters")
+        if not isinstance(properties, dict) or not all(
+            isinstance(value, str) for value in properties.values()
+        ):
+            raise sync.SyncError("field 'properties' must be an object of texts")
+        if not isinstance(executors, int) or isinstance(executors, bool) or executors < 1:
+            raise sync.SyncError("field 'executors' must be a positive whole number")
+        with transaction.atomic():
+            worker, created = Worker.objects.select_for_update().get_or_create(
+                identifier=identifier, defaults={"owner": self.user}
+            )
+            if worker.owner_id != self.user.pk:
+                raise Refused(
+                    CLOSE_IDENTIFIER_TAKEN,
+                    f"worker identifier {identifier!r} belongs to another user",
+                )
+            if not worker.is_enabled:
+                raise Refused(CLOSE_DISABLED, f"worker {identifier!r} is disabled")
+            previous_channel = worker.channel_name if worker.is_connected else ""
+            worker.properties = properties
+            worker.executors = executors
+            worker.version = str(version)[:50]
+            worker.is_connected = True
+            worker.channel_name = self.channel_name
+            worker.last_seen = timezone.now()
+            worker.save()
+        return worker, previous_channel
+
+    @database_sync_to_async
+    def mark_disconnected(self) -> None:
+        Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
+            is_connected=False, channel_name="", last_seen=timezone.now()
+        )
+
+    @database_sync_to_async
+    def touch(self) -> None:
+        Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
+            last_seen=timezone.now()
+        )
+
+    @database_sync_to_async
+    def claim(self) -> list[dict]:
+        worker = Worker.objects.get(pk=self.worker.pk)
+        if not worker.is_enabled:
+            return []
+        return [sync.run_request(run) for run in claim_runs(worker)]
+
+    @database_sync_to_async
+    def mark_started(self, run_identifier: str) -> bool:
+        run = Run.objects.filter(identifier=run_identifier, worker=self.worker).first()
+        if run is None:
+            return False
+        sync.mark_started(self.worker, run)
+        return run.abort_requested

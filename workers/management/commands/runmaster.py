@@ -1,0 +1,49 @@
+"""The master: website, service, worker endpoint, dispatch and cron scheduler in one process."""
+
+import asyncio
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+logger = logging.getLogger("orchestra.master")
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the website, the service (/api/) and the worker endpoint (/ws/master/), "
+        "and run dispatch and the cron scheduler. Not to be confused with Channels' runworker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host: str, port: int, **options):
+        from daphne.server import Server
+
+        from orchestra import extensions
+        from projects.configuration import ConfigurationError, load_configuration
+
+        extensions.validate_all()
+        try:
+            load_configuration(settings.CONFIGURATION_MODULE)
+        except ConfigurationError as error:
+            raise CommandError(f"ORCHESTRA_CONFIGURATION ({settings.CONFIGURATION_MODULE}): {error}")
+
+        from orchestra.asgi import application
+        from workers import background
+
+        def ready() -> None:
+            background.start(asyncio.get_event_loop())
+            self.stdout.write(f"Orchestra master listening on http://{host}:{port}/", ending="\n")
+            self.stdout.flush()
+
+        Server(
+            application,
+            endpoints=[f"tcp:port={port}:interface={host}"],
+            ready_callable=ready,
+            # Log chunks are bounded far below this (see workers/client/protocol.py); the
+            # limit stays daphne's 1 MiB default so an oversized message is refused.
+            websocket_max_message_size=1024 * 1024,
+        ).run()
