@@ -1,0 +1,149 @@
+"""The service's projects, jobs and schedules: read, trigger, enable and disable."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orchestra import roles
+from orchestra.api_errors import Conflict
+from orchestra.api_views import ERRORS, ErrorSerializer, actor
+from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
+from projects.models import Job, Project, Schedule
+from projects.serializers import (
+    JobSerializer,
+    ProjectSerializer,
+    ScheduleSerializer,
+    TriggerSerializer,
+)
+from runs.actions import JobDisabled, do_trigger_run
+from runs.parameters import ParameterError
+from runs.serializers import RunDetailSerializer, run_detail_queryset
+
+
+def get_job(project: str, job: str) -> Job:
+    return get_object_or_404(
+        Job.objects.select_related("project"), project__identifier=project, identifier=job
+    )
+
+
+def get_schedule(project: str, schedule: str) -> Schedule:
+    return get_object_or_404(
+        Schedule.objects.select_related("project", "job", "last_run"),
+        project__identifier=project,
+        identifier=schedule,
+    )
+
+
+class ProjectList(generics.ListAPIView):
+    required_authorization = roles.VIEW
+    queryset = Project.objects.order_by("identifier")
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+
+
+class ProjectDetail(generics.RetrieveAPIView):
+    required_authorization = roles.VIEW
+    queryset = Project.objects.all()
+    serializer_class = ProjectSerializer
+    lookup_field = "identifier"
+    lookup_url_kwarg = "project"
+
+
+class JobList(generics.ListAPIView):
+    """Jobs of every project, or of the project in the path."""
+
+    required_authorization = roles.VIEW
+    serializer_class = JobSerializer
+    filterset_class = JobFilter
+
+    def get_queryset(self):
+        jobs = Job.objects.select_related("project").order_by("project__identifier", "identifier")
+        if "project" in self.kwargs:
+            project = get_object_or_404(Project, identifier=self.kwargs["project"])
+            jobs = jobs.filter(project=project)
+        return jobs
+
+
+class JobDetail(APIView):
+    required_authorization = roles.VIEW
+
+    @extend_schema(responses={200: JobSerializer, **ERRORS})
+    def get(self, request, project: str, job: str):
+        return Response(JobSerializer(get_job(project, job)).data)
+
+
+class TriggerJob(APIView):
+    required_authorization = roles.TRIGGER
+
+    @extend_schema(
+        request=TriggerSerializer,
+        responses={
+            201: RunDetailSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters"),
+            409: OpenApiResponse(ErrorSerializer, description="The job is disabled"),
+            **ERRORS,
+        },
+    )
+    def post(self, request, project: str, job: str):
+        job = get_job(project, job)
+        body = TriggerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            run = do_trigger_run(job, body.validated_data["parameters"], actor(request))
+        except ParameterError as error:
+            raise ValidationError({error.field: [error.message]})
+        except JobDisabled as error:
+            raise Conflict(str(error))
+        run = run_detail_queryset().get(pk=run.pk)
+        return Response(RunDetailSerializer(run).data, status=201)
+
+
+class JobEnabled(APIView):
+    """POST .../enable or .../disable (administrators)."""
+
+    required_authorization = roles.CHANGE_STATE
+    enabled = True
+
+    @extend_schema(request=None, responses={200: JobSerializer, **ERRORS})
+    def post(self, request, project: str, job: str):
+        job = set_job_enabled(get_job(project, job), self.enabled, actor(request))
+        return Response(JobSerializer(job).data)
+
+
+class ScheduleList(generics.ListAPIView):
+    required_authorization = roles.VIEW
+    serializer_class = ScheduleSerializer
+    filterset_class = ScheduleFilter
+
+    def get_queryset(self):
+        schedules = Schedule.objects.select_related("project", "job", "last_run").order_by(
+            "project__identifier", "identifier"
+        )
+        if "project" in self.kwargs:
+            project = get_object_or_404(Project, identifier=self.kwargs["project"])
+            schedules = schedules.filter(project=project)
+        return schedules
+
+
+class ScheduleDetail(APIView):
+    required_authorization = roles.VIEW
+
+    @extend_schema(responses={200: ScheduleSerializer, **ERRORS})
+    def get(self, request, project: str, schedule: str):
+        return Response(ScheduleSerializer(get_schedule(project, schedule)).data)
+
+
+class ScheduleEnabled(APIView):
+    required_authorization = roles.CHANGE_STATE
+    enabled = True
+
+    @extend_schema(request=None, responses={200: ScheduleSerializer, **ERRORS})
+    def post(self, request, project: str, schedule: str):
+        schedule = set_schedule_enabled(
+            get_schedule(project, schedule), self.enabled, actor(request)
+        )
+        return Response(ScheduleSerializer(schedule).data)

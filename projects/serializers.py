@@ -1,0 +1,41 @@
+from rest_framework import serializers
+
+from projects.models import Job, Project, Schedule
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = [
+            "identifier", "display_name", "description", "repository", "repository_provider",
+            "is_configured",
+        ]
+
+
+class JobSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    is_pipeline = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "project", "identifier", "display_name", "description", "steps", "parameters",
+            "properties", "pipeline", "is_pipeline", "is_enabled", "is_configured",
+        ]
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    job = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    last_run = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "project", "identifier", "job", "expression", "timezone", "parameters",
+            "is_enabled", "is_configured", "last_tick", "last_run",
+        ]
+
+
+class TriggerSerializer(serializers.Serializer):
+    parameters = serializers.DictField(required=False, default=dict)

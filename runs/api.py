@@ -1,0 +1,129 @@
+"""The service's runs: list, read, log by offset, abort and archive."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orchestra import roles
+from orchestra.api_views import ERRORS, ErrorSerializer, actor
+from orchestra.extensions import log_store
+from runs.actions import do_abort_run
+from runs.filters import RunFilter
+from runs.models import Run, RunStep
+from runs.serializers import (
+    RunDetailSerializer,
+    RunSerializer,
+    run_detail_queryset,
+    run_list_queryset,
+)
+
+MAX_LOG_READ = 16 * 1024 * 1024
+
+
+def get_run(identifier: str) -> Run:
+    return get_object_or_404(run_detail_queryset(), identifier=identifier)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "results__KEY",
+            str,
+            description="Runs whose result KEY equals the value (any number of such parameters; "
+            "`results__a__b` looks inside objects).",
+        )
+    ]
+)
+class RunList(generics.ListAPIView):
+    required_authorization = roles.VIEW
+    serializer_class = RunSerializer
+    filterset_class = RunFilter
+
+    def get_queryset(self):
+        return run_list_queryset().order_by("-created", "-id")
+
+
+class RunDetail(APIView):
+    required_authorization = roles.VIEW
+
+    @extend_schema(responses={200: RunDetailSerializer, **ERRORS})
+    def get(self, request, identifier: str):
+        return Response(RunDetailSerializer(get_run(identifier)).data)
+
+
+def non_negative_parameter(request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValidationError({name: ["must be a non-negative integer"]})
+    return value
+
+
+class RunStepLog(APIView):
+    """A step's log as bytes; read incrementally with `offset` and `limit`.
+
+    `X-Log-Size` is the log's size now, so a reader asks next from `offset + bytes read` and
+    stops once `X-Run-Status` is final and it has read up to the size.
+    """
+
+    required_authorization = roles.VIEW
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("offset", int, description="First byte to return (default 0)"),
+            OpenApiParameter("limit", int, description="Most bytes to return (default all)"),
+        ],
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Log bytes"),
+            400: OpenApiResponse(ErrorSerializer),
+            **ERRORS,
+        },
+    )
+    def get(self, request, identifier: str, index: int):
+        offset = non_negative_parameter(request, "offset", 0)
+        limit = min(non_negative_parameter(request, "limit", MAX_LOG_READ), MAX_LOG_READ)
+        run = get_object_or_404(Run.objects.only("identifier", "status"), identifier=identifier)
+        get_object_or_404(RunStep.objects.only("pk"), run=run, index=index)
+        store = log_store()
+        data = store.read(run.identifier, index, offset, limit)
+        response = HttpResponse(data, content_type="text/plain; charset=utf-8")
+        response["X-Log-Size"] = str(store.size(run.identifier, index))
+        response["X-Run-Status"] = run.status
+        return response
+
+
+class AbortRun(APIView):
+    required_authorization = roles.ABORT
+
+    @extend_schema(request=None, responses={200: RunDetailSerializer, **ERRORS})
+    def post(self, request, identifier: str):
+        do_abort_run(get_run(identifier), actor(request))
+        return Response(RunDetailSerializer(get_run(identifier)).data)
+
+
+class RunArchive(APIView):
+    required_authorization = roles.DOWNLOAD
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="Zip"),
+            **ERRORS,
+        }
+    )
+    def get(self, request, identifier: str):
+        from runs.archive import build_archive
+
+        run = get_run(identifier)
+        response = HttpResponse(build_archive(run), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="run-{run.identifier}.zip"'
+        return response

@@ -1,0 +1,39 @@
+"""The service's workers: list, read, enable and disable."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orchestra import roles
+from orchestra.api_views import ERRORS, actor
+from workers.actions import set_worker_enabled
+from workers.filters import WorkerFilter
+from workers.models import Worker
+from workers.serializers import WorkerSerializer
+
+
+class WorkerList(generics.ListAPIView):
+    required_authorization = roles.VIEW
+    queryset = Worker.objects.select_related("owner").order_by("identifier")
+    serializer_class = WorkerSerializer
+    filterset_class = WorkerFilter
+
+
+class WorkerDetail(generics.RetrieveAPIView):
+    required_authorization = roles.VIEW
+    queryset = Worker.objects.select_related("owner")
+    serializer_class = WorkerSerializer
+    lookup_field = "identifier"
+
+
+class WorkerEnabled(APIView):
+    required_authorization = roles.CHANGE_STATE
+    enabled = True
+
+    @extend_schema(request=None, responses={200: WorkerSerializer, **ERRORS})
+    def post(self, request, identifier: str):
+        worker = get_object_or_404(Worker.objects.select_related("owner"), identifier=identifier)
+        set_worker_enabled(worker, self.enabled, actor(request))
+        return Response(WorkerSerializer(worker).data)
