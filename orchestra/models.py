@@ -76,3 +76,18 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target}"
+
+
+class LoginFailure(models.Model):
+    """One failed login, counted per user name and per address to throttle guessing.
+
+    Kept in the database (not in one process's memory) so that every master counts the same
+    failures; rows older than the window are deleted as new failures arrive.
+    """
+
+    created = models.DateTimeField(db_index=True)
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"
