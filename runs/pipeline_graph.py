@@ -1,0 +1,149 @@
+"""The pipeline run page's graph: server-rendered SVG, no JavaScript.
+
+Elements are laid out in columns by dependency depth (an element sits one column right of its
+deepest dependency), one box per element coloured by status and linked to its child run, with
+an arrow per dependency. Every text comes through format_html, so it is escaped.
+"""
+
+from django.urls import NoReverseMatch
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from runs.pipelines import ElementState, pipeline_elements
+
+BOX_WIDTH, BOX_HEIGHT = 150, 52
+COLUMN_GAP, ROW_GAP, MARGIN = 60, 24, 12
+
+# Fill colours by status; text stays dark on all of them.
+STATUS_COLOURS = {
+    "waiting": "#eeeeee",
+    "pending": "#fff3c4",
+    "running": "#cfe3ff",
+    "succeeded": "#c8ecc9",
+    "failed": "#f7c6c5",
+    "aborted": "#f3d1f0",
+    "exception": "#f7b267",
+    "cancelled": "#dddddd",
+    "skipped": "#f5f5f5",
+}
+
+
+def _columns(elements: list[ElementState]) -> dict[str, int]:
+    """Depth of each element: 0 without dependencies, else 1 + its deepest dependency's."""
+    by_identifier = {element.identifier: element for element in elements}
+    depth: dict[str, int] = {}
+
+    def visit(identifier: str, trail: frozenset) -> int:
+        if identifier in depth:
+            return depth[identifier]
+        dependencies = [
+            name
+            for name in by_identifier[identifier].after
+            if name in by_identifier and name not in trail
+        ]
+        depth[identifier] = 1 + max(
+            (visit(name, trail | {identifier}) for name in dependencies), default=-1
+        )
+        return depth[identifier]
+
+    for element in elements:
+        visit(element.identifier, frozenset())
+    return depth
+
+
+def _link(element: ElementState) -> str:
+    if element.run is None:
+        return ""
+    try:
+        return element.run.get_absolute_url()
+    except NoReverseMatch:
+        return ""
+
+
+def render_pipeline_svg(run) -> SafeString:
+    """The SVG of a pipeline run's elements; empty for a run that is not a pipeline."""
+    elements = pipeline_elements(run)
+    if not elements:
+        return mark_safe("")
+    columns = _columns(elements)
+    rows_used: dict[int, int] = {}
+    positions: dict[str, tuple[int, int]] = {}
+    for element in elements:
+        column = columns[element.identifier]
+        row = rows_used.get(column, 0)
+        rows_used[column] = row + 1
+        positions[element.identifier] = (
+            MARGIN + column * (BOX_WIDTH + COLUMN_GAP),
+            MARGIN + row * (BOX_HEIGHT + ROW_GAP),
+        )
+    width = MARGIN * 2 + (max(columns.values()) + 1) * (BOX_WIDTH + COLUMN_GAP) - COLUMN_GAP
+    height = MARGIN * 2 + max(rows_used.values()) * (BOX_HEIGHT + ROW_GAP) - ROW_GAP
+
+    arrows = []
+    for element in elements:
+        x, y = positions[element.identifier]
+        for dependency, statuses in element.after.items():
+            if dependency not in positions:
+                continue
+            from_x, from_y = positions[dependency]
+            arrows.append(
+                (
+                    from_x + BOX_WIDTH,
+                    from_y + BOX_HEIGHT // 2,
+                    x - 2,
+                    y + BOX_HEIGHT // 2,
+                    f"{element.identifier} after {dependency}: {', '.join(statuses)}",
+                )
+            )
+    arrow_markup = format_html_join(
+        "",
+        '<line class="dependency" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" '
+        'stroke-width="1.5" marker-end="url(#arrow)"><title>{}</title></line>',
+        arrows,
+    )
+    boxes = []
+    for element in elements:
+        x, y = positions[element.identifier]
+        status = element.status
+        box = format_html(
+            '<g class="element status-{}" data-element="{}">'
+            "<title>{} ({}): {}</title>"
+            '<rect x="{}" y="{}" width="{}" height="{}" rx="6" fill="{}" stroke="#333"/>'
+            '<text x="{}" y="{}" font-weight="bold">{}</text>'
+            '<text x="{}" y="{}" font-size="12">{} · {}</text></g>',
+            status,
+            element.identifier,
+            element.identifier,
+            element.job,
+            status,
+            x,
+            y,
+            BOX_WIDTH,
+            BOX_HEIGHT,
+            STATUS_COLOURS.get(status, "#ffffff"),
+            x + 10,
+            y + 21,
+            element.identifier,
+            x + 10,
+            y + 40,
+            element.job,
+            status,
+        )
+        link = _link(element)
+        if link:
+            box = format_html('<a href="{}">{}</a>', link, box)
+        boxes.append(box)
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-graph" width="{}" height="{}" '
+        'viewBox="0 0 {} {}" role="img" aria-label="Pipeline elements and their dependencies" '
+        'font-family="sans-serif" font-size="14">'
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/>'
+        "</marker></defs>{}{}</svg>",
+        width,
+        height,
+        width,
+        height,
+        arrow_markup,
+        mark_safe("".join(boxes)),
+    )
