@@ -1,0 +1,139 @@
+"""Website pages of projects, jobs and schedules, and the job trigger form."""
+
+from croniter import croniter
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from orchestra import roles
+from orchestra.audit import Actor
+from orchestra.authorization import requires
+from orchestra.website import filtered_list
+from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
+from projects.forms import TriggerForm
+from projects.models import Job, Project, Schedule
+from projects.status import revision_status
+from runs.actions import JobDisabled, do_trigger_run
+from runs.parameters import ParameterError
+
+RECENT_RUNS = 20
+
+
+def _recent_runs(queryset):
+    return queryset.select_related("project", "job", "worker").order_by("-created", "-id")[
+        :RECENT_RUNS
+    ]
+
+
+@requires(roles.VIEW)
+def project_list(request):
+    listing = filtered_list(request, ProjectFilter, Project.objects.all())
+    return render(request, "projects/project_list.html", {"listing": listing})
+
+
+@requires(roles.VIEW)
+def project_detail(request, project: str):
+    project = get_object_or_404(Project, identifier=project)
+    context = {
+        "project": project,
+        "jobs": project.jobs.all(),
+        "schedules": project.schedules.select_related("job", "last_run"),
+        "recent_runs": _recent_runs(project.runs.all()),
+    }
+    return render(request, "projects/project_detail.html", context)
+
+
+@requires(roles.VIEW)
+def project_status(request, project: str):
+    project = get_object_or_404(Project, identifier=project)
+    status = revision_status(project)
+    return render(request, "projects/project_status.html", {"project": project, "status": status})
+
+
+@requires(roles.VIEW)
+def job_list(request):
+    listing = filtered_list(request, JobFilter, Job.objects.select_related("project"))
+    return render(request, "projects/job_list.html", {"listing": listing})
+
+
+def _job(project: str, job: str) -> Job:
+    return get_object_or_404(
+        Job.objects.select_related("project"), project__identifier=project, identifier=job
+    )
+
+
+def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
+    context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all())}
+    return render(request, "projects/job_detail.html", context, status=status)
+
+
+@requires(roles.VIEW)
+def job_detail(request, project: str, job: str):
+    job = _job(project, job)
+    return _job_page(request, job, TriggerForm(job))
+
+
+@requires(roles.TRIGGER)
+@require_POST
+def job_trigger(request, project: str, job: str):
+    job = _job(project, job)
+    form = TriggerForm(job, request.POST)
+    if form.is_valid():
+        try:
+            run = do_trigger_run(job, form.parameters(), Actor.from_request(request))
+        except ParameterError as error:
+            form.add_parameter_error(error)
+        except JobDisabled as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect(run)
+    return _job_page(request, job, form, status=400)
+
+
+def _enabled(request) -> bool:
+    return request.POST.get("enabled") == "true"
+
+
+@requires(roles.CHANGE_STATE)
+@require_POST
+def job_set_enabled(request, project: str, job: str):
+    job = _job(project, job)
+    set_job_enabled(job, _enabled(request), Actor.from_request(request))
+    messages.success(request, f"Job {job} {'enabled' if _enabled(request) else 'disabled'}.")
+    return redirect(job)
+
+
+def next_tick(schedule: Schedule):
+    """When the schedule fires next, or None when its expression cannot say."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        now = timezone.now().astimezone(ZoneInfo(schedule.timezone or "UTC"))
+        return croniter(schedule.expression, now).get_next(type(now))
+    except (ValueError, KeyError, LookupError):
+        return None
+
+
+@requires(roles.VIEW)
+def schedule_list(request):
+    schedules = Schedule.objects.select_related("project", "job", "last_run")
+    listing = filtered_list(request, ScheduleFilter, schedules)
+    for schedule in listing.objects:
+        schedule.next_tick = next_tick(schedule) if schedule.is_enabled else None
+    return render(request, "projects/schedule_list.html", {"listing": listing})
+
+
+@requires(roles.CHANGE_STATE)
+@require_POST
+def schedule_set_enabled(request, project: str, schedule: str):
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("project"),
+        project__identifier=project,
+        identifier=schedule,
+    )
+    set_schedule_enabled(schedule, _enabled(request), Actor.from_request(request))
+    state = "enabled" if _enabled(request) else "disabled"
+    messages.success(request, f"Schedule {schedule} {state}.")
+    return redirect("schedules")

@@ -1,0 +1,127 @@
+"""Website pages of runs: the overview, the runs list, a run, its log and its archive."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from orchestra import roles
+from orchestra.audit import Actor
+from orchestra.authorization import requires
+from orchestra.extensions import log_store
+from orchestra.website import filtered_list
+from runs.actions import do_abort_run
+from runs.archive import archive_filename, build_archive
+from runs.filters import RunFilter
+from runs.logs import step_logs
+from runs.models import ACTIVE_STATUSES, Run, RunStep, Status
+from workers.dispatch import unmatched_reason
+from workers.models import Worker
+
+# Bytes of log shown inline, shared by all steps of a run; the raw route has the rest.
+LOG_PAGE_TAIL = 16_000
+RUN_PAGE_TAIL = 3_000
+
+
+def runs_for_lists():
+    return Run.objects.select_related("project", "job", "worker")
+
+
+@requires(roles.VIEW)
+def overview(request):
+    runs = runs_for_lists()
+    context = {
+        "active_runs": runs.filter(status__in=ACTIVE_STATUSES).order_by("-created", "-id")[:20],
+        "recent_failures": runs.filter(status__in=[Status.FAILED, Status.EXCEPTION])[:10],
+        "workers_online": Worker.objects.filter(is_connected=True),
+    }
+    return render(request, "runs/overview.html", context)
+
+
+@requires(roles.VIEW)
+def run_list(request):
+    listing = filtered_list(request, RunFilter, runs_for_lists())
+    return render(request, "runs/run_list.html", {"listing": listing})
+
+
+def _run(identifier: str) -> Run:
+    return get_object_or_404(
+        Run.objects.select_related("project", "job", "worker", "parent__job", "schedule",
+                                   "triggered_by"),
+        identifier=identifier,
+    )
+
+
+def pipeline_graph(run: Run) -> str:
+    """The pipeline's SVG, or empty while the graph renderer is not installed."""
+    try:
+        from runs.pipeline_graph import render_pipeline_svg
+    except ImportError:
+        return ""
+    # The renderer escapes every name and status it writes into the SVG.
+    return mark_safe(render_pipeline_svg(run))
+
+
+@requires(roles.VIEW)
+def run_detail(request, identifier: str):
+    run = _run(identifier)
+    steps = list(run.steps.all())
+    context = {
+        "run": run,
+        "steps": steps,
+        "logs": step_logs(run, steps, RUN_PAGE_TAIL),
+        "results": sorted(run.results.items()) if isinstance(run.results, dict) else [],
+        "parameters": sorted(run.parameters.items()) if isinstance(run.parameters, dict) else [],
+        "children": run.children.select_related("job", "worker").order_by("created", "id")
+        if run.job.is_pipeline else [],
+        "graph": pipeline_graph(run) if run.job.is_pipeline else "",
+        "unmatched_reason": unmatched_reason(run) if run.status == Status.PENDING else "",
+    }
+    return render(request, "runs/run_detail.html", context)
+
+
+@requires(roles.VIEW)
+def run_log(request, identifier: str):
+    run = _run(identifier)
+    steps = list(run.steps.all())
+    context = {"run": run, "logs": step_logs(run, steps, LOG_PAGE_TAIL)}
+    return render(request, "runs/run_log.html", context)
+
+
+@requires(roles.VIEW)
+def step_raw_log(request, identifier: str, index: int):
+    """One step's whole log as text (from `offset` when given): the link for long logs."""
+    run = get_object_or_404(Run.objects.only("identifier", "status"), identifier=identifier)
+    if not RunStep.objects.filter(run=run, index=index).exists():
+        raise Http404("no such step")
+    try:
+        offset = max(int(request.GET.get("offset", 0)), 0)
+    except ValueError:
+        offset = 0
+    store = log_store()
+    response = HttpResponse(
+        store.read(run.identifier, index, offset), content_type="text/plain; charset=utf-8"
+    )
+    response["X-Log-Size"] = str(store.size(run.identifier, index))
+    response["X-Run-Status"] = run.status
+    return response
+
+
+@requires(roles.DOWNLOAD)
+def run_archive(request, identifier: str):
+    run = _run(identifier)
+    response = HttpResponse(build_archive(run), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{archive_filename(run)}"'
+    return response
+
+
+@requires(roles.ABORT)
+@require_POST
+def run_abort(request, identifier: str):
+    run = _run(identifier)
+    do_abort_run(run, Actor.from_request(request))
+    return redirect(run)
+
+
+__all__ = ["overview", "run_list", "run_detail", "run_log", "step_raw_log", "run_archive",
+           "run_abort"]

@@ -1,0 +1,44 @@
+"""Website pages of workers, and enabling or disabling one."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from orchestra import roles
+from orchestra.audit import Actor
+from orchestra.authorization import requires
+from orchestra.website import filtered_list
+from runs.models import ACTIVE_STATUSES
+from workers.actions import set_worker_enabled
+from workers.filters import WorkerFilter
+from workers.models import Worker
+
+RECENT_RUNS = 20
+
+
+@requires(roles.VIEW)
+def worker_list(request):
+    listing = filtered_list(request, WorkerFilter, Worker.objects.all())
+    return render(request, "workers/worker_list.html", {"listing": listing})
+
+
+@requires(roles.VIEW)
+def worker_detail(request, identifier: str):
+    worker = get_object_or_404(Worker, identifier=identifier)
+    runs = worker.runs.select_related("project", "job", "worker").order_by("-created", "-id")
+    context = {
+        "worker": worker,
+        "current_runs": runs.filter(status__in=ACTIVE_STATUSES),
+        "recent_runs": runs.exclude(status__in=ACTIVE_STATUSES)[:RECENT_RUNS],
+    }
+    return render(request, "workers/worker_detail.html", context)
+
+
+@requires(roles.CHANGE_STATE)
+@require_POST
+def worker_set_enabled(request, identifier: str):
+    worker = get_object_or_404(Worker, identifier=identifier)
+    enabled = request.POST.get("enabled") == "true"
+    set_worker_enabled(worker, enabled, Actor.from_request(request))
+    messages.success(request, f"Worker {worker} {'enabled' if enabled else 'disabled'}.")
+    return redirect(worker)
