@@ -27,8 +27,8 @@ def token_for_request(request) -> Token | None:
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     if cookie:
         token = authenticate_token(cookie, kind=Token.Kind.SESSION)
-        if token is not None:
-            refresh_session(token)
+        if token is not None and refresh_session(token):
+            request._orchestra_session_refreshed = cookie
         return token
     return None
 
@@ -38,6 +38,21 @@ def _resolve(request):
         request._orchestra_token = token_for_request(request)
     token = request._orchestra_token
     return token.user if token is not None else AnonymousUser()
+
+
+def set_session_cookie(response, request, value: str) -> None:
+    """The session token's cookie: out of scripts' reach, same-site, HTTPS-only under HTTPS.
+
+    It lives as long as the token's expiry; a daily refresh of the token renews it too.
+    """
+    response.set_cookie(
+        settings.SESSION_COOKIE_NAME,
+        value,
+        max_age=settings.SESSION_TOKEN_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
 
 
 class TokenAuthenticationMiddleware(AuthenticationMiddleware):
@@ -52,6 +67,12 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if bearer_value(request):
             # Requests authenticated by a header are not exposed to CSRF: browsers never add it.
             request._dont_enforce_csrf_checks = True
+
+    def process_response(self, request, response):
+        refreshed = getattr(request, "_orchestra_session_refreshed", None)
+        if refreshed and settings.SESSION_COOKIE_NAME not in response.cookies:
+            set_session_cookie(response, request, refreshed)
+        return response
 
 
 class SecurityHeadersMiddleware:

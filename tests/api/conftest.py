@@ -10,6 +10,13 @@ from workers.models import Worker
 ROLES = ["viewer", "operator", "auditor", "administrator", "worker"]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """A million PBKDF2 iterations per login would make these tests crawl on 2 cores; the
+    production hasher has its own test (tests/orchestra/test_login.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class ServiceClient:
     """A test client that sends one user's bearer token on every request."""
 
