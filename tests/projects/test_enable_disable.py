@@ -1,0 +1,86 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+
+from orchestra.actions import set_user_enabled
+from orchestra.audit import Actor
+from orchestra.models import AuditEvent
+from orchestra.tokens import authenticate_token, create_token
+from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.configuration import load_configuration
+from projects.models import Job, Schedule
+from runs.actions import JobDisabled, do_trigger_run
+from workers.actions import set_worker_enabled
+from workers.dispatch import claim_next_run, unmatched_reason
+from workers.models import Worker
+
+
+@pytest.fixture
+def admin(db):
+    load_configuration("examples.configuration")
+    return Actor(user=User.objects.create_user("root", password="a-long-password"))
+
+
+def audit_actions():
+    return list(AuditEvent.objects.order_by("id").values_list("action", "target"))
+
+
+def test_disabled_job_cannot_be_triggered_until_enabled_again(admin):
+    job = Job.objects.get(identifier="hello")
+    set_job_enabled(job, False, admin)
+    with pytest.raises(JobDisabled):
+        do_trigger_run(Job.objects.get(pk=job.pk), {}, admin)
+    set_job_enabled(job, True, admin)
+    assert do_trigger_run(Job.objects.get(pk=job.pk), {}, admin).status == "pending"
+    assert ("job.disable", "examples/hello") in audit_actions()
+    assert ("job.enable", "examples/hello") in audit_actions()
+
+
+def test_disabling_twice_records_once(admin):
+    job = Job.objects.get(identifier="hello")
+    set_job_enabled(job, False, admin)
+    set_job_enabled(job, False, admin)
+    assert audit_actions().count(("job.disable", "examples/hello")) == 1
+
+
+def test_schedule_enable_disable(admin):
+    schedule = Schedule.objects.get(identifier="hello-hourly")
+    set_schedule_enabled(schedule, False, admin)
+    assert not Schedule.objects.get(pk=schedule.pk).is_enabled
+    set_schedule_enabled(schedule, True, admin)
+    assert Schedule.objects.get(pk=schedule.pk).is_enabled
+    assert [a for a in audit_actions() if a[0].startswith("schedule.")] == [
+        ("schedule.disable", "examples/hello-hourly"),
+        ("schedule.enable", "examples/hello-hourly"),
+    ]
+
+
+def test_disabled_worker_is_not_counted_for_a_pending_run(admin):
+    worker = Worker.objects.create(identifier="w1", is_connected=True, properties={"pool": "special"})
+    run = do_trigger_run(Job.objects.get(identifier="special-pool"), {}, admin)
+    assert unmatched_reason(run) == ""
+    set_worker_enabled(worker, False, admin)
+    assert "No enabled worker" in unmatched_reason(run)
+    assert ("worker.disable", "w1") in audit_actions()
+
+
+def test_worker_claims_only_runs_its_properties_match(admin):
+    plain = Worker.objects.create(identifier="plain", properties={})
+    special = Worker.objects.create(identifier="special", properties={"pool": "special"})
+    run = do_trigger_run(Job.objects.get(identifier="special-pool"), {}, admin)
+    assert claim_next_run(plain) is None
+    assert "No connected worker" in unmatched_reason(run)
+    assert claim_next_run(special).pk == run.pk
+    assert claim_next_run(special) is None
+
+
+def test_disabled_user_cannot_log_in_and_its_tokens_stop_working(admin):
+    user = User.objects.create_user("eve", password="a-long-password")
+    _, value = create_token(user)
+    assert authenticate_token(value) is not None
+    set_user_enabled(user, False, admin)
+    assert authenticate_token(value) is None
+    assert authenticate(username="eve", password="a-long-password") is None
+    set_user_enabled(user, True, admin)
+    assert authenticate_token(value) is not None
+    assert ("user.disable", "eve") in audit_actions()
