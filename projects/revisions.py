@@ -111,7 +111,7 @@ class GitHubProvider(RevisionProvider):
         self.token = token if token is not None else getattr(settings, "GITHUB_TOKEN", "")
 
     def _get(self, path: str, **query) -> object:
-        url = f"{self.api_url.rstrip('/')}/repos/{self.name}/{path}"
+        url = f"{self.api_url.rstrip('/')}/repos/{urllib.parse.quote(self.name)}/{path}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         request = urllib.request.Request(url, headers={

@@ -1,0 +1,139 @@
+"""Revision-control providers (a real git repository, a fake GitHub on loopback) and the status page."""
+
+import json
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.test import override_settings
+
+from orchestra.extensions import revision_provider
+from projects.models import Project
+from projects.revisions import GitHubProvider, GitProvider, RevisionError
+from runs.models import Status
+from tests.website.conftest import add_run
+
+
+def git(repository, *arguments) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repository), *arguments], check=True, capture_output=True, text=True,
+        env={"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": "ann@example.org",
+             "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": "ann@example.org",
+             "HOME": str(repository), "PATH": "/usr/bin:/bin"},
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repository(tmp_path):
+    path = tmp_path / "repo"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    for number in range(3):
+        (path / "file").write_text(str(number))
+        git(path, "add", "file")
+        git(path, "commit", "-q", "-m", f"change {number}")
+    git(path, "checkout", "-q", "-b", "feature")
+    (path / "file").write_text("feature")
+    git(path, "commit", "-q", "-am", "feature <b>work</b>")
+    return path
+
+
+def test_git_provider_lists_branches_and_recent_revisions(repository):
+    provider = revision_provider("git")(str(repository))
+    assert isinstance(provider, GitProvider)
+    assert sorted(provider.branches()) == ["feature", "main"]
+    revisions = provider.recent_revisions("main", count=2)
+    assert [revision.subject for revision in revisions] == ["change 2", "change 1"]
+    assert revisions[0].identifier == git(repository, "rev-parse", "main")
+    assert revisions[0].author == "Ann"
+
+
+def test_git_provider_reports_a_missing_repository(tmp_path):
+    with pytest.raises(RevisionError, match="git failed"):
+        GitProvider(str(tmp_path / "nowhere")).branches()
+
+
+def test_git_provider_refuses_option_like_branch_names(repository):
+    with pytest.raises(RevisionError):
+        GitProvider(str(repository)).recent_revisions("--output=/tmp/x")
+
+
+class FakeGitHub(BaseHTTPRequestHandler):
+    commits = {
+        "main": [{"sha": "a" * 40, "commit": {"author": {"name": "Bo", "date": "2026-01-02T03:04:05Z"},
+                                              "message": "Fix it\n\nlong text"}}],
+    }
+    seen = []
+
+    def do_GET(self):
+        FakeGitHub.seen.append((self.path, self.headers.get("Authorization")))
+        if self.path.startswith("/repos/team/app/branches"):
+            body = [{"name": "main", "commit": {"sha": "a" * 40}}]
+        elif self.path.startswith("/repos/team/app/commits?sha=main"):
+            body = self.commits["main"]
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *arguments):
+        pass
+
+
+@pytest.fixture
+def github():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FakeGitHub.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_github_provider_reads_branches_and_commits_over_http(github):
+    provider = GitHubProvider("https://github.com/team/app.git", api_url=github, token="secret")
+    assert provider.branches() == ["main"]
+    [revision] = provider.recent_revisions("main", count=5)
+    assert revision.identifier == "a" * 40 and revision.subject == "Fix it"
+    assert revision.author == "Bo"
+    assert ("/repos/team/app/commits?sha=main&per_page=5", "Bearer secret") in FakeGitHub.seen
+
+
+def test_github_provider_reports_http_errors(github):
+    with pytest.raises(RevisionError, match="404"):
+        GitHubProvider("team/missing", api_url=github).branches()
+
+
+def test_status_page_shows_revisions_with_their_runs(admin_client, populated, repository):
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository=str(repository), repository_provider="git")
+    head = git(repository, "rev-parse", "main")
+    tested = add_run(populated["echo"], Status.FAILED, parameters={"revision": head})
+    short = add_run(populated["echo"], Status.SUCCEEDED, parameters={"revision": head[:7]})
+    page = admin_client.get("/projects/examples/status/").content.decode()
+    assert "<h2>main</h2>" in page and "<h2>feature</h2>" in page
+    assert f'href="/runs/{tested.identifier}/" class="status-failed">echo: failed' in page
+    assert f'href="/runs/{short.identifier}/"' in page
+    assert "feature &lt;b&gt;work&lt;/b&gt;" in page
+
+
+def test_status_page_through_github(admin_client, populated, github):
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository="team/app", repository_provider="github")
+    run = add_run(populated["echo"], Status.SUCCEEDED, parameters={"revision": "a" * 40})
+    with override_settings(GITHUB_API_URL=github):
+        page = admin_client.get("/projects/examples/status/").content.decode()
+    assert "Fix it" in page and f'href="/runs/{run.identifier}/"' in page
+
+
+def test_status_page_without_repository_says_so(admin_client, populated):
+    page = admin_client.get("/projects/other/status/").content.decode()
+    assert "declares no repository" in page
