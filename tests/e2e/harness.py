@@ -1,0 +1,256 @@
+"""A real Orchestra installation for end-to-end tests: runmaster and runworker_client processes.
+
+Everything lives in a temporary data directory (SQLite database, logs, worker run
+directories, and each process's output in `output/`, kept for debugging a failure).
+"""
+
+import json as jsonlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+FINAL = ("succeeded", "failed", "aborted", "exception", "cancelled", "skipped")
+SECRET_KEY = "e2e-tests-secret-key-" + "x" * 32
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def last_line(text: str) -> str:
+    return text.strip().splitlines()[-1].strip()
+
+
+class Orchestra:
+    """A real installation: a temp data dir, SQLite, a runmaster on a free loopback port."""
+
+    def __init__(self, tmp_path, configuration: str = "examples.configuration", env: dict | None = None):
+        self.data_dir = Path(tmp_path) / "orchestra"
+        self.output_dir = self.data_dir / "output"
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/master/"
+        self.env = {
+            **os.environ,
+            "ORCHESTRA_DATA_DIR": str(self.data_dir),
+            "ORCHESTRA_CONFIGURATION": configuration,
+            "ORCHESTRA_SECRET_KEY": SECRET_KEY,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        # The test process's own settings must not leak into the installation.
+        for name in ("ORCHESTRA_DATABASE_URL", "ORCHESTRA_REDIS_URL", "DJANGO_SETTINGS_MODULE"):
+            if env is None or name not in env:
+                self.env.pop(name, None)
+        self.master: subprocess.Popen | None = None
+        self.workers: dict[str, subprocess.Popen] = {}
+        self.started: list[subprocess.Popen] = []
+        if "ORCHESTRA_DATABASE_URL" in self.env:
+            self.admin_token, self.worker_token = self.prepare_database()
+        else:
+            # Django takes seconds to start on a busy machine: the SQLite database is
+            # prepared once per test session and copied.
+            template = sqlite_template()
+            shutil.copy(template / "orchestra.sqlite3", self.data_dir / "orchestra.sqlite3")
+            tokens = jsonlib.loads((template / "tokens.json").read_text())
+            self.admin_token, self.worker_token = tokens["admin"], tokens["worker"]
+
+    def prepare_database(self) -> tuple[str, str]:
+        """Migrate, then create an administrator and a worker user; returns their tokens."""
+        self.manage("migrate", "--verbosity", "0")
+        self.manage("create_user", "admin", "--role", "administrator", input="admin-password-e2e")
+        admin_token = last_line(self.manage("create_token", "admin"))
+        self.manage("create_user", "worker", "--role", "worker", input="worker-password-e2e")
+        worker_token = last_line(self.manage("create_token", "worker"))
+        return admin_token, worker_token
+
+    # Processes --------------------------------------------------------------------------------
+
+    def manage(self, *args, input: str | None = None) -> str:
+        """Run manage.py with this installation's environment; returns stdout, raises on failure."""
+        completed = subprocess.run(
+            [*MANAGE, *args], env=self.env, cwd=ROOT, input=input or "", capture_output=True,
+            text=True, timeout=120,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed ({completed.returncode}):\n"
+                f"{completed.stdout}\n{completed.stderr}"
+            )
+        return completed.stdout
+
+    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        output = open(self.output_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            [*MANAGE, *args], env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        output.close()
+        self.started.append(process)
+        return process
+
+    def start_master(self) -> None:
+        """Start runmaster and wait until it answers HTTP."""
+        self.master = self.spawn("master", ["runmaster", "--host", "127.0.0.1", "--port", str(self.port)])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.master.poll() is not None:
+                raise RuntimeError(f"runmaster exited:\n{self.output('master')}")
+            try:
+                urllib.request.urlopen(f"{self.url}/static/orchestra.css", timeout=2).close()
+                return
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.1)
+        raise RuntimeError(f"runmaster did not answer within 60 s:\n{self.output('master')}")
+
+    def kill_master(self, sig=signal.SIGKILL) -> None:
+        if self.master is not None and self.master.poll() is None:
+            os.killpg(self.master.pid, sig)
+            self.master.wait(timeout=30)
+        self.master = None
+
+    def start_worker(self, identifier: str, properties: dict | None = None, executors: int = 2,
+                     data_dir: Path | None = None, token: str | None = None) -> subprocess.Popen:
+        data_dir = data_dir or self.data_dir / f"worker-{identifier}"
+        args = [
+            "runworker_client", "--master-url", self.ws_url, "--token", token or self.worker_token,
+            "--identifier", identifier, "--executors", str(executors), "--data-dir", str(data_dir),
+        ]
+        for key, value in (properties or {}).items():
+            args += ["--property", f"{key}={value}"]
+        process = self.spawn(f"worker-{identifier}", args)
+        self.workers[identifier] = process
+        return process
+
+    def kill_worker(self, identifier: str, sig=signal.SIGKILL) -> None:
+        """Kill the worker client only: executors run in their own sessions and survive."""
+        process = self.workers.pop(identifier)
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=30)
+
+    def output(self, name: str) -> str:
+        path = self.output_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        """Kill everything this installation started, executors and their steps included."""
+        for process in self.started:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(timeout=30)
+        for pid in processes_under(self.data_dir):
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        self.master = None
+        self.workers.clear()
+
+    # Service ----------------------------------------------------------------------------------
+
+    def create_user(self, name: str, role: str) -> str:
+        """Create a user with `role`; returns a new API token of that user."""
+        self.manage("create_user", name, "--role", role, input=f"{name}-password-e2e")
+        return last_line(self.manage("create_token", name))
+
+    def api(self, method: str, path: str, json: object = None, token: str | None = None) -> tuple[int, object]:
+        """Call the service; returns (status, JSON body or text)."""
+        body = None if json is None else jsonlib.dumps(json).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=body, method=method.upper())
+        request.add_header("Authorization", f"Bearer {token or self.admin_token}")
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, content, kind = response.status, response.read(), response.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            status, content, kind = error.code, error.read(), error.headers.get_content_type()
+        if kind == "application/json":
+            return status, jsonlib.loads(content) if content else None
+        return status, content.decode(errors="replace")
+
+    def trigger(self, project: str, job: str, parameters: dict | None = None, token: str | None = None) -> dict:
+        status, body = self.api(
+            "POST", f"/api/projects/{project}/jobs/{job}/trigger",
+            {"parameters": parameters or {}}, token=token,
+        )
+        assert status == 201, (status, body)
+        return body
+
+    def run(self, identifier: str) -> dict:
+        status, body = self.api("GET", f"/api/runs/{identifier}")
+        assert status == 200, (status, body)
+        return body
+
+    def log(self, identifier: str, step: int = 0) -> bytes:
+        """The whole log of a step as stored on the master, read through the service."""
+        request = urllib.request.Request(f"{self.url}/api/runs/{identifier}/steps/{step}/log")
+        request.add_header("Authorization", f"Bearer {self.admin_token}")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read()
+
+    def wait_for_run(self, identifier: str, statuses=FINAL, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.run(identifier)
+            if run["status"] in statuses:
+                return run
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"run {identifier} is {run['status']} after {timeout} s, expected {statuses}"
+                )
+            time.sleep(0.1)
+
+
+_template: Path | None = None
+
+
+def sqlite_template() -> Path:
+    """A data directory with a migrated database, an administrator and a worker user."""
+    global _template
+    if _template is None:
+        directory = Path(tempfile.mkdtemp(prefix="orchestra-e2e-template-"))
+        installation = Orchestra.__new__(Orchestra)
+        installation.env = {
+            **{k: v for k, v in os.environ.items() if k != "ORCHESTRA_DATABASE_URL"},
+            "ORCHESTRA_DATA_DIR": str(directory), "ORCHESTRA_SECRET_KEY": SECRET_KEY,
+        }
+        admin, worker = installation.prepare_database()
+        (directory / "tokens.json").write_text(jsonlib.dumps({"admin": admin, "worker": worker}))
+        _template = directory
+    return _template
+
+
+def processes_under(directory: Path) -> list[int]:
+    """Processes whose command line or environment names `directory` (detached executors and
+    the steps they started)."""
+    marker = str(directory).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes() or marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+

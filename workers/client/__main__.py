@@ -1,0 +1,73 @@
+"""Command line of the worker client (also behind `manage.py runworker_client`)."""
+
+import argparse
+import asyncio
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+from workers.client.connection import Refused, WorkerClient
+
+
+def property_pair(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key, value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--master-url", required=True, help="ws://HOST:PORT/ws/master/")
+    parser.add_argument(
+        "--token", default=os.environ.get("ORCHESTRA_WORKER_TOKEN", ""),
+        help="API token of a user with the worker role (default: $ORCHESTRA_WORKER_TOKEN)",
+    )
+    parser.add_argument("--identifier", required=True, help="this worker's unique name")
+    parser.add_argument(
+        "--property", action="append", type=property_pair, default=[], dest="properties",
+        metavar="KEY=VALUE", help="a property jobs may require (repeatable)",
+    )
+    parser.add_argument("--executors", type=int, default=2, help="runs executed at once")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="where run directories live (default: $ORCHESTRA_DATA_DIR/worker-IDENTIFIER)",
+    )
+
+
+def run(master_url: str, token: str, identifier: str, properties: list[tuple[str, str]],
+        executors: int, data_dir: Path | None) -> int:
+    if not token:
+        print("a token is needed: --token or ORCHESTRA_WORKER_TOKEN", file=sys.stderr)
+        return 2
+    if executors < 1:
+        print("--executors must be at least 1", file=sys.stderr)
+        return 2
+    if data_dir is None:
+        base = Path(os.environ.get("ORCHESTRA_DATA_DIR") or "data")
+        data_dir = base / f"worker-{identifier}"
+    # Properties a job may match on, unless given explicitly.
+    described = {"os": platform.system().lower(), "arch": platform.machine()}
+    described.update(dict(properties))
+    client = WorkerClient(master_url, token, identifier, described, executors, data_dir)
+    try:
+        asyncio.run(client.run_forever())
+    except Refused as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.client", description=__doc__)
+    add_arguments(parser)
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(**vars(arguments))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

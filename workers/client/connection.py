@@ -1,0 +1,282 @@
+"""The worker client: keeps a connection to the master and streams its run directories.
+
+It needs no database and imports no Django: it can run on any machine with Python and the
+`websockets` package. See docs/protocol.md for the messages.
+"""
+
+import asyncio
+import base64
+import itertools
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from workers.client.rundir import FINAL_STATUSES, RunDirectory
+
+logger = logging.getLogger("orchestra.worker")
+
+VERSION = "1.0"
+# Raw bytes per log message: 256 KiB is about 350 KB once in base64 and JSON, far below
+# daphne's 1 MiB message limit, and large enough that a 6 MB log needs ~25 round trips.
+CHUNK_BYTES = 256 * 1024
+# Log chunks one run may send before the other runs get their turn.
+CHUNKS_PER_TURN = 8
+SYNC_INTERVAL_SECONDS = 0.05
+RESPONSE_TIMEOUT_SECONDS = 60
+BACKOFF_FIRST_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 15.0
+# Refusals that waiting will not cure: the client stops and says why.
+FATAL_CLOSE_CODES = {4001: "token refused", 4002: "not allowed", 4003: "identifier taken"}
+
+
+class MasterError(Exception):
+    """The master answered a request with an error."""
+
+    def __init__(self, answer: dict):
+        super().__init__(answer.get("error", "error"))
+        self.answer = answer
+
+
+class Refused(Exception):
+    pass
+
+
+@dataclass
+class HeldRun:
+    """A run this worker holds, and what the master acknowledged of it on this connection."""
+
+    directory: RunDirectory
+    acknowledged_logs: dict[int, int] = field(default_factory=dict)
+    acknowledged_state: dict | None = None
+    # The master does not want it (ended there, or not assigned here): stop it and delete it.
+    dropping: bool = False
+
+
+def backoff_delays(first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_MAX_SECONDS):
+    """Exponential delays with jitter (half to full), capped: reconnecting workers spread out."""
+    for attempt in itertools.count():
+        yield min(cap, first * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+class WorkerClient:
+    def __init__(self, master_url: str, token: str, identifier: str, properties: dict[str, str],
+                 executors: int, data_dir: Path):
+        self.master_url = master_url
+        self.token = token
+        self.identifier = identifier
+        self.properties = properties
+        self.executors = executors
+        self.runs_root = Path(data_dir) / "runs"
+        self.runs_root.mkdir(parents=True, exist_ok=True)
+        self.held: dict[str, HeldRun] = {
+            directory.identifier: HeldRun(directory)
+            for directory in RunDirectory.discover(self.runs_root)
+        }
+        self.request_ids = itertools.count(1)
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.connection: ClientConnection | None = None
+
+    # Connection lifecycle ---------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        delays = backoff_delays()
+        while True:
+            try:
+                async with connect(
+                    self.master_url,
+                    additional_headers={"Authorization": f"Bearer {self.token}"},
+                    proxy=None, compression=None, max_size=2**20, open_timeout=10,
+                ) as connection:
+                    self.connection = connection
+                    await self.session(connection)
+                    delays = backoff_delays()
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else None
+                reason = closed.rcvd.reason if closed.rcvd else ""
+                if code in FATAL_CLOSE_CODES:
+                    raise Refused(f"the master refused this worker ({code}): {reason}")
+                logger.warning("connection to the master closed (%s %s)", code, reason)
+            except (OSError, InvalidHandshake, asyncio.TimeoutError) as error:
+                if isinstance(error, InvalidStatus) and error.response.status_code in (401, 403):
+                    raise Refused(f"the master refused the connection: {error}")
+                logger.warning("cannot reach the master at %s: %s", self.master_url, error)
+            finally:
+                self.connection = None
+                for future in self.waiting.values():
+                    future.cancel()
+                self.waiting.clear()
+            delay = next(delays)
+            logger.info("reconnecting in %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    async def session(self, connection: ClientConnection) -> None:
+        reader = asyncio.create_task(self.read(connection))
+        try:
+            answer = await self.call({
+                "type": "hello", "identifier": self.identifier, "version": VERSION,
+                "properties": self.properties, "executors": self.executors,
+                "runs": sorted(self.held),
+            })
+            self.resume(answer.get("runs", {}))
+            logger.info("connected to %s as %s", self.master_url, self.identifier)
+            syncing = asyncio.create_task(self.sync_forever())
+            done, _ = await asyncio.wait({reader, syncing}, return_when=asyncio.FIRST_COMPLETED)
+            syncing.cancel()
+            for task in done:
+                task.result()
+        finally:
+            reader.cancel()
+
+    def resume(self, answers: dict) -> None:
+        """Apply the master's answer to the hello: where each held run's logs stand."""
+        for identifier, held in self.held.items():
+            answer = answers.get(identifier, {})
+            held.acknowledged_state = None
+            if "drop" in answer:
+                logger.warning("run %s: the master does not want it: %s", identifier, answer["drop"])
+                held.dropping = True
+                continue
+            held.acknowledged_logs = {int(step): int(size) for step, size in answer.get("logs", {}).items()}
+            if answer.get("abort"):
+                held.directory.abort()
+
+    # Messages ---------------------------------------------------------------------------------
+
+    async def call(self, message: dict) -> dict:
+        """Send a request and wait for its answer; MasterError if it is an error."""
+        request_id = next(self.request_ids)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[request_id] = future
+        await self.connection.send(json.dumps({**message, "id": request_id}))
+        try:
+            answer = await asyncio.wait_for(future, RESPONSE_TIMEOUT_SECONDS)
+        finally:
+            self.waiting.pop(request_id, None)
+        if answer["type"] == "error":
+            raise MasterError(answer)
+        return answer
+
+    async def read(self, connection: ClientConnection) -> None:
+        async for text in connection:
+            try:
+                message = json.loads(text)
+                kind = message["type"]
+            except (ValueError, KeyError, TypeError):
+                logger.error("unreadable message from the master: %.200r", text)
+                continue
+            if kind in ("response", "error"):
+                future = self.waiting.get(message.get("id"))
+                if future is not None and not future.done():
+                    future.set_result(message)
+                elif kind == "error":
+                    logger.error("the master reports an error: %s", message.get("error"))
+                continue
+            try:
+                answer = self.handle_request(message)
+            except Exception as error:
+                logger.exception("cannot handle %s", kind)
+                answer = {"type": "error", "error": str(error)}
+            await connection.send(json.dumps({**answer, "id": message.get("id")}))
+
+    def handle_request(self, message: dict) -> dict:
+        kind = message["type"]
+        if kind == "run.start":
+            return self.start_run(message["run"])
+        if kind == "run.abort":
+            held = self.held.get(message.get("run"))
+            if held is None:
+                return {"type": "error", "error": f"this worker holds no run {message.get('run')}"}
+            held.directory.abort()
+            return {"type": "response"}
+        return {"type": "error", "error": f"unknown message type {kind!r}"}
+
+    def start_run(self, request: dict) -> dict:
+        identifier = request["identifier"]
+        if identifier in self.held:
+            return {"type": "response"}  # offered again after a lost answer: already running
+        directory = RunDirectory.create(self.runs_root, {**request, "worker": self.identifier})
+        directory.start_executor()
+        self.held[identifier] = HeldRun(directory)
+        logger.info("run %s (%s/%s) started", identifier, request["project"], request["job"])
+        return {"type": "response"}
+
+    # Streaming run directories ----------------------------------------------------------------
+
+    async def sync_forever(self) -> None:
+        while True:
+            for identifier in list(self.held):
+                await self.sync_run(self.held[identifier])
+            await asyncio.sleep(SYNC_INTERVAL_SECONDS)
+
+    async def sync_run(self, held: HeldRun) -> None:
+        directory = held.directory
+        if held.dropping:
+            if directory.executor_alive():
+                directory.abort()
+            else:
+                self.forget(held)
+            return
+        state = directory.settle_dead_executor()
+        if state is None:
+            return
+        try:
+            complete = await self.send_logs(held, state)
+        except MasterError as error:
+            # Not a gap (that is an answer, not an error): the master will not take this run.
+            logger.error("run %s: the master refused its log: %s", directory.identifier, error)
+            held.dropping = True
+            return
+        if state == held.acknowledged_state:
+            return
+        if state["status"] in FINAL_STATUSES and not complete:
+            return  # the final status goes once every log byte is acknowledged
+        try:
+            answer = await self.call({"type": "state", "run": directory.identifier, "state": state})
+        except MasterError as error:
+            logs = error.answer.get("logs")
+            if logs:
+                held.acknowledged_logs.update({int(step): int(size) for step, size in logs.items()})
+            else:
+                logger.error("run %s: the master refused its state: %s", directory.identifier, error)
+            return
+        held.acknowledged_state = state
+        if answer.get("final"):
+            if state["status"] in FINAL_STATUSES:
+                self.forget(held)
+            else:
+                held.dropping = True  # the master ended it (an administrator did)
+
+    async def send_logs(self, held: HeldRun, state: dict) -> bool:
+        """Send log bytes the master lacks, whole lines while a step runs; True when all sent."""
+        directory = held.directory
+        complete = True
+        budget = CHUNKS_PER_TURN
+        for step in state["steps"]:
+            index = step["index"]
+            step_ended = step["status"] not in ("pending", "running")
+            size = directory.log_size(index)
+            while held.acknowledged_logs.get(index, 0) < size and budget:
+                offset = held.acknowledged_logs.get(index, 0)
+                data = directory.read_log(index, offset, CHUNK_BYTES, whole_lines=not step_ended)
+                if not data:
+                    break
+                answer = await self.call({
+                    "type": "log", "run": directory.identifier, "step": index, "offset": offset,
+                    "data": base64.b64encode(data).decode("ascii"),
+                })
+                held.acknowledged_logs[index] = answer["offset"]
+                budget -= 1
+            if held.acknowledged_logs.get(index, 0) < step.get("log_size", 0):
+                complete = False
+        return complete
+
+    def forget(self, held: HeldRun) -> None:
+        """Everything is on the master (or the master wants none of it): delete the directory."""
+        held.directory.delete()
+        self.held.pop(held.directory.identifier, None)
+        logger.info("run %s synchronised and removed from this worker", held.directory.identifier)

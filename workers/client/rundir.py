@@ -1,0 +1,169 @@
+"""A run directory on the worker's disk, as the worker client sees it (see workers/executor.py).
+
+The directory is the truth about a run on the worker: the executor writes it, the worker
+client reads it and streams it, and only deletes it once the master acknowledged everything.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EXECUTOR = Path(__file__).resolve().parent.parent / "executor.py"
+FINAL_STATUSES = ("succeeded", "failed", "aborted", "exception", "cancelled")
+# An executor that has not written its first state after this long is taken as dead.
+START_TIMEOUT_SECONDS = 30
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as file:
+        json.dump(data, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+class RunDirectory:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.identifier = self.path.name
+        self.process: subprocess.Popen | None = None
+
+    @classmethod
+    def create(cls, root: Path, request: dict) -> "RunDirectory":
+        path = Path(root) / request["identifier"]
+        path.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(path / "run.json", request)
+        return cls(path)
+
+    @classmethod
+    def discover(cls, root: Path) -> list["RunDirectory"]:
+        """The run directories a previous worker client left (they hold a run request)."""
+        if not Path(root).is_dir():
+            return []
+        return [cls(path) for path in sorted(Path(root).iterdir()) if (path / "run.json").exists()]
+
+    # Executor ---------------------------------------------------------------------------------
+
+    def start_executor(self) -> None:
+        """Start the executor in its own session: it outlives this worker client."""
+        with open(self.path / "executor.out", "ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(EXECUTOR), str(self.path)],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True,
+            )
+        (self.path / "executor.pid").write_text(str(self.process.pid))
+
+    def executor_pid(self) -> int | None:
+        try:
+            return int((self.path / "executor.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def executor_alive(self) -> bool:
+        if self.process is not None:
+            # Our own child: poll() also reaps it once it ended.
+            return self.process.poll() is None
+        pid = self.executor_pid()
+        if pid is None:
+            return False
+        try:
+            # A restarted client finds the executor by pid; the command line guards against
+            # the pid having been reused by another process.
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                return str(self.path).encode() in cmdline.read()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            try:
+                os.kill(pid, 0)
+                return True
+            except ProcessLookupError:
+                return False
+
+    def abort(self) -> None:
+        """Ask the executor to stop (it ends the step's process group and the run `aborted`)."""
+        (self.path / "abort").touch()
+        pid = self.executor_pid()
+        if pid is not None and self.executor_alive():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    # Reading what the executor wrote ----------------------------------------------------------
+
+    def state(self) -> dict | None:
+        try:
+            with open(self.path / "state.json") as file:
+                return json.load(file)
+        except (OSError, ValueError):
+            return None
+
+    def log_size(self, index: int) -> int:
+        try:
+            return (self.path / "logs" / f"{index}.log").stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_log(self, index: int, offset: int, limit: int, whole_lines: bool) -> bytes:
+        """Up to `limit` bytes from `offset`; with `whole_lines`, only up to the last newline
+        (unless a single line is longer than `limit`, which is then sent in pieces)."""
+        try:
+            with open(self.path / "logs" / f"{index}.log", "rb") as log:
+                log.seek(offset)
+                data = log.read(limit)
+        except FileNotFoundError:
+            return b""
+        if whole_lines:
+            end = data.rfind(b"\n")
+            if end >= 0:
+                return data[: end + 1]
+            if len(data) < limit:
+                return b""  # the line is still being written
+        return data
+
+    def settle_dead_executor(self) -> dict | None:
+        """If the executor died without a final state, write one; return the state."""
+        state = self.state()
+        if state is not None and state.get("status") in FINAL_STATUSES:
+            return state
+        if self.executor_alive():
+            return state
+        if state is None:
+            started = (self.path / "run.json").stat().st_mtime
+            if self.executor_pid() is not None and time.time() - started < START_TIMEOUT_SECONDS:
+                return None
+            request = json.loads((self.path / "run.json").read_text())
+            state = {
+                "status": "running", "message": "", "results": {}, "started": None,
+                "steps": [
+                    {"index": index, "name": step["name"], "status": "pending", "started": None,
+                     "completed": None, "log_size": 0}
+                    for index, step in enumerate(request["steps"])
+                ],
+            }
+        aborted = (self.path / "abort").exists()
+        status = "aborted" if aborted else "exception"
+        message = "aborted on request" if aborted else (
+            "the executor process ended without a final status (killed or crashed); see "
+            "executor.out in the worker's run directory"
+        )
+        now = time.time()
+        for step in state["steps"]:
+            if step["status"] in ("pending", "running"):
+                step["status"] = "cancelled" if step["status"] == "pending" else status
+                step["completed"] = now
+            step["log_size"] = self.log_size(step["index"])
+        state.update(status=status, message=message, completed=now)
+        write_json_atomically(self.path / "state.json", state)
+        return state
+
+    def delete(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
