@@ -1,11 +1,14 @@
 """The service under /api/. Every view declares its authorization (see orchestra/permissions.py)."""
 
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
 
 from orchestra import api as accounts
 from orchestra import schema  # noqa: F401  (registers the bearer token scheme)
-from orchestra.authorization import AUTHENTICATED
+from orchestra.authorization import AUTHENTICATED, PUBLIC
 from projects import api as projects
 from runs import api as runs
 from workers import api as workers
@@ -13,6 +16,19 @@ from workers import api as workers
 
 class SchemaView(SpectacularAPIView):
     required_authorization = AUTHENTICATED
+
+
+@extend_schema(exclude=True)
+class UnknownRoute(APIView):
+    """Any other path under /api/: a JSON 404 rather than the website's HTML one."""
+
+    required_authorization = PUBLIC
+    authentication_classes = []
+
+    def not_found(self, request, *args, **kwargs):
+        raise NotFound(f"no such service route: {request.path}")
+
+    get = post = put = patch = delete = not_found
 
 
 JOB = "projects/<slug:project>/jobs/<slug:job>"
@@ -55,4 +71,5 @@ urlpatterns = [
     path("tokens", accounts.TokenList.as_view(), name="api-tokens"),
     path("tokens/<int:token_id>", accounts.TokenDetail.as_view(), name="api-token"),
     path("audit", accounts.AuditList.as_view(), name="api-audit"),
+    re_path(r"^.*$", UnknownRoute.as_view(), name="api-unknown"),
 ]

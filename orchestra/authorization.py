@@ -48,6 +48,11 @@ def declared_authorization(callback) -> str | None:
     declared = getattr(callback, "required_authorization", None)
     if declared:
         return declared
+    # The admin's views carry their site (AdminSite.get_urls and ModelAdmin.get_urls set it).
+    model_admin = getattr(callback, "model_admin", None)
+    site = getattr(callback, "admin_site", None) or getattr(model_admin, "admin_site", None)
+    if site is not None:
+        return getattr(site, "required_authorization", None)
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if view_class is not None:
         return getattr(view_class, "required_authorization", None)

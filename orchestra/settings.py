@@ -156,6 +156,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "orchestra.backends.AdministratorBackend",
+]
 LOGIN_URL = "/login/"
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
