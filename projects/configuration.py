@@ -47,6 +47,7 @@ RESERVED_NAMES = frozenset(
         "workspace_directory",
         "results_file",
         "results",
+        "parameters",
     }
 )
 ANY_STATUS = "any"
