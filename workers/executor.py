@@ -178,6 +178,8 @@ class Executor:
                 )
             except OSError as error:
                 return self.end_step(step, log, "failed", None, f"cannot start {argv[0]!r}: {error}")
+            step["pid"] = self.process.pid
+            self.save()
             exit_code = self.wait()
             if self.abort_since is not None:
                 return self.end_step(step, log, "aborted", exit_code, "aborted on request")

@@ -157,6 +157,8 @@ class RunDirectory:
         )
         now = time.time()
         for step in state["steps"]:
+            if step["status"] == "running":
+                self.kill_orphaned_step(step.get("pid"))
             if step["status"] in ("pending", "running"):
                 step["status"] = "cancelled" if step["status"] == "pending" else status
                 step["completed"] = now
@@ -164,6 +166,21 @@ class RunDirectory:
         state.update(status=status, message=message, completed=now)
         write_json_atomically(self.path / "state.json", state)
         return state
+
+    def kill_orphaned_step(self, pid: int | None) -> None:
+        """A step whose executor died would run on unobserved: end its process group."""
+        if not pid:
+            return
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                ours = f"ORCHESTRA_RUN_DIRECTORY={self.path}".encode() in environ.read().split(b"\0")
+        except OSError:
+            return
+        if ours:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def delete(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

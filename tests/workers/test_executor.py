@@ -1,0 +1,114 @@
+"""The executor as the worker client starts it: a lean, detached interpreter per run."""
+
+import os
+import signal
+import time
+
+from workers.client.rundir import FINAL_STATUSES, RunDirectory
+
+
+def start(tmp_path, steps, parameters=None, **extra):
+    request = {
+        "identifier": "run0001", "project": "p", "job": "j", "worker": "w",
+        "parameters": parameters or {}, "steps": steps, **extra,
+    }
+    directory = RunDirectory.create(tmp_path, request)
+    directory.start_executor()
+    return directory
+
+
+def wait_final(directory, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = directory.state()
+        if state and state["status"] in FINAL_STATUSES:
+            directory.process.wait(timeout=5)
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"no final state: {directory.state()}")
+
+
+def log(directory, index):
+    return (directory.path / "logs" / f"{index}.log").read_bytes()
+
+
+def test_steps_run_in_order_with_their_results_merged(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "write", "command": ["sh", "-c", 'echo \'{{"a": 1}}\' > "$ORCHESTRA_RESULTS_FILE"; echo out; echo err >&2']},
+        {"name": "read", "command": ["echo", "a={results[a]}", "n={n}", "{parameters[n]}"]},
+    ], parameters={"n": 7})
+    state = wait_final(directory)
+    assert state["status"] == "succeeded"
+    assert state["results"] == {"a": 1}
+    assert [step["status"] for step in state["steps"]] == ["succeeded", "succeeded"]
+    assert log(directory, 0) == b"out\nerr\n"
+    assert log(directory, 1) == b"a=1 n=7 7\n"
+    assert state["steps"][1]["log_size"] == len(log(directory, 1))
+
+
+def test_a_missing_key_ends_the_run_exception_without_running_anything(tmp_path):
+    marker = tmp_path / "ran"
+    directory = start(tmp_path, [
+        {"name": "touch", "command": ["touch", str(marker), "{no_such_parameter}"]},
+        {"name": "never", "command": ["touch", str(marker)]},
+    ])
+    state = wait_final(directory)
+    assert state["status"] == "exception"
+    assert "no_such_parameter" in state["message"]
+    assert b"no value for key 'no_such_parameter'" in log(directory, 0)
+    assert [step["status"] for step in state["steps"]] == ["exception", "cancelled"]
+    assert not marker.exists()
+
+
+def test_a_failing_step_fails_the_run_and_cancels_the_rest(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "fail", "command": ["sh", "-c", "exit 3"]},
+        {"name": "never", "command": ["true"]},
+    ])
+    state = wait_final(directory)
+    assert state["status"] == "failed"
+    assert state["steps"][0]["exit_code"] == 3
+    assert state["steps"][1]["status"] == "cancelled"
+
+
+def test_abort_terminates_the_step_process_group_then_kills_it(tmp_path):
+    # The step ignores SIGTERM and has a child: both must be gone after the grace period.
+    directory = start(tmp_path, [
+        {"name": "stubborn", "command": [
+            "sh", "-c", "trap '' TERM; sleep 300 & echo $! > child.pid; echo started; wait"]},
+    ], abort_grace=1)
+    workspace = directory.path / "workspace"
+    deadline = time.monotonic() + 20
+    while not (workspace / "child.pid").exists() or not log(directory, 0):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int((workspace / "child.pid").read_text())
+    directory.abort()
+    state = wait_final(directory)
+    assert state["status"] == "aborted"
+    assert state["steps"][0]["status"] == "aborted"
+    time.sleep(0.2)
+    try:
+        os.kill(child, 0)
+        alive = not open(f"/proc/{child}/stat").read().split()[2] == "Z"
+    except ProcessLookupError:
+        alive = False
+    assert not alive
+
+
+def test_an_executor_killed_without_a_final_state_is_settled_as_exception(tmp_path):
+    directory = start(tmp_path, [{"name": "sleep", "command": ["sleep", "300"]}])
+    deadline = time.monotonic() + 20
+    while not directory.state() or directory.state()["steps"][0]["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(directory.process.pid, signal.SIGKILL)
+    directory.process.wait()
+    state = directory.settle_dead_executor()
+    assert state["status"] == "exception"
+    assert "without a final status" in state["message"]
+    # The orphaned step went with it.
+    step = directory.state()["steps"][0]
+    assert step["status"] == "exception"
+    time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{step['pid']}") or "Z" in open(f"/proc/{step['pid']}/stat").read().split()[2]
