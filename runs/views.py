@@ -2,7 +2,6 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from orchestra import roles
@@ -15,6 +14,7 @@ from runs.archive import archive_filename, build_archive
 from runs.filters import RunFilter
 from runs.logs import step_logs
 from runs.models import ACTIVE_STATUSES, Run, RunStep, Status
+from runs.pipeline_graph import render_pipeline_svg
 from workers.dispatch import unmatched_reason
 from workers.models import Worker
 
@@ -52,16 +52,6 @@ def _run(identifier: str) -> Run:
     )
 
 
-def pipeline_graph(run: Run) -> str:
-    """The pipeline's SVG, or empty while the graph renderer is not installed."""
-    try:
-        from runs.pipeline_graph import render_pipeline_svg
-    except ImportError:
-        return ""
-    # The renderer escapes every name and status it writes into the SVG.
-    return mark_safe(render_pipeline_svg(run))
-
-
 @requires(roles.VIEW)
 def run_detail(request, identifier: str):
     run = _run(identifier)
@@ -74,7 +64,7 @@ def run_detail(request, identifier: str):
         "parameters": sorted(run.parameters.items()) if isinstance(run.parameters, dict) else [],
         "children": run.children.select_related("job", "worker").order_by("created", "id")
         if run.job.is_pipeline else [],
-        "graph": pipeline_graph(run) if run.job.is_pipeline else "",
+        "graph": render_pipeline_svg(run) if run.job.is_pipeline else "",
         "unmatched_reason": unmatched_reason(run) if run.status == Status.PENDING else "",
     }
     return render(request, "runs/run_detail.html", context)

@@ -100,3 +100,10 @@ def test_schedules_show_next_tick_and_last_run(admin_client, populated):
     assert "0 * * * *" in page
     assert f'href="/runs/{populated["runs"]["scheduled"].identifier}/"' in page
     assert ":00</td>" in page  # the next tick of an hourly schedule is on the hour
+
+
+def test_pipeline_run_page_shows_its_graph(admin_client, populated):
+    parent, child = populated["runs"]["pipeline"], populated["runs"]["child"]
+    page = admin_client.get(f"/runs/{parent.identifier}/").content.decode()
+    graph = page[page.index("<svg"):page.index("</svg>")]
+    assert f"/runs/{child.identifier}/" in graph
