@@ -73,6 +73,21 @@ projects = [
                 steps=[Step("count", ["seq", "{lines}"])],
             ),
             Job(
+                "slow-count",
+                description="Prints `line 1` to `line N`, one every `delay` seconds: watch a live log.",
+                parameters=[
+                    Parameter("lines", "How many lines to print.", default=10),
+                    Parameter("delay", "Seconds between lines.", default=1),
+                ],
+                steps=[
+                    Step(
+                        "count slowly",
+                        ["sh", "-c", 'for i in $(seq "$1"); do echo "line $i"; sleep "$2"; done',
+                         "sh", "{lines}", "{delay}"],
+                    )
+                ],
+            ),
+            Job(
                 "echo",
                 description="Prints its text and stores it as the result `text`.",
                 parameters=[Parameter("text", "What to print.", default="Hello, Orchestra")],
