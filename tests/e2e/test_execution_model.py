@@ -1,0 +1,108 @@
+"""Issue 4 end to end: results between steps, worker matching, pipelines and schedules.
+
+One installation for the whole module (starting processes dominates the cost): a master whose
+own scheduler pass is an hour away, so the test drives ticks with `tick_schedules --now`.
+"""
+
+import pytest
+
+from tests.e2e.harness import Orchestra
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory):
+    orchestra = Orchestra(
+        tmp_path_factory.mktemp("execution-model"),
+        configuration="tests.e2e.execution_configuration",
+        env={"ORCHESTRA_SCHEDULER_SECONDS": "3600"},
+    )
+    try:
+        orchestra.start_master()
+        orchestra.start_worker("general")
+        orchestra.start_worker("special", properties={"pool": "special"})
+        yield orchestra
+    finally:
+        orchestra.stop()
+
+
+def runs(orchestra, **filters) -> list[dict]:
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    status, body = orchestra.api("GET", f"/api/runs?{query}&page_size=100")
+    assert status == 200, body
+    return body["results"] if isinstance(body, dict) else body
+
+
+def test_second_step_uses_the_result_of_the_first(installation):
+    run = installation.trigger("examples", "results-chain")
+    finished = installation.wait_for_run(run["identifier"])
+    assert finished["status"] == "succeeded", finished
+    assert finished["results"] == {"answer": 42}
+    assert installation.log(run["identifier"], step=1) == b"The answer is 42\n"
+
+
+def test_workers_get_only_the_jobs_their_properties_match(installation):
+    special = [installation.trigger("examples", "special-pool") for _ in range(3)]
+    anywhere = [installation.trigger("examples", "hello") for _ in range(3)]
+    for run in special:
+        finished = installation.wait_for_run(run["identifier"])
+        assert finished["status"] == "succeeded"
+        assert finished["worker"] == "special"
+        assert installation.log(run["identifier"]) == b"Hello from the special pool: special\n"
+    for run in anywhere:
+        finished = installation.wait_for_run(run["identifier"])
+        assert finished["status"] == "succeeded"
+        assert installation.log(run["identifier"]) == f"Hello from {finished['worker']}\n".encode()
+    assert all(run["worker"] == "special" for run in runs(installation, job="special-pool"))
+
+
+def element_statuses(installation, pipeline: dict) -> dict:
+    children = runs(installation, parent=pipeline["identifier"])
+    return {child["pipeline_element"]: child["status"] for child in children}
+
+
+def test_diamond_pipeline_succeeds(installation):
+    pipeline = installation.trigger("examples", "pipeline-diamond")
+    finished = installation.wait_for_run(pipeline["identifier"])
+    assert finished["status"] == "succeeded", finished
+    assert element_statuses(installation, pipeline) == {
+        "a": "succeeded", "b": "succeeded", "c": "succeeded", "d": "succeeded"
+    }
+
+
+def test_pipeline_with_a_failing_branch(installation):
+    pipeline = installation.trigger("examples", "pipeline-failure")
+    finished = installation.wait_for_run(pipeline["identifier"])
+    assert finished["status"] == "failed", finished
+    assert element_statuses(installation, pipeline) == {
+        "a": "succeeded", "b": "succeeded", "c": "failed", "d": "skipped"
+    }
+    status, page = installation.api("GET", f"/runs/{pipeline['identifier']}/")
+    assert status == 200
+    assert "<svg" in page and 'data-element="d"' in page
+
+
+def tick(installation, now: str) -> int:
+    output = installation.manage("tick_schedules", "--now", now)
+    return int(output.strip().split()[-1])
+
+
+def test_schedule_triggers_once_per_tick_and_never_twice_concurrently(installation):
+    assert tick(installation, "2030-01-01T10:00:30+00:00") == 0  # first sight
+    assert tick(installation, "2030-01-01T10:01:05+00:00") == 1
+    assert tick(installation, "2030-01-01T10:01:40+00:00") == 0  # same tick
+    (first,) = runs(installation, job="gated")
+    assert first["source"] == "schedule" and first["status"] == "pending"
+    # No worker takes `gated` yet: its run is pending, so the next tick passes without a run.
+    assert tick(installation, "2030-01-01T10:02:00+00:00") == 0
+    assert len(runs(installation, job="gated")) == 1
+
+    installation.start_worker("gated", properties={"pool": "gated"})
+    assert installation.wait_for_run(first["identifier"])["status"] == "succeeded"
+    assert tick(installation, "2030-01-01T10:03:00+00:00") == 1
+    gated = runs(installation, job="gated")
+    assert len(gated) == 2
+    for run in gated:
+        finished = installation.wait_for_run(run["identifier"])
+        assert finished["status"] == "succeeded" and finished["worker"] == "gated"
