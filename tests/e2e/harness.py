@@ -123,10 +123,11 @@ class Orchestra:
         self.master = None
 
     def start_worker(self, identifier: str, properties: dict | None = None, executors: int = 2,
-                     data_dir: Path | None = None, token: str | None = None) -> subprocess.Popen:
+                     data_dir: Path | None = None, token: str | None = None,
+                     master_url: str | None = None) -> subprocess.Popen:
         data_dir = data_dir or self.data_dir / f"worker-{identifier}"
         args = [
-            "runworker_client", "--master-url", self.ws_url, "--token", token or self.worker_token,
+            "runworker_client", "--master-url", master_url or self.ws_url, "--token", token or self.worker_token,
             "--identifier", identifier, "--executors", str(executors), "--data-dir", str(data_dir),
         ]
         for key, value in (properties or {}).items():

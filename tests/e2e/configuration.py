@@ -1,0 +1,51 @@
+"""The example projects plus jobs made for resilience tests (slow, large logs, never matched)."""
+
+from examples.configuration import projects as example_projects
+from projects.definitions import Job, Parameter, Project, Step
+
+# Prints `lines` numbered lines of 60 bytes in `bursts` bursts, pausing between bursts, so a
+# test has time to kill things while the log is being written and streamed.
+NUMBERED_LINES = (
+    "import sys, time\n"
+    "lines, bursts, pause = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])\n"
+    "per_burst = lines // bursts\n"
+    "for burst in range(bursts):\n"
+    "    for number in range(burst * per_burst + 1, (burst + 1) * per_burst + 1):\n"
+    "        sys.stdout.write('line %08d %s\\n' % (number, 'x' * 46))\n"
+    "    sys.stdout.flush()\n"
+    "    time.sleep(pause)\n"
+)
+
+
+def numbered_lines(lines: int) -> bytes:
+    """What the `numbered` job prints, byte for byte."""
+    return b"".join(b"line %08d %s\n" % (number, b"x" * 46) for number in range(1, lines + 1))
+
+
+projects = [
+    *example_projects,
+    Project(
+        "resilience",
+        jobs=[
+            Job(
+                "numbered",
+                parameters=[
+                    Parameter("lines", default=80000),
+                    Parameter("bursts", default=40),
+                    Parameter("pause", default=0.1),
+                ],
+                steps=[Step("print", ["python3", "-c", NUMBERED_LINES, "{lines}", "{bursts}", "{pause}"])],
+            ),
+            Job(
+                "sleep",
+                parameters=[Parameter("seconds", default=300)],
+                steps=[Step("sleep", ["sh", "-c", "echo sleeping; exec sleep {seconds}"])],
+            ),
+            Job(
+                "unmatched",
+                properties={"pool": "nobody"},
+                steps=[Step("never", ["true"])],
+            ),
+        ],
+    ),
+]
