@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
+from orchestra.authorization import PUBLIC
 from orchestra.models import AuditEvent, Token
 from orchestra.roles import is_administrator
 
@@ -21,11 +22,16 @@ class OrchestraAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         return is_administrator(request.user)
 
+    # Both only send to the website's own pages, to anyone.
     def login(self, request, extra_context=None):
         return redirect_to_login(request.GET.get("next", "/admin/"), login_url="/login/")
 
+    login.required_authorization = PUBLIC
+
     def logout(self, request, extra_context=None):
         return redirect("/logout/")
+
+    logout.required_authorization = PUBLIC
 
 
 admin_site = OrchestraAdminSite(name="admin")

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import NotFound
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from orchestra import api as accounts
@@ -16,6 +17,9 @@ from workers import api as workers
 
 class SchemaView(SpectacularAPIView):
     required_authorization = AUTHENTICATED
+    # drf-spectacular serves the schema to anyone by default; ours follows the declaration.
+    authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    permission_classes = api_settings.DEFAULT_PERMISSION_CLASSES
 
 
 @extend_schema(exclude=True)

@@ -48,12 +48,33 @@ def declared_authorization(callback) -> str | None:
     declared = getattr(callback, "required_authorization", None)
     if declared:
         return declared
-    # The admin's views carry their site (AdminSite.get_urls and ModelAdmin.get_urls set it).
-    model_admin = getattr(callback, "model_admin", None)
-    site = getattr(callback, "admin_site", None) or getattr(model_admin, "admin_site", None)
+    site = admin_site_of(callback)
     if site is not None:
         return getattr(site, "required_authorization", None)
     view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if view_class is not None:
         return getattr(view_class, "required_authorization", None)
+    return None
+
+
+def admin_site_of(callback):
+    """The admin site serving a URL callback, or None when it is not an admin view.
+
+    Admin views are wrapped (AdminSite.admin_view, ModelAdmin.get_urls) around bound methods of
+    the site or of a ModelAdmin; the wrappers keep the wrapped view in `__wrapped__`.
+    """
+    from django.contrib.admin import AdminSite
+
+    view = callback
+    while view is not None:
+        owner = getattr(view, "__self__", None)
+        model_admin = getattr(view, "model_admin", None) or getattr(owner, "admin_site", None) and owner
+        site = (
+            getattr(view, "admin_site", None)
+            or getattr(model_admin, "admin_site", None)
+            or (owner if isinstance(owner, AdminSite) else None)
+        )
+        if site is not None:
+            return site
+        view = getattr(view, "__wrapped__", None)
     return None

@@ -1,0 +1,177 @@
+"""Every URL pattern of the project, found through the resolver, against every role.
+
+A route added tomorrow is covered automatically; a route that declares no authorization fails
+the first test.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from orchestra.authorization import AUTHENTICATED, PUBLIC, declared_authorization
+from orchestra.roles import DEFAULT_ROLES
+from orchestra.tokens import create_token
+from tests.api.conftest import make_run
+
+ROLES = [None, "viewer", "operator", "auditor", "administrator", "worker"]
+UNSAFE = ("post", "put", "patch", "delete")
+GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
+CONVERTER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>")
+
+
+def url_patterns(patterns=None, prefix: str = ""):
+    """(route, callback) for every pattern, resolvers followed recursively."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def concrete_path(route: str, values: dict) -> str:
+    """A path matching `route` (path() or re_path() syntax), with real objects' identifiers."""
+
+    def group(match):
+        name, body = match["name"], match["body"]
+        if name in values:
+            return str(values[name])
+        if re.fullmatch(r"[\w|]+", body):
+            return body.split("|")[0]
+        return "1" if body == r"\d+" else "x"
+
+    path = GROUP.sub(group, route)
+    path = CONVERTER.sub(lambda match: str(values.get(match["name"], "x")), path)
+    path = path.replace("^", "").replace("$", "").replace(".*", "unknown-route").replace("\\", "")
+    return "/" + path
+
+
+def allowed(role: str | None, authorization: str) -> bool:
+    """The roles table's answer, independent of the code under test."""
+    if authorization == PUBLIC:
+        return True
+    if role is None:
+        return False
+    return authorization == AUTHENTICATED or authorization in DEFAULT_ROLES[role]
+
+
+def checks(route: str, callback) -> list[tuple[str, str]]:
+    """(method, authorization) pairs to try on a route."""
+    declared = declared_authorization(callback)
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view_class is not None and hasattr(view_class, "required_authorization"):
+        write = getattr(view_class, "write_authorization", None) or declared
+        methods = [m for m in ("get",) + UNSAFE if hasattr(view_class, m)]
+        return [(m, declared if m == "get" else write) for m in methods]
+    if route.startswith("admin/"):
+        return [("get", declared)]
+    return [("get", declared), ("post", declared)]
+
+
+def refused(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.get("Location", "")
+    return response.status_code == 302 and location.startswith(("/login/?", "/admin/login/?"))
+
+
+def refused_by_design(route: str, callback, users) -> bool:
+    """Admin pages closed to everyone: adding tokens (values are shown once, on the profile)
+    and adding audit records."""
+    model_admin = getattr(callback, "model_admin", None)
+    if model_admin is None or not route.endswith("add/"):
+        return False
+    request = RequestFactory().get("/")
+    request.user = users["administrator"][0]
+    return not model_admin.has_add_permission(request)
+
+
+@pytest.fixture
+def values(users, catalogue) -> dict:
+    run = make_run(catalogue["hello"], worker=catalogue["worker"], results={"answer": 42})
+    target = User.objects.create_user("target-user")
+    token, _ = create_token(target, description="target's")
+    return {
+        "project": "examples", "job": "hello", "schedule": "hello-hourly", "run": run.identifier,
+        "worker": catalogue["worker"].identifier, "index": 0, "username": target.username,
+        "token_id": token.pk, "object_id": 1, "content_type_id": 1,
+    }
+
+
+def test_every_route_declares_its_authorization():
+    undeclared = [route for route, callback in url_patterns() if not declared_authorization(callback)]
+    assert undeclared == []
+
+
+def test_the_matrix_covers_the_service_the_website_and_the_admin():
+    routes = [route for route, _ in url_patterns()]
+    assert any(route.startswith("api/runs") for route in routes)
+    assert any(route.startswith("admin/") for route in routes)
+    assert "login/" in routes and "users/" in routes and "audit/" in routes
+
+
+def test_every_route_against_every_role(users, values):
+    clients = {None: Client(raise_request_exception=False)}
+    for role in ROLES[1:]:
+        clients[role] = Client(
+            raise_request_exception=False, headers={"Authorization": f"Bearer {users[role][1]}"}
+        )
+    mistakes = []
+    for route, callback in url_patterns():
+        for method, authorization in checks(route, callback):
+            for role in ROLES:
+                kind = "run" if "runs/" in route else "worker"
+                path = concrete_path(route, {**values, "identifier": values[kind]})
+                if route == "admin/autocomplete/":
+                    path += "?app_label=auth&model_name=user&field_name=groups"
+                client = clients[role]
+                if method == "get":
+                    response = client.get(path)
+                else:
+                    response = getattr(client, method)(path, {}, content_type="application/json")
+                expected = allowed(role, authorization) and not refused_by_design(route, callback, users)
+                if authorization == PUBLIC:
+                    # Public routes may send anyone on (the admin's login goes to the website's).
+                    wrong = response.status_code in (401, 403)
+                else:
+                    wrong = expected == refused(response)
+                if wrong:
+                    mistakes.append(
+                        f"{method.upper()} {path} as {role or 'anonymous'}: {response.status_code}"
+                        f" (declared {authorization}, expected {'allowed' if expected else 'refused'})"
+                    )
+    assert not mistakes, "\n".join(mistakes)
+
+
+def test_anonymous_service_requests_get_401_json_and_website_requests_the_login_page(db):
+    response = Client().get("/api/runs")
+    assert response.status_code == 401 and response.json()["error"]
+    response = Client().get("/runs/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def test_the_admin_is_for_administrators_only(users):
+    def admin_page(role, path="/admin/auth/user/"):
+        return Client(headers={"Authorization": f"Bearer {users[role][1]}"}).get(path)
+
+    assert admin_page("administrator").status_code == 200
+    assert admin_page("administrator", "/admin/").status_code == 200
+    for role in ("viewer", "operator", "auditor", "worker"):
+        response = admin_page(role)
+        assert response.status_code == 302 and "login" in response["Location"], role
+    assert Client().get("/admin/").status_code == 302
+
+
+def test_an_undeclared_view_is_noticed():
+    from django.urls import path
+
+    def naked_view(request):
+        raise AssertionError("never called")
+
+    routes = list(url_patterns([path("naked/", naked_view)]))
+    assert routes == [("naked/", naked_view)]
+    assert declared_authorization(naked_view) is None
