@@ -129,5 +129,8 @@ def test_tick_command_with_a_given_time(hourly):
 
     out = StringIO()
     call_command("tick_schedules", "--now", "2026-03-01T09:30:00+00:00", stdout=out)
-    call_command("tick_schedules", "--now", "2026-03-01T10:00:00+00:00", stdout=out)
-    assert out.getvalue().splitlines() == ["triggered 0", "triggered 1"]
+    call_command(
+        "tick_schedules", "--now", "2026-03-01T10:00:00+00:00", "--now", "2026-03-01T10:30:00+00:00",
+        stdout=out,
+    )
+    assert out.getvalue().splitlines() == ["triggered 0", "triggered 1", "triggered 0"]
