@@ -142,6 +142,24 @@ def on_child_finished(parent_id: int) -> None:
         _advance(parent)
 
 
+def resume_pipelines() -> int:
+    """Advance running pipelines none of whose children is active; returns how many.
+
+    A child's end reaches its pipeline through an on-commit callback: a master that dies
+    between the commit and the callback would leave the pipeline running forever without this.
+    """
+    stuck = (
+        Run.objects.filter(status=Status.RUNNING, job__pipeline__isnull=False)
+        .exclude(children__status__in=(Status.PENDING, Status.RUNNING))
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for pk in list(stuck):
+        on_child_finished(pk)
+        count += 1
+    return count
+
+
 def _statuses(run: Run) -> dict[str, str]:
     return dict(run.children.values_list("pipeline_element", "status"))
 

@@ -5,7 +5,8 @@
 - Worker liveness: every consumer refreshes its worker's `last_seen`; a worker marked
   connected whose `last_seen` is older than WORKER_INACTIVE_AFTER lost its master (killed
   process) and is marked disconnected. Its runs keep their status (see docs/architecture.md).
-- Cron scheduler tick (`projects.scheduler.tick`), safe with several masters.
+- Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
+  pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 """
 
 import asyncio
@@ -43,8 +44,10 @@ def mark_silent_workers_disconnected() -> int:
 
 async def scheduler_tick() -> None:
     from projects import scheduler
+    from runs import pipelines
 
     await database_sync_to_async(scheduler.tick)()
+    await database_sync_to_async(pipelines.resume_pipelines)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:

@@ -201,3 +201,15 @@ def test_disabled_element_job_ends_the_element_in_exception(examples, run_callba
     assert element_statuses(pipeline)["c"] == "exception"
     assert "disabled" in children(pipeline)["c"].status_message
     assert element_statuses(pipeline)["d"] == "skipped"
+
+
+def test_resume_pipelines_repairs_a_lost_child_notification(examples):
+    from runs.pipelines import resume_pipelines
+
+    pipeline = trigger("pipeline-diamond")
+    # The child ends but its on-commit notification is lost (not executed here).
+    finish_run(children(pipeline)["a"], Status.SUCCEEDED)
+    assert set(children(pipeline)) == {"a"}
+    assert resume_pipelines() == 1
+    assert set(children(pipeline)) == {"a", "b", "c"}
+    assert resume_pipelines() == 0  # b and c are pending: nothing is stuck
