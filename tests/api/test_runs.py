@@ -1,0 +1,253 @@
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orchestra.extensions import log_store, run_transformers
+from runs.filters import RunFilter
+from runs.models import Run, RunStep, Status
+from tests.api.conftest import make_run
+
+
+def identifiers(response) -> list[str]:
+    return [run["identifier"] for run in response.json()["results"]]
+
+
+def test_trigger_answers_201_with_the_run(service, users, catalogue):
+    response = service("operator").post(
+        "/api/projects/examples/jobs/echo/trigger", {"parameters": {"text": "hi"}}
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    run = Run.objects.get(identifier=data["identifier"])
+    assert data["status"] == "pending" and data["parameters"] == {"text": "hi"}
+    assert data["project"] == "examples" and data["job"] == "echo" and data["source"] == "user"
+    assert data["triggered_by"] == "operator-user"
+    assert [step["name"] for step in data["steps"]] == ["echo"]
+    assert run.triggered_by == users["operator"][0]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"parameters": {}}, "parameters.text"),
+        ({"parameters": {"text": "x", "nope": 1}}, "parameters.nope"),
+        ({"parameters": {"text": ["a"]}}, "parameters.text"),
+        ({"parameters": "text"}, "parameters"),
+    ],
+)
+def test_trigger_with_bad_parameters_answers_400_naming_the_field(service, catalogue, body, field):
+    response = service("operator").post("/api/projects/examples/jobs/echo/trigger", body)
+    assert response.status_code == 400
+    assert response.json()["field"] == field and response.json()["error"]
+    assert Run.objects.count() == 0
+
+
+def test_trigger_of_a_disabled_job_answers_409(service, catalogue):
+    service("administrator").post("/api/projects/examples/jobs/hello/disable")
+    response = service("operator").post("/api/projects/examples/jobs/hello/trigger")
+    assert response.status_code == 409 and "disabled" in response.json()["error"]
+
+
+def test_trigger_of_an_unknown_job_answers_404_json(service, catalogue):
+    response = service("operator").post("/api/projects/examples/jobs/nope/trigger")
+    assert response.status_code == 404 and response.json()["error"]
+
+
+def test_a_viewer_cannot_trigger(service, catalogue):
+    response = service("viewer").post("/api/projects/examples/jobs/hello/trigger")
+    assert response.status_code == 403 and response.json()["error"]
+
+
+def test_run_detail(service, catalogue):
+    parent = make_run(catalogue["hello"])
+    now = timezone.now()
+    run = make_run(
+        catalogue["hello"], worker=catalogue["worker"], results={"answer": 42}, steps=2,
+        parent=parent, started=now - timedelta(seconds=90), completed=now,
+    )
+    RunStep.objects.filter(run=run, index=0).update(started=now - timedelta(seconds=90), completed=now - timedelta(seconds=30))
+    data = service("viewer").get(f"/api/runs/{run.identifier}").json()
+    assert data["status"] == "succeeded" and data["results"] == {"answer": 42}
+    assert data["worker"] == "worker-1" and data["parent"] == parent.identifier
+    assert data["duration_seconds"] == 90.0
+    assert [step["duration_seconds"] for step in data["steps"]] == [60.0, None]
+    assert data["links"]["archive"] == f"/api/runs/{run.identifier}/archive"
+    assert data["steps"][1]["log"] == f"/api/runs/{run.identifier}/steps/1/log"
+    for key in ("created", "started", "completed", "last_update", "parameters", "source"):
+        assert key in data
+
+
+def test_unknown_run_answers_404_json(service, db):
+    response = service("viewer").get("/api/runs/nope")
+    assert response.status_code == 404 and response.json()["error"]
+
+
+def test_step_log_reads_by_offset_and_limit(service, catalogue):
+    run = make_run(catalogue["hello"], status=Status.RUNNING)
+    log_store().append(run.identifier, 0, 0, b"line 1\nline 2\n<script>\n")
+    path = f"/api/runs/{run.identifier}/steps/0/log"
+    whole = service("viewer").get(path)
+    assert whole.status_code == 200 and whole["Content-Type"].startswith("text/plain")
+    assert whole.content == b"line 1\nline 2\n<script>\n"
+    assert whole["X-Log-Size"] == "23" and whole["X-Run-Status"] == "running"
+    part = service("viewer").get(path, {"offset": 7, "limit": 6})
+    assert part.content == b"line 2" and part["X-Log-Size"] == "23"
+    assert service("viewer").get(path, {"offset": 23}).content == b""
+    log_store().delete(run.identifier)
+
+
+@pytest.mark.parametrize("name, value", [("offset", "-1"), ("limit", "x")])
+def test_step_log_refuses_bad_offsets(service, catalogue, name, value):
+    run = make_run(catalogue["hello"])
+    response = service("viewer").get(f"/api/runs/{run.identifier}/steps/0/log", {name: value})
+    assert response.status_code == 400 and response.json()["field"] == name
+
+
+def test_step_log_of_an_unknown_step_answers_404(service, catalogue):
+    run = make_run(catalogue["hello"])
+    assert service("viewer").get(f"/api/runs/{run.identifier}/steps/5/log").status_code == 404
+
+
+def test_abort_cancels_a_pending_run_and_asks_a_running_one_to_stop(service, catalogue):
+    pending = make_run(catalogue["hello"], status=Status.PENDING)
+    data = service("operator").post(f"/api/runs/{pending.identifier}/abort").json()
+    assert data["status"] == "cancelled"
+    running = make_run(catalogue["hello"], status=Status.RUNNING, worker=catalogue["worker"])
+    data = service("operator").post(f"/api/runs/{running.identifier}/abort").json()
+    assert data["status"] == "running" and data["abort_requested"] is True
+    assert service("viewer").post(f"/api/runs/{running.identifier}/abort").status_code == 403
+
+
+def test_archive_is_a_zip(service, catalogue):
+    run = make_run(catalogue["hello"], results={"answer": 42})
+    response = service("operator").get(f"/api/runs/{run.identifier}/archive")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)).namelist()
+    assert service("viewer").get(f"/api/runs/{run.identifier}/archive").status_code == 403
+
+
+@pytest.fixture
+def runs(catalogue, users):
+    now = timezone.now()
+    hello, echo, lone = catalogue["hello"], catalogue["echo"], catalogue["lone"]
+    made = {
+        "ok": make_run(hello, results={"answer": 42, "nested": {"level": "deep"}}, worker=catalogue["worker"]),
+        "text": make_run(hello, results={"answer": "42"}),
+        "failed": make_run(echo, status=Status.FAILED, results={"answer": 41}),
+        "scheduled": make_run(hello, status=Status.PENDING, source=Run.Source.SCHEDULE, schedule=catalogue["schedule"]),
+        "other": make_run(lone, status=Status.ABORTED, results={"contains": "x"}),
+    }
+    Run.objects.filter(pk=made["other"].pk).update(created=now - timedelta(days=3))
+    Run.objects.filter(pk=made["failed"].pk).update(started=now - timedelta(minutes=5), completed=now)
+    made["child"] = make_run(echo, parent=made["ok"], source=Run.Source.PIPELINE)
+    return made
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"project": "other"}, {"other"}),
+        ({"job": "echo"}, {"failed", "child"}),
+        ({"status": "failed"}, {"failed"}),
+        ({"status": ["failed", "aborted"]}, {"failed", "other"}),
+        ({"worker": "worker-1"}, {"ok"}),
+        ({"source": "schedule"}, {"scheduled"}),
+        ({"source": "pipeline"}, {"child"}),
+        ({"parent": "OK"}, {"child"}),
+        ({"results__answer": "42"}, {"ok", "text"}),
+        ({"results__answer": "41"}, {"failed"}),
+        ({"results__nested__level": "deep"}, {"ok"}),
+        ({"results__contains": "x"}, {"other"}),
+        ({"results__answer": "42", "job": "hello", "status": "succeeded"}, {"ok", "text"}),
+        ({"result": "answer=41"}, {"failed"}),
+    ],
+)
+def test_run_list_filters(service, runs, query, expected):
+    if query.get("parent") == "OK":
+        query = {**query, "parent": runs["ok"].identifier}
+    response = service("viewer").get("/api/runs", query)
+    assert response.status_code == 200
+    names = {name for name, run in runs.items() if run.identifier in identifiers(response)}
+    assert names == expected
+
+
+def test_run_list_filters_by_creation_date(service, runs):
+    today = timezone.now().date()
+    recent = service("viewer").get("/api/runs", {"created_after": today.isoformat()})
+    assert runs["other"].identifier not in identifiers(recent) and len(identifiers(recent)) == 5
+    old = service("viewer").get("/api/runs", {"created_before": (today - timedelta(days=1)).isoformat()})
+    assert identifiers(old) == [runs["other"].identifier]
+
+
+def test_run_list_refuses_bad_filter_values_with_the_field(service, runs):
+    response = service("viewer").get("/api/runs", {"status": "sleeping"})
+    assert response.status_code == 400 and response.json()["field"] == "status"
+    response = service("viewer").get("/api/runs", {"ordering": "password"})
+    assert response.status_code == 400 and response.json()["field"] == "ordering"
+
+
+def ordering_names() -> list[str]:
+    return [name for name, _ in RunFilter.base_filters["ordering"].extra["choices"] if not name.startswith("-")]
+
+
+@pytest.mark.parametrize("name", ordering_names())
+def test_run_list_sorts_by_every_column_both_ways(service, runs, name):
+    for ordering, descending in ((name, False), (f"-{name}", True)):
+        response = service("viewer").get("/api/runs", {"ordering": ordering})
+        assert response.status_code == 200
+        values = [run[name] for run in response.json()["results"] if run[name] is not None]
+        assert values == sorted(values, reverse=descending), ordering
+
+
+def test_every_column_of_the_runs_list_is_sortable():
+    assert set(ordering_names()) >= {
+        "identifier", "project", "job", "status", "worker", "source", "created", "started",
+        "completed",
+    }
+
+
+def test_run_list_paginates_and_keeps_filters_in_links(service, runs):
+    response = service("viewer").get("/api/runs", {"page_size": 2, "job": "hello", "ordering": "created"})
+    data = response.json()
+    assert data["count"] == 3 and len(data["results"]) == 2
+    assert "job=hello" in data["next"] and "ordering=created" in data["next"] and "page=2" in data["next"]
+    second = service("viewer").get("/api/runs", {"page_size": 2, "job": "hello", "ordering": "created", "page": 2}).json()
+    assert len(second["results"]) == 1 and second["previous"]
+    assert service("viewer").get("/api/runs", {"page": 99}).status_code == 404
+
+
+def test_run_list_queries_do_not_grow_with_the_page(service, catalogue):
+    def count_queries() -> int:
+        client = service("viewer")
+        client.get("/api/runs")  # the token's daily write happens here, not below
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/runs").status_code == 200
+        return len(queries)
+
+    for _ in range(3):
+        make_run(catalogue["hello"], worker=catalogue["worker"], parent=None)
+    few = count_queries()
+    parent = make_run(catalogue["hello"])
+    for _ in range(30):
+        make_run(catalogue["echo"], worker=catalogue["worker"], parent=parent, schedule=catalogue["schedule"])
+    assert count_queries() == few
+    # Token and user, the user's two permission queries, the count and the page: none per run.
+    assert few == 5
+
+
+def test_runs_pass_through_the_configured_transformers(service, catalogue, settings):
+    settings.RUN_TRANSFORMERS = ["runs.transformers.add_durations", "examples.transformers.add_pass_rate"]
+    run_transformers.cache_clear()
+    try:
+        run = make_run(catalogue["hello"], results={"passed": 3, "total": 4})
+        data = service("viewer").get(f"/api/runs/{run.identifier}").json()
+        assert data["pass_rate"] == 0.75 and "duration_seconds" in data and "links" not in data
+        listed = service("viewer").get("/api/runs").json()["results"][0]
+        assert listed["pass_rate"] == 0.75
+    finally:
+        run_transformers.cache_clear()
