@@ -1,0 +1,51 @@
+"""A fresh PostgreSQL database for tests that run a script against it in a subprocess.
+
+Django picks its database when settings load, so a test that needs real PostgreSQL row locks
+runs its scenario as `python -m <module>` with ORCHESTRA_DATABASE_URL naming this database.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def _execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(sql)
+
+
+@pytest.fixture
+def postgres_database():
+    try:
+        import psycopg
+
+        psycopg.connect(f"{SERVER}/postgres", connect_timeout=3).close()
+    except Exception as error:
+        pytest.skip(f"PostgreSQL is not reachable: {error}")
+    name = f"orchestra_test_{uuid.uuid4().hex[:12]}"
+    _execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        _execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_scenario(module: str, database_url: str, data_dir) -> dict:
+    """Run `python -m module` against the database; returns the JSON on its last output line."""
+    env = dict(os.environ, ORCHESTRA_DATABASE_URL=database_url, ORCHESTRA_DATA_DIR=str(data_dir))
+    completed = subprocess.run(
+        [sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])

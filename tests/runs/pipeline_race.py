@@ -1,0 +1,71 @@
+"""Two "masters" (threads with their own connections) end b and c of a diamond at once.
+
+Run by tests/runs/test_pipelines_postgres.py against a fresh PostgreSQL database. Each round
+triggers pipeline-diamond, ends a, then ends b and c concurrently (each end notifies the
+pipeline, as runs.sync does), then ends d. Prints how often each element was started per round
+and the pipelines' final statuses.
+"""
+
+import json
+import os
+import threading
+
+import django
+
+ROUNDS = 8
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from orchestra.audit import SYSTEM
+    from projects.configuration import load_configuration
+    from projects.models import Job
+    from runs.actions import do_trigger_run, finish_run
+    from runs.models import Run
+
+    call_command("migrate", verbosity=0)
+    load_configuration("examples.configuration")
+    job = Job.objects.get(identifier="pipeline-diamond")
+
+    def finish(pipeline, element: str) -> None:
+        child = Run.objects.get(parent=pipeline, pipeline_element=element)
+        with transaction.atomic():
+            finish_run(child, "succeeded")
+
+    report = {"starts": [], "statuses": []}
+    for _ in range(ROUNDS):
+        pipeline = do_trigger_run(job, {}, SYSTEM)
+        finish(pipeline, "a")
+        barrier = threading.Barrier(2)
+
+        def master(element: str) -> None:
+            barrier.wait()
+            try:
+                finish(pipeline, element)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=master, args=(name,)) for name in ("b", "c")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        starts = {
+            element: Run.objects.filter(parent=pipeline, pipeline_element=element).count()
+            for element in "abcd"
+        }
+        report["starts"].append(starts)
+        if starts["d"]:
+            finish(pipeline, "d")
+        pipeline.refresh_from_db()
+        report["statuses"].append(pipeline.status)
+    connection.close()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
