@@ -115,6 +115,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     async def refuse(self, refusal: Refused) -> None:
         logger.warning("worker connection refused: %s", refusal.reason)
+        # Daphne 4.2 sends the close code but drops the reason text: the reason goes first
+        # in a message of its own.
+        await self.send_json({"type": "refused", "code": refusal.code, "reason": refusal.reason})
         await self.close(code=refusal.code, reason=refusal.reason)
 
     # Requests from the worker -----------------------------------------------------------------

@@ -80,6 +80,8 @@ class WorkerClient:
         self.request_ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future] = {}
         self.connection: ClientConnection | None = None
+        # Why the master refused this connection (it says so just before closing it).
+        self.refusal = ""
 
     # Connection lifecycle ---------------------------------------------------------------------
 
@@ -97,7 +99,7 @@ class WorkerClient:
                     delays = backoff_delays()
             except ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else None
-                reason = closed.rcvd.reason if closed.rcvd else ""
+                reason = (closed.rcvd.reason if closed.rcvd else "") or self.refusal
                 if code in FATAL_CLOSE_CODES:
                     raise Refused(f"the master refused this worker ({code}): {reason}")
                 logger.warning("connection to the master closed (%s %s)", code, reason)
@@ -107,6 +109,7 @@ class WorkerClient:
                 logger.warning("cannot reach the master at %s: %s", self.master_url, error)
             finally:
                 self.connection = None
+                self.refusal = ""
                 for future in self.waiting.values():
                     future.cancel()
                 self.waiting.clear()
@@ -168,6 +171,9 @@ class WorkerClient:
                 kind = message["type"]
             except (ValueError, KeyError, TypeError):
                 logger.error("unreadable message from the master: %.200r", text)
+                continue
+            if kind == "refused":
+                self.refusal = str(message.get("reason", ""))
                 continue
             if kind in ("response", "error"):
                 future = self.waiting.get(message.get("id"))
