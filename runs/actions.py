@@ -93,3 +93,18 @@ def finish_run(run: Run, status: str, message: str = "") -> None:
         from runs.pipelines import on_child_finished
 
         transaction.on_commit(lambda: on_child_finished(run.parent_id))
+
+
+def mark_run_exception(run: Run, actor: Actor) -> Run:
+    """An administrator gives up on a run whose worker is lost: it ends `exception`.
+
+    If the worker returns later, the master tells it to drop the run (docs/protocol.md).
+    """
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        if not run.is_active:
+            return run
+        worker = run.worker.identifier if run.worker_id else "no worker"
+        audit.record(actor, "run.mark_exception", run.identifier, worker=worker)
+        finish_run(run, Status.EXCEPTION, f"marked as exception by {actor.name} ({worker} lost)")
+    return run

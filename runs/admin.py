@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from orchestra.admin import admin_site
+from orchestra.audit import Actor
+from runs.actions import mark_run_exception
 from runs.models import Run, RunStep
 
 
@@ -19,3 +21,12 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ["project", "job", "worker"]
     raw_id_fields = ["parent", "schedule", "triggered_by"]
     inlines = [RunStepInline]
+    actions = ["mark_exception"]
+
+    @admin.action(description="Mark as exception (their worker is lost)")
+    def mark_exception(self, request, queryset):
+        actor = Actor.from_request(request)
+        ended = [run for run in queryset if run.is_active]
+        for run in ended:
+            mark_run_exception(run, actor)
+        self.message_user(request, f"{len(ended)} run(s) marked as exception.")

@@ -1,8 +1,11 @@
 """Workers register themselves by connecting with a token of a user holding the worker role."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Worker(models.Model):
@@ -29,3 +32,12 @@ class Worker(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("worker", args=[self.identifier])
+
+    @property
+    def is_inactive(self) -> bool:
+        """Disconnected longer than WORKER_INACTIVE_AFTER: its runs stay `running` until it
+        returns or an administrator marks them `exception`."""
+        if self.is_connected:
+            return False
+        limit = timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
+        return self.last_seen is None or timezone.now() - self.last_seen > limit
