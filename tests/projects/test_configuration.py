@@ -262,3 +262,15 @@ def test_load_configuration_of_examples():
 def test_load_configuration_of_missing_module():
     with pytest.raises(ConfigurationError, match="ORCHESTRA_CONFIGURATION: cannot import 'no.such.module'"):
         load_configuration("no.such.module")
+
+
+def test_check_configuration_command():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("check_configuration", "examples.configuration", stdout=out)
+    assert "examples.configuration: 1 projects" in out.getvalue() and "valid" in out.getvalue()
+    with pytest.raises(CommandError, match="cannot load `projects` from 'tests.projects'"):
+        call_command("check_configuration", "tests.projects")

@@ -1,0 +1,32 @@
+import importlib
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from projects.configuration import ConfigurationError, validate_projects
+
+
+class Command(BaseCommand):
+    help = (
+        "Validate a configuration module (default: ORCHESTRA_CONFIGURATION) without writing "
+        "anything; exits non-zero listing every problem."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("module", nargs="?", help="dotted module name")
+
+    def handle(self, *args, module=None, **options):
+        module = module or settings.CONFIGURATION_MODULE
+        try:
+            try:
+                definitions = importlib.import_module(module).projects
+            except Exception as error:
+                raise ConfigurationError([f"cannot load `projects` from {module!r}: {error!r}"])
+            projects = validate_projects(definitions)
+        except ConfigurationError as error:
+            raise CommandError(str(error))
+        jobs = sum(len(project["jobs"]) for project in projects)
+        schedules = sum(len(project["schedules"]) for project in projects)
+        self.stdout.write(
+            f"{module}: {len(projects)} projects, {jobs} jobs, {schedules} schedules: valid"
+        )
