@@ -1,0 +1,186 @@
+"""The master's worker endpoint, driven by channels' WebsocketCommunicator (no processes)."""
+
+import base64
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Group, User
+
+from orchestra.asgi import application
+from orchestra.audit import SYSTEM
+from orchestra.extensions import log_store
+from orchestra.tokens import create_token
+from projects.models import Job, Project
+from runs.actions import do_abort_run, do_trigger_run, mark_run_exception
+from runs.models import Run, Status
+from workers.models import Worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def worker_user(name="builder") -> str:
+    user = User.objects.create_user(name)
+    user.groups.set(Group.objects.filter(name="worker"))
+    return create_token(user)[1]
+
+
+@database_sync_to_async
+def trigger(steps=1) -> Run:
+    project, _ = Project.objects.get_or_create(identifier="p", defaults={"display_name": "P"})
+    job, _ = Job.objects.get_or_create(
+        project=project, identifier="j",
+        defaults={"display_name": "J", "steps": [
+            {"name": f"s{index}", "command": ["echo", str(index)]} for index in range(steps)
+        ]},
+    )
+    return do_trigger_run(job, {}, SYSTEM)
+
+
+@database_sync_to_async
+def reload(run: Run) -> Run:
+    return Run.objects.select_related("worker").get(pk=run.pk)
+
+
+async def connect(token: str) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        application, "/ws/master/", headers=[(b"authorization", f"Bearer {token}".encode())]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def hello(communicator, identifier="w1", runs=(), executors=1) -> dict:
+    await communicator.send_json_to({
+        "type": "hello", "id": 1, "identifier": identifier, "executors": executors,
+        "properties": {}, "version": "test", "runs": list(runs),
+    })
+    answer = await communicator.receive_json_from(timeout=5)
+    assert answer["type"] == "response", answer
+    return answer
+
+
+async def request(communicator, message: dict) -> dict:
+    await communicator.send_json_to(message)
+    return await communicator.receive_json_from(timeout=5)
+
+
+def chunk(run: Run, offset: int, data: bytes, request_id: int = 10, step: int = 0) -> dict:
+    return {"type": "log", "id": request_id, "run": run.identifier, "step": step,
+            "offset": offset, "data": base64.b64encode(data).decode()}
+
+
+async def test_a_new_run_is_offered_then_streamed_and_finished():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    assert worker.is_connected and worker.executors == 1
+
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=5)
+    assert offer["type"] == "run.start"
+    assert offer["run"]["identifier"] == run.identifier
+    assert offer["run"]["steps"] == [{"name": "s0", "command": ["echo", "0"]}]
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+
+    assert await request(communicator, chunk(run, 0, b"one\ntwo\n")) == {"type": "response", "id": 10, "offset": 8}
+    # A repeated chunk adds only its new bytes; a chunk beyond the end writes nothing.
+    assert (await request(communicator, chunk(run, 4, b"two\nthree\n")))["offset"] == 14
+    assert (await request(communicator, chunk(run, 20, b"later\n")))["offset"] == 14
+    assert log_store().read(run.identifier, 0) == b"one\ntwo\nthree\n"
+
+    state = {"status": "succeeded", "message": "", "results": {"answer": 42}, "steps": [
+        {"index": 0, "status": "succeeded", "started": 1.0, "completed": 2.0, "log_size": 20}]}
+    answer = await request(communicator, {"type": "state", "id": 11, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["logs"] == {"0": 14}
+    assert (await reload(run)).status == Status.RUNNING
+
+    state["steps"][0]["log_size"] = 14
+    answer = await request(communicator, {"type": "state", "id": 12, "run": run.identifier, "state": state})
+    assert answer == {"type": "response", "id": 12, "final": True}
+    finished = await reload(run)
+    assert finished.status == Status.SUCCEEDED and finished.results == {"answer": 42}
+
+    await communicator.disconnect()
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    assert not worker.is_connected and worker.channel_name == ""
+
+
+async def test_reconnection_reports_offsets_and_ends_runs_the_worker_lost():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator, executors=2)
+    kept, lost = await trigger(), await trigger()
+    for _ in range(2):
+        offer = await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    await request(communicator, chunk(kept, 0, b"0123456789\n"))
+    await communicator.disconnect()
+
+    await database_sync_to_async(do_abort_run)(kept, SYSTEM)
+    communicator = await connect(token)
+    answer = await hello(communicator, runs=[kept.identifier, "f" * 32], executors=2)
+    assert answer["runs"][kept.identifier] == {"logs": {"0": 11}, "abort": True}
+    assert "drop" in answer["runs"]["f" * 32]
+    lost = await reload(lost)
+    assert lost.status == Status.EXCEPTION
+    assert "reconnected without this run" in lost.status_message
+    await communicator.disconnect()
+
+
+async def test_an_abort_reaches_the_connected_worker():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    await communicator.receive_nothing(timeout=0.2)
+
+    await database_sync_to_async(do_abort_run)(run, SYSTEM)
+    abort = await communicator.receive_json_from(timeout=5)
+    assert abort["type"] == "run.abort" and abort["run"] == run.identifier
+    await communicator.disconnect()
+
+
+async def test_a_run_offered_but_refused_returns_to_the_queue():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "error", "id": offer["id"], "error": "disk full"})
+    await communicator.receive_nothing(timeout=0.3)
+    run = await reload(run)
+    assert run.status == Status.PENDING and run.worker is None
+    await communicator.disconnect()
+
+
+async def test_a_worker_identifier_belongs_to_its_first_user():
+    await hello(await connect(await worker_user("first")), identifier="shared")
+    intruder = await connect(await worker_user("second"))
+    await intruder.send_json_to({"type": "hello", "id": 1, "identifier": "shared", "executors": 1})
+    assert "another user" in (await intruder.receive_json_from(timeout=5))["error"]
+    refusal = await intruder.receive_json_from(timeout=5)
+    assert refusal == {"type": "refused", "code": 4003,
+                       "reason": "worker identifier 'shared' belongs to another user"}
+    assert (await intruder.receive_output(timeout=5))["type"] == "websocket.close"
+
+
+@pytest.mark.django_db
+def test_mark_run_exception_ends_an_active_run_only():
+    project = Project.objects.create(identifier="p", display_name="P")
+    job = Job.objects.create(project=project, identifier="j", display_name="J",
+                             steps=[{"name": "s", "command": ["true"]}])
+    run = do_trigger_run(job, {}, SYSTEM)
+    Run.objects.filter(pk=run.pk).update(status=Status.RUNNING)
+    mark_run_exception(run, SYSTEM)
+    run.refresh_from_db()
+    assert run.status == Status.EXCEPTION and "marked as exception" in run.status_message
+    assert list(run.steps.values_list("status", flat=True)) == [Status.CANCELLED]
+    mark_run_exception(run, SYSTEM)
+    run.refresh_from_db()
+    assert run.status == Status.EXCEPTION
