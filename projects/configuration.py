@@ -344,14 +344,12 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
     where = _describe("project", project.identifier)
     for name in ("display_name", "description", "repository", "repository_provider"):
         _check_text(errors, where, getattr(project, name), name)
-    if project.repository_provider and project.repository_provider not in providers:
+    if project.repository and project.repository_provider not in providers:
         errors.add(
             where,
             "repository_provider",
             f"unknown provider {project.repository_provider!r} (use {', '.join(sorted(providers))})",
         )
-    if project.repository_provider and not project.repository:
-        errors.add(where, "repository", "a repository provider needs a repository")
     jobs: dict[str, dict] = {}
     pipelines: list[tuple[str, PipelineJob]] = []
     if not isinstance(project.jobs, (list, tuple)):
@@ -408,7 +406,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
         "display_name": project.display_name or project.identifier,
         "description": project.description,
         "repository": project.repository,
-        "repository_provider": project.repository_provider,
+        "repository_provider": project.repository_provider if project.repository else "",
         "jobs": list(jobs.values()),
         "schedules": list(schedules.values()),
     }

@@ -84,7 +84,8 @@ class Project:
     display_name: str = ""
     description: str = ""
     repository: str = ""
-    # "git" or "github" (see ORCHESTRA_GIT_PROVIDER / ORCHESTRA_GITHUB_PROVIDER); "" for none.
-    repository_provider: str = ""
+    # "git" or "github" (see ORCHESTRA_GIT_PROVIDER / ORCHESTRA_GITHUB_PROVIDER); used only
+    # when `repository` is set.
+    repository_provider: str = "git"
     jobs: list[Job | PipelineJob] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)

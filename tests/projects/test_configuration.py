@@ -61,7 +61,11 @@ def test_projects_must_be_a_list_of_project():
 
 def test_unknown_repository_provider():
     message = error_of([project(repository="x", repository_provider="svn")])
-    assert "field 'repository_provider'" in message
+    assert "project 'demo', field 'repository_provider': unknown provider 'svn'" in message
+    (validated,) = validate_projects([project(repository="https://example.com/demo.git")])
+    assert validated["repository_provider"] == "git"
+    (validated,) = validate_projects([project()])
+    assert validated["repository_provider"] == ""
 
 
 def test_invalid_job_identifier():
