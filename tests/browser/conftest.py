@@ -36,19 +36,30 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
-def page(request, browser, orchestra):
-    """A logged-in page, with JavaScript enabled or disabled."""
-    context = browser.new_context(
-        base_url=orchestra.url, java_script_enabled=request.param, accept_downloads=True
-    )
-    context.set_default_timeout(30_000)
+@pytest.fixture(scope="module")
+def session(browser, orchestra):
+    """Log in once through the login page; each test's context reuses the session cookie."""
+    context = browser.new_context(base_url=orchestra.url)
     page = context.new_page()
-    page.javascript = request.param
     page.goto("/login/")
     page.fill("#id_username", "ada")
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture(params=[True, False], ids=["javascript", "no-javascript"])
+def page(request, browser, orchestra, session):
+    """A logged-in page, with JavaScript enabled or disabled."""
+    context = browser.new_context(
+        base_url=orchestra.url, java_script_enabled=request.param, accept_downloads=True,
+        storage_state=session,
+    )
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.javascript = request.param
     yield page
     context.close()

@@ -117,3 +117,16 @@ def test_script_in_parameters_results_and_log_renders_as_text(page, orchestra):
     page.goto(f"/runs/{identifier}/log/")
     expect(page.locator("pre[data-log]")).to_have_text(XSS + "\n")
     assert dialogs == []
+
+
+def test_log_in_through_the_login_page(browser, orchestra):
+    context = browser.new_context(base_url=orchestra.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/runs/")
+    page.wait_for_url(re.compile(r"/login/\?next=/runs/"))
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "ada-password-e2e")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/runs/$"))
+    expect(page.locator("h1")).to_have_text("Runs")
+    context.close()
