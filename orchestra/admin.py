@@ -6,6 +6,8 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
+from orchestra.actions import set_user_enabled
+from orchestra.admin_actions import enable_disable_actions
 from orchestra.authorization import PUBLIC
 from orchestra.models import AuditEvent, Token
 from orchestra.roles import is_administrator
@@ -62,5 +64,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-admin_site.register(User, UserAdmin)
+class OrchestraUserAdmin(UserAdmin):
+    # Enabling and disabling through set_user_enabled writes the audit record.
+    actions = enable_disable_actions(set_user_enabled, "user")
+
+
+admin_site.register(User, OrchestraUserAdmin)
 admin_site.register(Group, GroupAdmin)

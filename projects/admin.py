@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from orchestra.admin import admin_site
+from orchestra.admin_actions import enable_disable_actions
+from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.models import Job, Project, Schedule
 
 
@@ -16,7 +18,9 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ["identifier", "project", "display_name", "is_enabled", "is_configured"]
     list_filter = ["project", "is_enabled", "is_configured"]
     search_fields = ["identifier", "display_name", "description"]
-    list_editable = ["is_enabled"]
+    # Enabled state changes through the audited actions, not field edits.
+    actions = enable_disable_actions(set_job_enabled, "job")
+    readonly_fields = ["is_enabled"]
 
 
 @admin.register(Schedule, site=admin_site)
@@ -24,4 +28,5 @@ class ScheduleAdmin(admin.ModelAdmin):
     list_display = ["identifier", "project", "job", "expression", "timezone", "is_enabled", "last_tick"]
     list_filter = ["project", "is_enabled", "is_configured"]
     search_fields = ["identifier"]
-    list_editable = ["is_enabled"]
+    actions = enable_disable_actions(set_schedule_enabled, "schedule")
+    readonly_fields = ["is_enabled"]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from orchestra.admin import admin_site
+from orchestra.admin_actions import enable_disable_actions
+from workers.actions import set_worker_enabled
 from workers.models import Worker
 
 
@@ -9,4 +11,6 @@ class WorkerAdmin(admin.ModelAdmin):
     list_display = ["identifier", "owner", "version", "executors", "is_enabled", "is_connected", "last_seen"]
     list_filter = ["is_enabled", "is_connected"]
     search_fields = ["identifier"]
-    list_editable = ["is_enabled"]
+    # Enabled state changes through the audited actions, not field edits.
+    actions = enable_disable_actions(set_worker_enabled, "worker")
+    readonly_fields = ["is_enabled"]
