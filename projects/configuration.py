@@ -474,8 +474,28 @@ def _save(model, lookup: dict, values: dict, label: str, report: SyncReport, ena
     return instance
 
 
+SYNC_ATTEMPTS = 3
+
+
 def sync_projects(projects: list[dict]) -> SyncReport:
-    """Write validated projects to the database in one transaction."""
+    """Write validated projects to the database in one transaction.
+
+    Masters started together sync at the same moment: the loser of a race to create a row gets
+    an IntegrityError, and its next attempt finds the row and has nothing left to change.
+    """
+    from django.db import IntegrityError
+
+    attempts = 1
+    while True:
+        try:
+            return _sync_projects(projects)
+        except IntegrityError:
+            if attempts == SYNC_ATTEMPTS:
+                raise
+            attempts += 1
+
+
+def _sync_projects(projects: list[dict]) -> SyncReport:
     from django.db import transaction
 
     from projects import models
