@@ -2,7 +2,8 @@
 
 Elements are laid out in columns by dependency depth (an element sits one column right of its
 deepest dependency), one box per element coloured by status and linked to its child run, with
-an arrow per dependency. Every text comes through format_html, so it is escaped.
+an arrow per dependency (dashed when the rule accepts more than success). Every text comes
+through format_html, so it is escaped.
 """
 
 from django.urls import NoReverseMatch
@@ -86,19 +87,22 @@ def render_pipeline_svg(run) -> SafeString:
             if dependency not in positions:
                 continue
             from_x, from_y = positions[dependency]
+            # A dashed arrow: the element runs after other statuses than plain success.
+            dashes = "0" if list(statuses) == ["succeeded"] else "5 3"
             arrows.append(
                 (
                     from_x + BOX_WIDTH,
                     from_y + BOX_HEIGHT // 2,
                     x - 2,
                     y + BOX_HEIGHT // 2,
+                    dashes,
                     f"{element.identifier} after {dependency}: {', '.join(statuses)}",
                 )
             )
     arrow_markup = format_html_join(
         "",
         '<line class="dependency" x1="{}" y1="{}" x2="{}" y2="{}" stroke="#555" '
-        'stroke-width="1.5" marker-end="url(#arrow)"><title>{}</title></line>',
+        'stroke-width="1.5" stroke-dasharray="{}" marker-end="url(#arrow)"><title>{}</title></line>',
         arrows,
     )
     boxes = []

@@ -48,3 +48,13 @@ def test_not_a_pipeline_renders_nothing(db):
     load_configuration("examples.configuration")
     run = do_trigger_run(Job.objects.get(identifier="hello"), {}, SYSTEM)
     assert render_pipeline_svg(run) == ""
+
+
+def test_rules_beyond_success_are_dashed(diamond):
+    job = diamond.job
+    job.pipeline["elements"][3]["after"] = {"b": ["succeeded"], "c": ["failed", "succeeded"]}
+    job.save()
+    svg = ElementTree.fromstring(str(render_pipeline_svg(diamond)))
+    dashes = {line.find(f"{SVG}title").text: line.get("stroke-dasharray") for line in svg.iter(f"{SVG}line")}
+    assert dashes["d after b: succeeded"] == "0"
+    assert dashes["d after c: failed, succeeded"] == "5 3"
