@@ -6,8 +6,10 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
+from orchestra import audit
 from orchestra.actions import set_user_enabled
 from orchestra.admin_actions import enable_disable_actions
+from orchestra.audit import Actor
 from orchestra.authorization import PUBLIC
 from orchestra.models import AuditEvent, Token
 from orchestra.roles import is_administrator
@@ -39,8 +41,33 @@ class OrchestraAdminSite(admin.AdminSite):
 admin_site = OrchestraAdminSite(name="admin")
 
 
+class AuditedChanges:
+    """Saving and deleting through the admin are audited like changes made on the website."""
+
+    audit_noun = ""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and not form.changed_data:
+            return
+        action = f"{self.audit_noun}.{'change' if change else 'create'}"
+        audit.record(Actor.from_request(request), action, str(obj), fields=sorted(form.changed_data))
+
+    def delete_model(self, request, obj) -> None:
+        target = str(obj)
+        super().delete_model(request, obj)
+        audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
+
+    def delete_queryset(self, request, queryset) -> None:
+        targets = [str(obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        for target in targets:
+            audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
+
+
 @admin.register(Token, site=admin_site)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(AuditedChanges, admin.ModelAdmin):
+    audit_noun = "token"
     list_display = ["user", "kind", "description", "created", "expires", "last_used", "revoked"]
     list_filter = ["kind", "revoked", "created"]
     search_fields = ["user__username", "description"]
@@ -64,10 +91,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-class OrchestraUserAdmin(UserAdmin):
+class OrchestraUserAdmin(AuditedChanges, UserAdmin):
+    audit_noun = "user"
     # Enabling and disabling through set_user_enabled writes the audit record.
     actions = enable_disable_actions(set_user_enabled, "user")
 
 
 admin_site.register(User, OrchestraUserAdmin)
-admin_site.register(Group, GroupAdmin)
+class OrchestraGroupAdmin(AuditedChanges, GroupAdmin):
+    audit_noun = "role"
+
+
+admin_site.register(Group, OrchestraGroupAdmin)

@@ -107,3 +107,19 @@ def test_system_changes_are_not_attributed_to_anyone(catalogue):
 
     do_trigger_run(catalogue["hello"], {}, SYSTEM)
     assert AuditEvent.objects.count() == 0
+
+
+def test_admin_user_changes_are_audited_once(users):
+    admin = Client(headers={"Authorization": f"Bearer {users['administrator'][1]}"})
+    viewer = users["viewer"][0]
+    response = admin.post(f"/admin/auth/user/{viewer.pk}/change/", {
+        "username": "viewer-user", "first_name": "Vera", "last_name": "", "email": "",
+        "is_active": "on", "groups": [], "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00",
+    })
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    record = only_record("user.change")
+    assert record.actor == users["administrator"][0] and record.target == "viewer-user"
+    assert "first_name" in record.details["fields"] and "groups" in record.details["fields"]
+    admin.post(f"/admin/auth/user/{viewer.pk}/delete/", {"post": "yes"})
+    assert AuditEvent.objects.filter(action="user.delete", target="viewer-user").count() == 1
