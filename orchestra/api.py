@@ -122,6 +122,20 @@ class UserTokens(generics.ListAPIView):
         return Token.objects.filter(user=user, revoked=None).select_related("user").order_by("-created")
 
 
+class UserTokenDetail(APIView):
+    """DELETE revokes one of a user's tokens (administrators; rotating a worker's token)."""
+
+    required_authorization = roles.MANAGE_USERS
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request, username: str, token_id: int):
+        token = get_object_or_404(
+            Token.objects.select_related("user"), pk=token_id, user__username=username, revoked=None
+        )
+        do_revoke_token(token, actor(request))
+        return Response(status=204)
+
+
 class TokenList(generics.ListAPIView):
     """The requesting user's own API tokens; POST creates one and shows its value once."""
 

@@ -74,3 +74,12 @@ def test_audit_log_filters(service, users, catalogue):
     assert [record["actor"] for record in by_action] == ["operator-user"]
     assert service("operator").get("/api/audit").status_code == 403
     assert AuditEvent.objects.count() == 2
+
+
+def test_administrators_revoke_another_users_token(service, users):
+    token = Token.objects.get(user=users["worker"][0])
+    assert service("auditor").delete(f"/api/users/worker-user/tokens/{token.pk}").status_code == 403
+    assert service("administrator").delete(f"/api/users/worker-user/tokens/{token.pk}").status_code == 204
+    token.refresh_from_db()
+    assert token.revoked is not None
+    assert service("administrator").delete(f"/api/users/viewer-user/tokens/{token.pk}").status_code == 404
