@@ -1,0 +1,417 @@
+"""Validation of configuration definitions into plain data for the database.
+
+Every problem is collected with where it is (project, job, schedule or element) and which
+field, so one start-up failure lists everything to fix.
+"""
+
+import re
+import string
+import zoneinfo
+from typing import Any
+
+from croniter import croniter
+
+from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,99}$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# Names the executor puts beside the parameters when formatting commands (docs/configuration.md).
+RESERVED_NAMES = frozenset(
+    {
+        "environment",
+        "run_identifier",
+        "project",
+        "job",
+        "worker",
+        "run_directory",
+        "workspace_directory",
+        "results_file",
+        "results",
+        "parameters",
+    }
+)
+ANY_STATUS = "any"
+SCALAR_TYPES = (str, int, float, bool)
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; `errors` lists every problem found, one per line."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("invalid configuration:\n  " + "\n  ".join(self.errors))
+
+
+def final_statuses() -> tuple[str, ...]:
+    from runs.models import FINAL_STATUSES
+
+    return tuple(str(status) for status in FINAL_STATUSES)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, where: str, field_name: str, message: str) -> None:
+        self.messages.append(f"{where}, field {field_name!r}: {message}")
+
+
+def _describe(kind: str, value: Any) -> str:
+    return f"{kind} {value!r}"
+
+
+def _check_identifier(errors: _Errors, where: str, value: Any, field_name: str = "identifier") -> bool:
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        errors.add(
+            where,
+            field_name,
+            f"{value!r} is not an identifier (letters, digits, '-' and '_', at most 100)",
+        )
+        return False
+    return True
+
+
+def _check_text(errors: _Errors, where: str, value: Any, field_name: str) -> None:
+    if not isinstance(value, str):
+        errors.add(where, field_name, f"must be a string, got {type(value).__name__}")
+
+
+def _check_format_string(errors: _Errors, where: str, value: str, field_name: str) -> None:
+    try:
+        list(string.Formatter().parse(value))
+    except ValueError as error:
+        errors.add(where, field_name, f"invalid format string {value!r}: {error}")
+
+
+def _normalize_steps(errors: _Errors, where: str, steps: Any) -> list[dict]:
+    if not isinstance(steps, (list, tuple)) or not steps:
+        errors.add(where, "steps", "must be a non-empty list of Step")
+        return []
+    normalized = []
+    for index, step in enumerate(steps):
+        name = f"steps[{index}]"
+        if isinstance(step, dict):
+            step = Step(name=step.get("name"), command=step.get("command"))
+        if not isinstance(step, Step):
+            errors.add(where, name, f"must be a Step, got {type(step).__name__}")
+            continue
+        if not isinstance(step.name, str) or not step.name.strip():
+            errors.add(where, f"{name}.name", "must be a non-empty string")
+        command = step.command
+        if (
+            not isinstance(command, (list, tuple))
+            or not command
+            or not all(isinstance(argument, str) for argument in command)
+        ):
+            errors.add(where, f"{name}.command", "must be a non-empty list of strings")
+            continue
+        for argument in command:
+            _check_format_string(errors, where, argument, f"{name}.command")
+        normalized.append({"name": step.name, "command": list(command)})
+    return normalized
+
+
+def _normalize_parameters(errors: _Errors, where: str, parameters: Any) -> list[dict]:
+    if not isinstance(parameters, (list, tuple)):
+        errors.add(where, "parameters", "must be a list of Parameter")
+        return []
+    normalized, seen = [], set()
+    for index, parameter in enumerate(parameters):
+        name = f"parameters[{index}]"
+        if not isinstance(parameter, Parameter):
+            errors.add(where, name, f"must be a Parameter, got {type(parameter).__name__}")
+            continue
+        if not isinstance(parameter.name, str) or not PARAMETER_NAME.match(parameter.name):
+            errors.add(where, f"{name}.name", f"{parameter.name!r} is not a Python identifier")
+            continue
+        name = f"parameters.{parameter.name}"
+        if parameter.name in RESERVED_NAMES:
+            errors.add(where, name, "this name is reserved for command formatting")
+        if parameter.name in seen:
+            errors.add(where, name, "duplicate parameter")
+        seen.add(parameter.name)
+        _check_text(errors, where, parameter.description, f"{name}.description")
+        if not isinstance(parameter.required, bool):
+            errors.add(where, f"{name}.required", "must be True or False")
+        declaration = {
+            "name": parameter.name,
+            "description": parameter.description,
+            "required": bool(parameter.required),
+        }
+        if parameter.default is not None:
+            if not isinstance(parameter.default, SCALAR_TYPES):
+                errors.add(where, f"{name}.default", "must be a string, number or boolean")
+            if parameter.required:
+                errors.add(where, f"{name}.default", "a required parameter has no default")
+            declaration["default"] = parameter.default
+        normalized.append(declaration)
+    return normalized
+
+
+def _normalize_properties(errors: _Errors, where: str, properties: Any) -> dict:
+    if not isinstance(properties, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in properties.items()
+    ):
+        errors.add(where, "properties", "must be a dict of strings to strings")
+        return {}
+    return dict(properties)
+
+
+def _check_given_parameters(
+    errors: _Errors, where: str, declarations: list[dict], given: Any
+) -> dict:
+    from runs.parameters import ParameterError, resolve_parameters
+
+    if not isinstance(given, dict):
+        errors.add(where, "parameters", "must be a dict")
+        return {}
+    try:
+        resolve_parameters(declarations, given)
+    except ParameterError as error:
+        errors.add(where, error.field, error.message)
+    return dict(given)
+
+
+def _normalize_rules(errors: _Errors, where: str, after: Any, elements: set[str]) -> dict:
+    """{element: [statuses]} from either form of `after`."""
+    if after is None:
+        return {}
+    if isinstance(after, (list, tuple)):
+        after = {identifier: ["succeeded"] for identifier in after}
+    if not isinstance(after, dict):
+        errors.add(where, "after", "must be a list of elements or a dict {element: [statuses]}")
+        return {}
+    allowed = final_statuses()
+    rules = {}
+    for dependency, statuses in after.items():
+        if dependency not in elements:
+            errors.add(where, "after", f"unknown element {dependency!r}")
+            continue
+        if isinstance(statuses, str):
+            statuses = [statuses]
+        if not isinstance(statuses, (list, tuple)) or not statuses:
+            errors.add(where, f"after.{dependency}", "must be a non-empty list of statuses")
+            continue
+        expanded: list[str] = []
+        for status in statuses:
+            if status == ANY_STATUS:
+                expanded.extend(allowed)
+            elif status in allowed:
+                expanded.append(status)
+            else:
+                errors.add(
+                    where,
+                    f"after.{dependency}",
+                    f"unknown status {status!r} (use {', '.join(allowed)} or {ANY_STATUS!r})",
+                )
+        rules[dependency] = sorted(set(expanded), key=allowed.index)
+    return rules
+
+
+def _find_cycle(rules: dict[str, dict]) -> list[str] | None:
+    """A dependency cycle among elements as a path, or None."""
+    visiting, done = set(), set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in visiting:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        visiting.add(node)
+        for dependency in rules.get(node, {}):
+            cycle = visit(dependency, path + [node])
+            if cycle:
+                return cycle
+        visiting.discard(node)
+        done.add(node)
+        return None
+
+    for node in rules:
+        cycle = visit(node, [])
+        if cycle:
+            return cycle
+    return None
+
+
+def _normalize_pipeline(
+    errors: _Errors, where: str, job: PipelineJob, plain_jobs: dict[str, dict], pipelines: set
+) -> dict:
+    if not isinstance(job.elements, (list, tuple)) or not job.elements:
+        errors.add(where, "elements", "must be a non-empty list of Element")
+        return {"elements": []}
+    identifiers = [getattr(element, "identifier", None) for element in job.elements]
+    known = {identifier for identifier in identifiers if isinstance(identifier, str)}
+    elements, seen, rules = [], set(), {}
+    for index, element in enumerate(job.elements):
+        if not isinstance(element, Element):
+            errors.add(where, f"elements[{index}]", f"must be an Element, got {type(element).__name__}")
+            continue
+        element_where = f"{where}, element {element.identifier!r}"
+        if not _check_identifier(errors, element_where, element.identifier):
+            continue
+        if element.identifier in seen:
+            errors.add(element_where, "identifier", "duplicate element")
+        seen.add(element.identifier)
+        target = plain_jobs.get(element.job) if isinstance(element.job, str) else None
+        if isinstance(element.job, str) and element.job in pipelines:
+            errors.add(element_where, "job", f"{element.job!r} is a pipeline job: pipelines do not nest")
+            parameters = {}
+        elif target is None:
+            errors.add(element_where, "job", f"unknown job {element.job!r}")
+            parameters = {}
+        else:
+            parameters = _check_given_parameters(
+                errors, element_where, target["parameters"], element.parameters
+            )
+        element_rules = _normalize_rules(errors, element_where, element.after, known)
+        if element.identifier in element_rules:
+            errors.add(element_where, "after", "an element cannot depend on itself")
+            element_rules.pop(element.identifier)
+        rules[element.identifier] = element_rules
+        elements.append(
+            {
+                "identifier": element.identifier,
+                "job": element.job,
+                "parameters": parameters,
+                "after": element_rules,
+            }
+        )
+    cycle = _find_cycle(rules)
+    if cycle:
+        errors.add(where, "elements", f"dependency cycle {' -> '.join(cycle)}")
+    return {"elements": elements}
+
+
+def _normalize_job(errors: _Errors, where: str, job: Job) -> dict:
+    _check_text(errors, where, job.description, "description")
+    _check_text(errors, where, job.display_name, "display_name")
+    return {
+        "identifier": job.identifier,
+        "display_name": job.display_name or job.identifier,
+        "description": job.description,
+        "steps": _normalize_steps(errors, where, job.steps),
+        "parameters": _normalize_parameters(errors, where, job.parameters),
+        "properties": _normalize_properties(errors, where, job.properties),
+        "pipeline": None,
+        "enabled": job.enabled is not False,
+    }
+
+
+def _normalize_schedule(errors: _Errors, where: str, schedule: Schedule, jobs: dict) -> dict:
+    job = jobs.get(schedule.job) if isinstance(schedule.job, str) else None
+    if job is None:
+        errors.add(where, "job", f"unknown job {schedule.job!r}")
+        parameters = {}
+    else:
+        parameters = _check_given_parameters(errors, where, job["parameters"], schedule.parameters)
+    if not isinstance(schedule.cron, str) or not croniter.is_valid(schedule.cron):
+        errors.add(where, "cron", f"invalid cron expression {schedule.cron!r}")
+    try:
+        zoneinfo.ZoneInfo(schedule.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        errors.add(where, "timezone", f"unknown timezone {schedule.timezone!r}")
+    return {
+        "identifier": schedule.identifier,
+        "job": schedule.job,
+        "expression": schedule.cron,
+        "timezone": schedule.timezone,
+        "parameters": parameters,
+        "enabled": schedule.enabled is not False,
+    }
+
+
+def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -> dict:
+    where = _describe("project", project.identifier)
+    for name in ("display_name", "description", "repository", "repository_provider"):
+        _check_text(errors, where, getattr(project, name), name)
+    if project.repository and project.repository_provider not in providers:
+        errors.add(
+            where,
+            "repository_provider",
+            f"unknown provider {project.repository_provider!r} (use {', '.join(sorted(providers))})",
+        )
+    jobs: dict[str, dict] = {}
+    pipelines: list[tuple[str, PipelineJob]] = []
+    if not isinstance(project.jobs, (list, tuple)):
+        errors.add(where, "jobs", "must be a list of Job or PipelineJob")
+    for index, job in enumerate(project.jobs if isinstance(project.jobs, (list, tuple)) else []):
+        if not isinstance(job, (Job, PipelineJob)):
+            errors.add(where, f"jobs[{index}]", f"must be a Job or PipelineJob, got {type(job).__name__}")
+            continue
+        job_where = f"{where}, job {job.identifier!r}"
+        if not _check_identifier(errors, job_where, job.identifier):
+            continue
+        if job.identifier in jobs or job.identifier in dict(pipelines):
+            errors.add(job_where, "identifier", "duplicate job")
+            continue
+        if isinstance(job, PipelineJob):
+            pipelines.append((job.identifier, job))
+        else:
+            jobs[job.identifier] = _normalize_job(errors, job_where, job)
+    plain_jobs = dict(jobs)
+    for identifier, job in pipelines:
+        job_where = f"{where}, job {identifier!r}"
+        _check_text(errors, job_where, job.description, "description")
+        _check_text(errors, job_where, job.display_name, "display_name")
+        jobs[identifier] = {
+            "identifier": identifier,
+            "display_name": job.display_name or identifier,
+            "description": job.description,
+            "steps": [],
+            "parameters": [],
+            "properties": {},
+            "pipeline": _normalize_pipeline(
+                errors, job_where, job, plain_jobs, {name for name, _ in pipelines}
+            ),
+            "enabled": job.enabled is not False,
+        }
+    schedules: dict[str, dict] = {}
+    if not isinstance(project.schedules, (list, tuple)):
+        errors.add(where, "schedules", "must be a list of Schedule")
+    for index, schedule in enumerate(
+        project.schedules if isinstance(project.schedules, (list, tuple)) else []
+    ):
+        if not isinstance(schedule, Schedule):
+            errors.add(where, f"schedules[{index}]", f"must be a Schedule, got {type(schedule).__name__}")
+            continue
+        schedule_where = f"{where}, schedule {schedule.identifier!r}"
+        if not _check_identifier(errors, schedule_where, schedule.identifier):
+            continue
+        if schedule.identifier in schedules:
+            errors.add(schedule_where, "identifier", "duplicate schedule")
+            continue
+        schedules[schedule.identifier] = _normalize_schedule(errors, schedule_where, schedule, jobs)
+    return {
+        "identifier": project.identifier,
+        "display_name": project.display_name or project.identifier,
+        "description": project.description,
+        "repository": project.repository,
+        "repository_provider": project.repository_provider if project.repository else "",
+        "jobs": list(jobs.values()),
+        "schedules": list(schedules.values()),
+    }
+
+
+def validate_projects(projects: Any) -> list[dict]:
+    """Plain data for the database from the definitions; raises ConfigurationError."""
+    from django.conf import settings
+
+    errors = _Errors()
+    providers = set(settings.REVISION_PROVIDERS)
+    if not isinstance(projects, (list, tuple)):
+        raise ConfigurationError(["`projects` must be a list of Project"])
+    normalized: dict[str, dict] = {}
+    for index, project in enumerate(projects):
+        if not isinstance(project, Project):
+            errors.add("configuration", f"projects[{index}]", f"must be a Project, got {type(project).__name__}")
+            continue
+        where = _describe("project", project.identifier)
+        if not _check_identifier(errors, where, project.identifier):
+            continue
+        if project.identifier in normalized:
+            errors.add(where, "identifier", "duplicate project")
+            continue
+        normalized[project.identifier] = _normalize_project(errors, project, providers)
+    if errors.messages:
+        raise ConfigurationError(errors.messages)
+    return list(normalized.values())
