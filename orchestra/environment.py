@@ -116,6 +116,9 @@ def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Kept open between requests and worker messages: reopening the file and re-running
+        # the PRAGMAs for every log chunk tripled its cost (bench/README.md).
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # Write transactions take the lock up front instead of failing half-way with
             # "database is locked" when the master and its threads write concurrently.
