@@ -202,11 +202,22 @@ class Orchestra:
         return body
 
     def log(self, identifier: str, step: int = 0) -> bytes:
-        """The whole log of a step as stored on the master, read through the service."""
-        request = urllib.request.Request(f"{self.url}/api/runs/{identifier}/steps/{step}/log")
+        """The whole log of a step as stored on the master, read through the service by offset."""
+        data = b""
+        while True:
+            chunk, size = self.read_log(identifier, step, len(data))
+            data += chunk
+            if not chunk or len(data) >= size:
+                return data
+
+    def read_log(self, identifier: str, step: int, offset: int) -> tuple[bytes, int]:
+        """Log bytes from `offset`, and the log's size on the master now."""
+        request = urllib.request.Request(
+            f"{self.url}/api/runs/{identifier}/steps/{step}/log?offset={offset}"
+        )
         request.add_header("Authorization", f"Bearer {self.admin_token}")
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.read()
+            return response.read(), int(response.headers["X-Log-Size"])
 
     def wait_for_run(self, identifier: str, statuses=FINAL, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout

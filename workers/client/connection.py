@@ -21,9 +21,10 @@ from workers.client.rundir import FINAL_STATUSES, RunDirectory
 logger = logging.getLogger("orchestra.worker")
 
 VERSION = "1.0"
-# Raw bytes per log message: 256 KiB is about 350 KB once in base64 and JSON, far below
-# daphne's 1 MiB message limit, and large enough that a 6 MB log needs ~25 round trips.
-CHUNK_BYTES = 256 * 1024
+# Raw bytes per log message: 512 KiB is about 700 KB once in base64 and JSON, safely below
+# daphne's 1 MiB message limit; each message costs a round trip and a database write, so
+# fewer, larger chunks stream faster (bench/README.md).
+CHUNK_BYTES = 512 * 1024
 # Log chunks one run may send before the other runs get their turn.
 CHUNKS_PER_TURN = 8
 SYNC_INTERVAL_SECONDS = 0.05

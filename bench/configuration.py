@@ -1,0 +1,30 @@
+"""The example projects plus the benchmark's jobs (see bench/log_streaming.py)."""
+
+from examples.configuration import projects as example_projects
+from projects.definitions import Job, Parameter, Project, Step
+
+# Each line: its number, the time it was printed, padding to 60 bytes. A pause of 0 prints as
+# fast as Python can; a pause paces the lines to measure the delay to the service.
+TIMESTAMPED_LINES = (
+    "import sys, time\n"
+    "lines, pause = int(sys.argv[1]), float(sys.argv[2])\n"
+    "for number in range(1, lines + 1):\n"
+    "    sys.stdout.write('%08d %.6f %s\\n' % (number, time.time(), 'x' * 33))\n"
+    "    if pause:\n"
+    "        sys.stdout.flush()\n"
+    "        time.sleep(pause)\n"
+)
+
+projects = [
+    *example_projects,
+    Project(
+        "bench",
+        jobs=[
+            Job(
+                "timestamped",
+                parameters=[Parameter("lines", default=100000), Parameter("pause", default=0)],
+                steps=[Step("print", ["python3", "-c", TIMESTAMPED_LINES, "{lines}", "{pause}"])],
+            ),
+        ],
+    ),
+]
