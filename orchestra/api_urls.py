@@ -45,6 +45,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("projects", projects.ProjectList.as_view(), name="api-projects"),
     path("projects/<slug:project>", projects.ProjectDetail.as_view(), name="api-project"),
+    path("projects/<slug:project>/status", projects.ProjectStatus.as_view(), name="api-project-status"),
     path("projects/<slug:project>/jobs", projects.JobList.as_view(), name="api-project-jobs"),
     path(JOB, projects.JobDetail.as_view(), name="api-job"),
     path(f"{JOB}/trigger", projects.TriggerJob.as_view(), name="api-job-trigger"),

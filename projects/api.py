@@ -16,6 +16,7 @@ from projects.models import Job, Project, Schedule
 from projects.serializers import (
     JobSerializer,
     ProjectSerializer,
+    ProjectStatusSerializer,
     ScheduleSerializer,
     TriggerSerializer,
 )
@@ -51,6 +52,17 @@ class ProjectDetail(generics.RetrieveAPIView):
     serializer_class = ProjectSerializer
     lookup_field = "identifier"
     lookup_url_kwarg = "project"
+
+
+class ProjectStatus(APIView):
+    required_authorization = roles.VIEW
+
+    @extend_schema(responses={200: ProjectStatusSerializer, **ERRORS})
+    def get(self, request, project: str):
+        from projects.status import revision_status
+
+        project = get_object_or_404(Project, identifier=project)
+        return Response(ProjectStatusSerializer(revision_status(project)).data)
 
 
 class JobList(generics.ListAPIView):

@@ -39,3 +39,29 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 class TriggerSerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
+
+
+class StatusRunSerializer(serializers.Serializer):
+    identifier = serializers.CharField()
+    job = serializers.CharField(source="job.identifier")
+    status = serializers.CharField()
+
+
+class RevisionRunsSerializer(serializers.Serializer):
+    identifier = serializers.CharField(source="revision.identifier")
+    author = serializers.CharField(source="revision.author")
+    date = serializers.CharField(source="revision.date")
+    subject = serializers.CharField(source="revision.subject")
+    runs = StatusRunSerializer(many=True)
+
+
+class BranchStatusSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    revisions = RevisionRunsSerializer(many=True)
+
+
+class ProjectStatusSerializer(serializers.Serializer):
+    """Recent revisions of each branch, with the runs made of each (projects/status.py)."""
+
+    branches = BranchStatusSerializer(many=True)
+    error = serializers.CharField()

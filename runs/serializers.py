@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
@@ -35,11 +36,20 @@ class RunSerializer(serializers.ModelSerializer):
         return data
 
 
+class ChildRunSerializer(serializers.ModelSerializer):
+    job = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+
+    class Meta:
+        model = Run
+        fields = ["identifier", "job", "pipeline_element", "status"]
+
+
 class RunDetailSerializer(RunSerializer):
     steps = RunStepSerializer(many=True, read_only=True)
+    children = ChildRunSerializer(many=True, read_only=True, help_text="A pipeline's runs")
 
     class Meta(RunSerializer.Meta):
-        fields = RunSerializer.Meta.fields + ["steps"]
+        fields = RunSerializer.Meta.fields + ["steps", "children"]
 
 
 RUN_RELATIONS = ["project", "job", "worker", "triggered_by", "schedule", "parent"]
@@ -51,4 +61,6 @@ def run_list_queryset():
 
 
 def run_detail_queryset():
-    return run_list_queryset().prefetch_related("steps")
+    return run_list_queryset().prefetch_related(
+        "steps", Prefetch("children", Run.objects.select_related("job").order_by("id"))
+    )

@@ -75,3 +75,32 @@ def test_lists_paginate(service, catalogue):
     data = service("viewer").get("/api/jobs", {"page_size": 1, "page": 2}).json()
     assert data["count"] == 3 and [job["identifier"] for job in data["results"]] == ["hello"]
     assert data["next"] and data["previous"]
+
+
+def test_project_status_lists_revisions_with_their_runs(service, catalogue, tmp_path):
+    import subprocess
+
+    from tests.api.conftest import make_run
+
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    git = ["git", "-C", str(repository), "-c", "user.name=T", "-c", "user.email=t@example.test"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repository)], check=True)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "first"], check=True)
+    revision = subprocess.run(
+        git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    project = catalogue["project"]
+    project.repository, project.repository_provider = str(repository), "git"
+    project.save()
+    run = make_run(catalogue["hello"], parameters={"revision": revision})
+    data = service("viewer").get("/api/projects/examples/status").json()
+    assert data["error"] == ""
+    (branch,) = data["branches"]
+    assert branch["name"] == "main"
+    assert branch["revisions"][0]["identifier"] == revision
+    assert branch["revisions"][0]["runs"] == [
+        {"identifier": run.identifier, "job": "hello", "status": "succeeded"}
+    ]
+    other = service("viewer").get("/api/projects/other/status").json()
+    assert other["branches"] == [] and other["error"]

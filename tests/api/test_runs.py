@@ -251,3 +251,12 @@ def test_runs_pass_through_the_configured_transformers(service, catalogue, setti
         assert listed["pass_rate"] == 0.75
     finally:
         run_transformers.cache_clear()
+
+
+def test_a_pipeline_run_lists_its_children(service, catalogue):
+    parent = make_run(catalogue["hello"], source=Run.Source.PIPELINE)
+    child = make_run(catalogue["echo"], parent=parent, pipeline_element="build", status=Status.FAILED)
+    data = service("viewer").get(f"/api/runs/{parent.identifier}").json()
+    assert data["children"] == [
+        {"identifier": child.identifier, "job": "echo", "pipeline_element": "build", "status": "failed"}
+    ]
