@@ -1,6 +1,7 @@
 """Template helpers of the website: links that keep the query string, durations, sizes."""
 
-from datetime import timedelta
+import json
+from datetime import UTC, timedelta
 
 from django import template
 from django.utils.html import format_html
@@ -70,8 +71,14 @@ def since(later, earlier):
 @register.filter
 def as_text(value) -> str:
     """A parameter or result value as people write it: strings bare, the rest as JSON."""
-    import json
-
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True)
+
+
+@register.filter
+def moment(value) -> str:
+    """A time as `2026-01-02 03:04:05` UTC: strftime, far cheaper than `date` on long lists."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
