@@ -54,8 +54,13 @@ def login(request):
     username = request.POST.get("username", "")
     if throttling.is_throttled(username, address):
         if wants_json(request):
-            return JsonResponse({"error": THROTTLED}, status=429)
-        return render(request, "orchestra/login.html", {**context, "error": THROTTLED}, status=429)
+            response = JsonResponse({"error": THROTTLED}, status=429)
+        else:
+            response = render(
+                request, "orchestra/login.html", {**context, "error": THROTTLED}, status=429
+            )
+        response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW)
+        return response
     user = None
     if form.is_valid():
         user = authenticate(

@@ -85,6 +85,7 @@ def test_login_is_throttled_per_user_and_recovers_after_the_window(users):
         refused = log_in(Client(), "operator-user")
         assert refused.status_code == 429
         assert b"Too many failed logins" in refused.content
+        assert refused["Retry-After"] == str(settings.LOGIN_FAILURE_WINDOW)
         assert settings.SESSION_COOKIE_NAME not in refused.cookies
         as_json = log_in(Client(), "operator-user", HTTP_ACCEPT="application/json")
         assert as_json.status_code == 429 and as_json.json()["error"]
