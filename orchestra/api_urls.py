@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
@@ -20,6 +21,13 @@ class SchemaView(SpectacularAPIView):
     # drf-spectacular serves the schema to anyone by default; ours follows the declaration.
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     permission_classes = api_settings.DEFAULT_PERMISSION_CLASSES
+
+    def handle_exception(self, exc):
+        # Errors are JSON like everywhere else in the service, not rendered as an OpenAPI file.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 @extend_schema(exclude=True)

@@ -3,6 +3,7 @@
 import pytest
 
 from projects.filters import JobFilter, ScheduleFilter
+from orchestra.filters import AuditEventFilter, UserFilter
 from workers.filters import WorkerFilter
 from workers.models import Worker
 
@@ -64,11 +65,14 @@ def test_workers(service, catalogue, users):
 
 @pytest.mark.parametrize(
     "path, filterset",
-    [("/api/jobs", JobFilter), ("/api/schedules", ScheduleFilter), ("/api/workers", WorkerFilter)],
+    [
+        ("/api/jobs", JobFilter), ("/api/schedules", ScheduleFilter), ("/api/workers", WorkerFilter),
+        ("/api/users", UserFilter), ("/api/audit", AuditEventFilter),
+    ],
 )
 def test_lists_sort_by_every_column_both_ways(service, catalogue, path, filterset):
     for name, _ in filterset.base_filters["ordering"].extra["choices"]:
-        assert service("viewer").get(path, {"ordering": name}).status_code == 200, name
+        assert service("administrator").get(path, {"ordering": name}).status_code == 200, name
 
 
 def test_lists_paginate(service, catalogue):
