@@ -134,3 +134,24 @@ def test_tick_command_with_a_given_time(hourly):
         stdout=out,
     )
     assert out.getvalue().splitlines() == ["triggered 0", "triggered 1", "triggered 0"]
+
+
+def test_scheduled_pipeline_is_one_run_at_a_time(db):
+    from examples.configuration import projects as example_projects
+    from projects.configuration import sync_projects, validate_projects
+    from projects.definitions import Schedule as ScheduleDefinition
+
+    from dataclasses import replace
+
+    examples = replace(
+        example_projects[0], schedules=[ScheduleDefinition("diamond", "pipeline-diamond", "*/5 * * * *")]
+    )
+    sync_projects(validate_projects([examples]))
+    schedule = Schedule.objects.get(identifier="diamond")
+    tick(at(10, 1))
+    assert tick(at(10, 5)) == 1
+    pipeline = runs_of(schedule).get()
+    assert pipeline.status == "running" and pipeline.children.count() == 1
+    assert tick(at(10, 10)) == 0
+    finish_run(pipeline, "aborted")
+    assert tick(at(10, 15)) == 1
