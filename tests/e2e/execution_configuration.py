@@ -1,11 +1,12 @@
-"""The examples plus a schedule on a job only a `pool=gated` worker takes (tests/e2e/test_execution_model.py).
+"""The examples plus what tests/e2e/test_execution_model.py needs besides.
 
-With no such worker connected, the scheduled run stays pending: the test sees that the next
-tick does not start a second one, then starts the worker.
+- a schedule on a job only a `pool=gated` worker takes: with no such worker connected, the
+  scheduled run stays pending, so the test sees that the next tick does not start a second one;
+- a pipeline whose first element runs until aborted, then one that would follow it.
 """
 
 from examples.configuration import projects as example_projects
-from projects.definitions import Job, Project, Schedule, Step
+from projects.definitions import Element, Job, PipelineJob, Project, Schedule, Step
 
 projects = [
     *example_projects,
@@ -16,7 +17,13 @@ projects = [
                 "gated",
                 properties={"pool": "gated"},
                 steps=[Step("greet", ["echo", "gated run on {worker}"])],
-            )
+            ),
+            Job("endless", steps=[Step("wait", ["sh", "-c", "echo started; exec sleep 600"])]),
+            Job("after", steps=[Step("greet", ["echo", "never printed"])]),
+            PipelineJob(
+                "abortable",
+                elements=[Element("first", "endless"), Element("second", "after", after=["first"])],
+            ),
         ],
         schedules=[Schedule("every-minute", "gated", "* * * * *")],
     ),

@@ -4,6 +4,8 @@ One installation for the whole module (starting processes dominates the cost): a
 own scheduler pass is an hour away, so the test drives ticks with `tick_schedules --now`.
 """
 
+import time
+
 import pytest
 
 from tests.e2e.harness import Orchestra
@@ -81,6 +83,19 @@ def test_pipeline_with_a_failing_branch(installation):
     status, page = installation.api("GET", f"/runs/{pipeline['identifier']}/")
     assert status == 200
     assert "<svg" in page and 'data-element="d"' in page
+
+
+def test_aborting_a_pipeline_aborts_its_running_child_and_cancels_the_rest(installation):
+    pipeline = installation.trigger("e2e", "abortable")
+    deadline = time.monotonic() + 60
+    while element_statuses(installation, pipeline).get("first") != "running":
+        assert time.monotonic() < deadline, element_statuses(installation, pipeline)
+        time.sleep(0.1)
+    status, body = installation.api("POST", f"/api/runs/{pipeline['identifier']}/abort")
+    assert status in (200, 202), body
+    finished = installation.wait_for_run(pipeline["identifier"])
+    assert finished["status"] == "aborted", finished
+    assert element_statuses(installation, pipeline) == {"first": "aborted", "second": "cancelled"}
 
 
 def ticks(installation, *times: str) -> list[int]:
