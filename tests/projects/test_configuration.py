@@ -261,6 +261,8 @@ def test_load_configuration_of_examples():
     assert "job examples/pipeline-diamond" in report.created
     schedule = models.Schedule.objects.get(identifier="hello-hourly")
     assert schedule.job.identifier == "hello" and schedule.expression == "0 * * * *"
+    again = load_configuration("examples.configuration")
+    assert again.created == again.updated == again.removed == []
 
 
 def test_load_configuration_of_missing_module():
