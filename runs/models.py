@@ -65,6 +65,9 @@ class Run(models.Model):
             models.Index(fields=["status", "created"]),
             models.Index(fields=["job", "created"]),
             models.Index(fields=["project", "created"]),
+            # Lists filtered by project or job and status: the count reads the index alone.
+            models.Index(fields=["project", "status", "created"]),
+            models.Index(fields=["job", "status", "created"]),
             models.Index(fields=["worker", "status"]),
             models.Index(fields=["created"]),
         ]
