@@ -15,9 +15,8 @@ from orchestra.tokens import create_token
 from tests.api.conftest import make_run
 
 ODD_VALUES = [
-    "", "x", "-1", "0", "1", "99999999999999999999", "1.5", "true", "null", "[]", "{}",
-    "2026-13-45", "2026-11-29", "2026-11-29T10:00:00Z", "<script>alert(1)</script>", "é\u2603",
-    "a" * 3000, "'; DROP TABLE runs_run; --", "%00", "__", "=", "a=b=c",
+    "", "-1", "0", "99999999999999999999", "1.5", "true", "null", "[]", "2026-13-45",
+    "2026-11-29T10:00:00Z", "<script>alert(1)</script>", "é\u2603", "a" * 3000, "a=b=c",
 ]
 ODD_BODIES = [
     None, [], "text", 42, {"parameters": []}, {"parameters": None}, {"parameters": {"a": {"b": 1}}},
@@ -95,7 +94,7 @@ def test_no_operation_answers_a_server_error(users, world):
             send(anonymous, method, valid_path, body=body)
             send(admin, method, valid_path, body=body)
             for name in names:
-                for value in ("nope", "0", "é", "a" * 300):
+                for value in ("nope", "é", "a" * 300):
                     send(admin, method, template.replace("{%s}" % name, value).format(**world), body=body)
             for name in query_names + (ODD_RESULT_FILTERS if "results__KEY" in query_names else []):
                 for value in ODD_VALUES:
