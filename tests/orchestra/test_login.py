@@ -163,3 +163,19 @@ def test_login_and_failed_login_are_audited(users):
     assert failed.address == "10.9.9.9"
     login = AuditEvent.objects.get(action="login")
     assert login.actor == users["viewer"][0] and login.address == "10.9.9.9"
+
+
+def test_the_service_checks_csrf_when_a_browser_session_authenticates(users, catalogue):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/login/")
+    csrf = page.cookies[settings.CSRF_COOKIE_NAME].value
+    client.post("/login/", {"username": "operator-user", "password": PASSWORD, "csrfmiddlewaretoken": csrf})
+    trigger = "/api/projects/examples/jobs/hello/trigger"
+    assert client.get("/api/runs").status_code == 200
+    forged = client.post(trigger, {}, content_type="application/json")
+    assert forged.status_code == 403 and "CSRF" in forged.json()["error"]
+    allowed = client.post(trigger, {}, content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert allowed.status_code == 201
+    # A bearer token is never sent by a browser on its own: no CSRF token needed.
+    bearer = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {users['operator'][1]}"})
+    assert bearer.post(trigger, {}, content_type="application/json").status_code == 201
