@@ -2,9 +2,9 @@
 
 - Dispatch sweep: wakes every consumer now and then, repairing wake-ups the channel layer
   dropped (the trigger path itself never waits for it).
-- Worker liveness: every consumer refreshes its worker's `last_seen`; a worker marked
-  connected whose `last_seen` is older than WORKER_INACTIVE_AFTER lost its master (killed
-  process) and is marked disconnected. Its runs keep their status (see docs/architecture.md).
+- Worker liveness: every consumer refreshes its worker's `last_seen` (MasterConsumer.keep_alive);
+  a worker marked connected whose `last_seen` is older than WORKER_INACTIVE_AFTER lost its
+  master (killed process) and is marked disconnected. Its runs keep their status (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 """
@@ -31,7 +31,6 @@ async def dispatch_sweep() -> None:
 
 
 async def worker_liveness_sweep() -> None:
-    await get_channel_layer().group_send(WORKERS_GROUP, {"type": "worker.heartbeat"})
     await database_sync_to_async(mark_silent_workers_disconnected)()
 
 

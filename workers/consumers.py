@@ -5,6 +5,7 @@ from the worker gets a `response` or an `error`; a message the master cannot par
 know or does not allow gets an error and a log line, and the connection stays up.
 """
 
+import asyncio
 import base64
 import binascii
 import json
@@ -13,6 +14,7 @@ from itertools import count
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,6 +50,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
         self.outstanding: dict[int, tuple[str, str]] = {}
+        self.keepalive: asyncio.Task | None = None
         await self.accept()
         try:
             self.user = await self.authenticate()
@@ -55,6 +58,8 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             await self.refuse(refusal)
 
     async def disconnect(self, code) -> None:
+        if self.keepalive is not None:
+            self.keepalive.cancel()
         if self.worker is not None:
             await self.channel_layer.group_discard(WORKERS_GROUP, self.channel_name)
             await self.mark_disconnected()
@@ -132,6 +137,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
         await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
+        self.keepalive = asyncio.create_task(self.keep_alive())
         answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
@@ -207,11 +213,18 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def worker_replaced(self, event: dict) -> None:
         # The same worker connected again (through another master process, perhaps): the new
         # connection wins, this one is a leftover of a network failure.
+        await self.channel_layer.group_discard(WORKERS_GROUP, self.channel_name)
         self.worker = None
         await self.close(code=CLOSE_REPLACED, reason="replaced by a newer connection")
 
-    async def worker_heartbeat(self, event: dict) -> None:
-        if self.worker is not None:
+    async def keep_alive(self) -> None:
+        """Refresh `last_seen` well within WORKER_INACTIVE_AFTER (other masters read it to
+        tell a live connection from one whose master died), and the group membership, which
+        channel layers expire after a day."""
+        interval = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
+        while self.worker is not None:
+            await asyncio.sleep(interval)
+            await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
             await self.touch()
 
     # Database work ----------------------------------------------------------------------------
