@@ -29,7 +29,8 @@ def test_run_filters_and_sorting_on_postgresql(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db",
-         "tests/api/test_runs.py", "-k", "filters or sorts or queries"],
+         "tests/api/test_runs.py", "tests/api/test_filters.py", "-k",
+         "filter or sorts or queries or result"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

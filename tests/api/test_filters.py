@@ -1,0 +1,42 @@
+"""The FilterSets work on a plain QueryDict, as the website uses them."""
+
+from django.http import QueryDict
+
+from orchestra.filters import AuditEventFilter, UserFilter
+from orchestra.models import AuditEvent
+from runs.filters import RunFilter
+from runs.models import Run, Status
+from tests.api.conftest import make_run
+
+
+def test_run_filter_on_a_query_string(catalogue):
+    wanted = make_run(catalogue["hello"], status=Status.FAILED, results={"answer": 42, "os": "linux"})
+    make_run(catalogue["hello"], status=Status.FAILED, results={"answer": 42, "os": "mac"})
+    make_run(catalogue["hello"], results={"answer": 42, "os": "linux"})
+    query = QueryDict("status=failed&results__answer=42&results__os=linux&ordering=-created")
+    runs = RunFilter(query, queryset=Run.objects.all()).qs
+    assert list(runs) == [wanted]
+
+
+def test_run_filter_reports_invalid_values_on_its_form(catalogue):
+    filterset = RunFilter(QueryDict("status=nope&result=no-equals-sign"), queryset=Run.objects.all())
+    assert not filterset.is_valid()
+    assert set(filterset.errors) == {"status", "result"}
+
+
+def test_a_result_value_matches_as_text_and_as_json(catalogue):
+    number = make_run(catalogue["hello"], results={"flag": True, "ratio": 0.5})
+    text = make_run(catalogue["hello"], results={"flag": "true", "ratio": "0.5"})
+    for query in ("results__flag=true", "results__ratio=0.5", "result=flag%3Dtrue"):
+        assert set(RunFilter(QueryDict(query), queryset=Run.objects.all()).qs) == {number, text}, query
+
+
+def test_user_and_audit_filters(users):
+    AuditEvent.objects.create(actor_name="ana", action="user.create", target="bob")
+    AuditEvent.objects.create(actor_name="ana", action="login", target="ana")
+    events = AuditEventFilter(QueryDict("action=user.&actor=ana"), queryset=AuditEvent.objects.all()).qs
+    assert [event.target for event in events] == ["bob"]
+    from django.contrib.auth.models import User
+
+    users_found = UserFilter(QueryDict("role=auditor"), queryset=User.objects.all()).qs
+    assert [user.username for user in users_found] == ["auditor-user"]
