@@ -112,3 +112,11 @@ def test_an_executor_killed_without_a_final_state_is_settled_as_exception(tmp_pa
     assert step["status"] == "exception"
     time.sleep(0.2)
     assert not os.path.exists(f"/proc/{step['pid']}") or "Z" in open(f"/proc/{step['pid']}/stat").read().split()[2]
+
+
+def test_an_abort_as_the_executor_starts_ends_the_run_aborted(tmp_path):
+    directory = start(tmp_path, [{"name": "sleep", "command": ["sleep", "300"]}])
+    directory.abort()
+    directory.process.wait(timeout=20)
+    state = directory.settle_dead_executor()
+    assert state["status"] == "aborted"

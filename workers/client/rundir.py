@@ -15,7 +15,7 @@ from pathlib import Path
 
 EXECUTOR = Path(__file__).resolve().parent.parent / "executor.py"
 FINAL_STATUSES = ("succeeded", "failed", "aborted", "exception", "cancelled")
-# An executor that has not written its first state after this long is taken as dead.
+# An executor whose pid is unknown and that wrote no state after this long is taken as dead.
 START_TIMEOUT_SECONDS = 30
 
 
@@ -137,8 +137,10 @@ class RunDirectory:
         if self.executor_alive():
             return state
         if state is None:
+            # Without a pid file, a client died between starting the executor and noting its
+            # pid: give that executor time to write its first state before giving up on it.
             started = (self.path / "run.json").stat().st_mtime
-            if self.executor_pid() is not None and time.time() - started < START_TIMEOUT_SECONDS:
+            if self.executor_pid() is None and time.time() - started < START_TIMEOUT_SECONDS:
                 return None
             request = json.loads((self.path / "run.json").read_text())
             state = {

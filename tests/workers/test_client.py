@@ -1,0 +1,47 @@
+"""Worker client pieces that need no master: independence from Django, back-off, log cuts."""
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+from workers.client.connection import BACKOFF_MAX_SECONDS, backoff_delays
+from workers.client.rundir import RunDirectory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_worker_client_and_executor_import_no_django():
+    check = (
+        "import sys, workers.client.__main__, workers.executor; "
+        "sys.exit('django' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=True)
+
+
+def test_backoff_grows_exponentially_with_jitter_up_to_a_cap():
+    delays = list(itertools.islice(backoff_delays(first=1, cap=8), 8))
+    assert 0.5 <= delays[0] <= 1
+    assert 2 <= delays[2] <= 4
+    assert all(4 <= delay <= 8 for delay in delays[4:])
+    assert max(itertools.islice(backoff_delays(), 50)) <= BACKOFF_MAX_SECONDS
+    assert len(set(itertools.islice(backoff_delays(first=1, cap=1), 20))) > 1
+
+
+def test_log_reads_stop_at_the_last_whole_line_while_a_step_runs(tmp_path):
+    directory = RunDirectory.create(tmp_path, {"identifier": "r1", "steps": []})
+    (directory.path / "logs").mkdir()
+    (directory.path / "logs" / "0.log").write_bytes(b"one\ntwo\nthr")
+    assert directory.read_log(0, 0, 100, whole_lines=True) == b"one\ntwo\n"
+    assert directory.read_log(0, 8, 100, whole_lines=True) == b""
+    assert directory.read_log(0, 8, 100, whole_lines=False) == b"thr"
+    # A line longer than a chunk goes in pieces rather than never.
+    assert directory.read_log(0, 8, 2, whole_lines=True) == b"th"
+    assert directory.read_log(0, 0, 6, whole_lines=True) == b"one\n"
+
+
+def test_run_directories_are_rediscovered(tmp_path):
+    RunDirectory.create(tmp_path, {"identifier": "aaa", "steps": []})
+    RunDirectory.create(tmp_path, {"identifier": "bbb", "steps": []})
+    (tmp_path / "not-a-run").mkdir()
+    assert [directory.identifier for directory in RunDirectory.discover(tmp_path)] == ["aaa", "bbb"]
