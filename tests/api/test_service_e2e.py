@@ -1,0 +1,95 @@
+"""The service and the login against a real master and worker (processes, sockets)."""
+
+import http.cookiejar
+import io
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+
+import pytest
+
+from tests.e2e.conftest import orchestra  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.e2e
+SCRIPT = "<script>alert(1)</script>"
+
+
+def fetch(url: str, token: str | None = None) -> tuple[int, bytes, dict]:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def test_service_roles_trigger_results_filter_log_and_archive(orchestra):  # noqa: F811
+    operator = orchestra.create_user("olga", "operator")
+    viewer = orchestra.create_user("victor", "viewer")
+    orchestra.start_worker("service-worker")
+
+    assert fetch(f"{orchestra.url}/api/runs")[0] == 401
+    status, body = orchestra.api("POST", "/api/projects/examples/jobs/echo/trigger", {}, token=viewer)
+    assert status == 403 and body["error"]
+
+    run = orchestra.trigger("examples", "echo", {"text": SCRIPT}, token=operator)
+    finished = orchestra.wait_for_run(run["identifier"])
+    assert finished["status"] == "succeeded" and finished["results"] == {"text": SCRIPT}
+    assert finished["triggered_by"] == "olga" and finished["duration_seconds"] is not None
+
+    query = urllib.parse.urlencode({"results__text": SCRIPT, "job": "echo"})
+    status, found = orchestra.api("GET", f"/api/runs?{query}", token=viewer)
+    assert [item["identifier"] for item in found["results"]] == [run["identifier"]]
+
+    log_url = f"{orchestra.url}/api/runs/{run['identifier']}/steps/0/log"
+    status, first, headers = fetch(f"{log_url}?offset=0&limit=8", token=viewer)
+    assert status == 200 and first == SCRIPT.encode()[:8]
+    assert headers["X-Log-Size"] == str(len(SCRIPT) + 1) and headers["X-Run-Status"] == "succeeded"
+    rest = fetch(f"{log_url}?offset=8", token=viewer)[1]
+    assert first + rest == f"{SCRIPT}\n".encode()
+
+    assert fetch(f"{orchestra.url}/api/runs/{run['identifier']}/archive", token=viewer)[0] == 403
+    status, archive, _ = fetch(f"{orchestra.url}/api/runs/{run['identifier']}/archive", token=operator)
+    assert status == 200 and zipfile.ZipFile(io.BytesIO(archive)).namelist()
+
+    status, audit = orchestra.api("GET", "/api/audit?action=run.trigger")
+    assert [(record["actor"], record["target"]) for record in audit["results"]] == [
+        ("olga", run["identifier"])
+    ]
+
+
+def test_login_session_cookie_and_logout_over_http(orchestra):  # noqa: F811
+    orchestra.create_user("paula", "viewer")
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = browser.open(f"{orchestra.url}/login/", timeout=30).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    form = urllib.parse.urlencode(
+        {"username": "paula", "password": "paula-password-e2e", "csrfmiddlewaretoken": csrf}
+    ).encode()
+    poster = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    try:
+        poster.open(f"{orchestra.url}/login/", data=form, timeout=30)
+        raise AssertionError("the login should redirect")
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 302
+        set_cookie = " ".join(answer.headers.get_all("Set-Cookie"))
+    assert "orchestra_session=" in set_cookie and "HttpOnly" in set_cookie
+    assert "SameSite=Lax" in set_cookie and "Secure" not in set_cookie
+    profile = browser.open(f"{orchestra.url}/me/", timeout=30)
+    assert profile.status == 200 and "paula" in profile.read().decode()
+
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    logout = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf}).encode()
+    browser.open(f"{orchestra.url}/logout/", data=logout, timeout=30)
+    after = browser.open(f"{orchestra.url}/me/", timeout=30)
+    assert after.url.startswith(f"{orchestra.url}/login/")
