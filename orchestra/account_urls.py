@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("me/", views.profile, name="profile"),
     path("me/tokens/<int:token_id>/revoke/", views.revoke_own_token, name="revoke-own-token"),
+    path("me/password/", views.change_password, name="change-password"),
     path("users/", views.user_list, name="users"),
     path("users/create/", views.user_create, name="user-create"),
     path("users/<str:username>/", views.user_detail, name="user"),

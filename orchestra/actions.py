@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
@@ -64,3 +65,15 @@ def do_revoke_token(token: Token, actor: Actor) -> None:
                 actor, "token.revoke", token.user.get_username(), token=token.pk,
                 description=token.description,
             )
+
+
+def do_change_password(user: User, password: str, actor: Actor, keep: Token | None = None) -> None:
+    """Set a new password and end every other session of the user (a stolen one included)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        sessions = Token.objects.filter(user=user, kind=Token.Kind.SESSION, revoked=None)
+        if keep is not None:
+            sessions = sessions.exclude(pk=keep.pk)
+        sessions.update(revoked=timezone.now())
+        audit.record(actor, "user.password", user.get_username())

@@ -1,7 +1,9 @@
 """Website pages of accounts: login, logout, the profile with API tokens, users and audit."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
 from django.http import JsonResponse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from orchestra import audit, roles, throttling
 from orchestra.actions import (
+    do_change_password,
     do_create_token,
     do_create_user,
     do_delete_user,
@@ -98,29 +101,55 @@ def own_api_tokens(user):
     return Token.objects.filter(user=user, kind=Token.Kind.API, revoked=None).order_by("-created")
 
 
+def profile_page(request, status: int = 200, **context):
+    """The user's own page: roles, API tokens (create, list, revoke), sessions, password."""
+    current = getattr(request, "_orchestra_token", None)
+    context = {
+        "form": NewTokenForm(),
+        "password_form": PasswordChangeForm(request.user),
+        "tokens": own_api_tokens(request.user),
+        "sessions": Token.objects.filter(
+            user=request.user, kind=Token.Kind.SESSION, revoked=None
+        ).order_by("-last_refresh"),
+        "current_session": current.pk if current is not None else None,
+        "roles": sorted(request.user.groups.values_list("name", flat=True)),
+        **context,
+    }
+    return render(request, "orchestra/profile.html", context, status=status)
+
+
 @requires(AUTHENTICATED)
 def profile(request):
-    """The user's own page: roles and API tokens (create, list, revoke)."""
-    form = NewTokenForm(request.POST or None)
-    new_value = None
-    if request.method == "POST" and form.is_valid():
-        # Rendered, not redirected: the value is shown this once and kept nowhere.
-        _, new_value = do_create_token(
-            request.user, form.cleaned_data["description"], Actor.from_request(request)
-        )
-        form = NewTokenForm()
-    context = {
-        "form": form,
-        "new_value": new_value,
-        "tokens": own_api_tokens(request.user),
-        "roles": sorted(request.user.groups.values_list("name", flat=True)),
-    }
-    return render(request, "orchestra/profile.html", context)
+    if request.method != "POST":
+        return profile_page(request)
+    form = NewTokenForm(request.POST)
+    if not form.is_valid():
+        return profile_page(request, status=400, form=form)
+    # Rendered, not redirected: the value is shown this once and kept nowhere.
+    _, new_value = do_create_token(
+        request.user, form.cleaned_data["description"], Actor.from_request(request)
+    )
+    return profile_page(request, new_value=new_value)
+
+
+@requires(AUTHENTICATED)
+@require_POST
+def change_password(request):
+    form = PasswordChangeForm(request.user, request.POST)
+    if not form.is_valid():
+        return profile_page(request, status=400, password_form=form)
+    current = getattr(request, "_orchestra_token", None)
+    do_change_password(
+        request.user, form.cleaned_data["new_password1"], Actor.from_request(request), keep=current
+    )
+    messages.success(request, "Password changed; your other sessions were logged out.")
+    return redirect("profile")
 
 
 @requires(AUTHENTICATED)
 @require_POST
 def revoke_own_token(request, token_id: int):
+    """Revoke one of the user's API tokens or sessions (a forgotten browser's, say)."""
     token = get_object_or_404(Token, pk=token_id, user=request.user, revoked=None)
     do_revoke_token(token, Actor.from_request(request))
     return redirect("profile")

@@ -115,3 +115,32 @@ def test_security_headers_on_every_kind_of_response(users):
 def test_login_page_uses_no_inline_script_or_style(db):
     content = Client().get("/login/").content.decode()
     assert "<script>" not in content and "style=" not in content and "<style" not in content
+
+
+def test_changing_the_password_ends_other_sessions(users):
+    from django.conf import settings
+
+    from orchestra.tokens import create_token
+
+    user = users["viewer"][0]
+    _, other_session = create_token(user, kind=Token.Kind.SESSION)
+    _, this_session = create_token(user, kind=Token.Kind.SESSION)
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = this_session
+    assert "this browser" in client.get("/me/").content.decode()
+    refused = client.post("/me/password/", {
+        "old_password": "wrong", "new_password1": "a new long password", "new_password2": "a new long password",
+    })
+    assert refused.status_code == 400
+    response = client.post("/me/password/", {
+        "old_password": "correct horse battery", "new_password1": "a new long password",
+        "new_password2": "a new long password",
+    })
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a new long password")
+    assert client.get("/me/").status_code == 200
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = other_session
+    assert stale.get("/me/").status_code == 302
+    assert AuditEvent.objects.filter(action="user.password", actor=user).count() == 1
