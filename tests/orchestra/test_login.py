@@ -2,7 +2,6 @@ import re
 from datetime import timedelta
 from unittest import mock
 
-import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client

@@ -2,7 +2,6 @@ from datetime import timedelta
 from io import StringIO
 from unittest import mock
 
-import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
