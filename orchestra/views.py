@@ -56,33 +56,41 @@ def login(request):
     address = request.META.get("REMOTE_ADDR") or None
     username = request.POST.get("username", "")
     if throttling.is_throttled(username, address):
-        if wants_json(request):
-            response = JsonResponse({"error": THROTTLED}, status=429)
-        else:
-            response = render(
-                request, "orchestra/login.html", {**context, "error": THROTTLED}, status=429
-            )
-        response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW)
-        return response
+        return throttled(request, context)
     user = None
     if form.is_valid():
         user = authenticate(
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
     if user is None:
+        # The same answer whether the user exists, is disabled or typed a wrong password.
         throttling.record_failure(username, address)
         audit.record(Actor(address=address), "login.failed", username[:300], actor_name=username[:150])
         if wants_json(request):
             return JsonResponse({"error": WRONG}, status=401)
         return render(request, "orchestra/login.html", {**context, "error": WRONG})
     throttling.forget_failures(username)
-    delete_dead_tokens()
+    response = redirect(context["next"])
+    start_session(request, response, user, address)
+    return response
+
+
+def throttled(request, context: dict):
+    if wants_json(request):
+        response = JsonResponse({"error": THROTTLED}, status=429)
+    else:
+        response = render(request, "orchestra/login.html", {**context, "error": THROTTLED}, status=429)
+    response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW)
+    return response
+
+
+def start_session(request, response, user: User, address: str | None) -> None:
+    """A new session token for `user`, set as the response's cookie."""
+    delete_dead_tokens()  # logins are a periodic enough moment to sweep dead tokens away
     _, value = create_token(user, kind=Token.Kind.SESSION)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     audit.record(Actor(user=user, address=address), "login", user.get_username())
-    response = redirect(context["next"])
     set_session_cookie(response, request, value)
-    return response
 
 
 @requires(AUTHENTICATED)
