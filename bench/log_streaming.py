@@ -89,10 +89,13 @@ def main() -> None:
         verify(data, arguments.lines)
         status = orchestra.run(run["identifier"])["status"]
         first_printed = float(data.split(b" ", 2)[1])
+        last_printed = float(data.rsplit(b"\n", 2)[-2].split()[1])
         megabytes = len(data) / 1e6
         print(f"flood: {arguments.lines} lines, {megabytes:.2f} MB, run {status}")
         print(f"  trigger -> first line printed (dispatch + executor start): {first_printed - triggered:.3f} s")
+        print(f"  the step printed for {last_printed - first_printed:.2f} s")
         print(f"  trigger -> complete, verified log read through the service: {completed - triggered:.2f} s")
+        print(f"  last line printed -> readable through the service: {completed - last_printed:.3f} s")
         print(f"  transfer rate (first line printed -> last line readable): "
               f"{megabytes / (completed - first_printed):.1f} MB/s")
         print(f"  print -> readable through the service: {describe(delays)}")

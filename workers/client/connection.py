@@ -25,8 +25,10 @@ VERSION = "1.0"
 # daphne's 1 MiB message limit; each message costs a round trip and a database write, so
 # fewer, larger chunks stream faster (bench/README.md).
 CHUNK_BYTES = 512 * 1024
-# Log chunks one run may send before the other runs get their turn.
+# Log chunks one run may send before the other runs get their turn, and how many of them
+# may await their acknowledgement at once.
 CHUNKS_PER_TURN = 8
+CHUNKS_IN_FLIGHT = 4
 SYNC_INTERVAL_SECONDS = 0.05
 RESPONSE_TIMEOUT_SECONDS = 60
 BACKOFF_FIRST_SECONDS = 0.5
@@ -153,10 +155,18 @@ class WorkerClient:
 
     async def call(self, message: dict) -> dict:
         """Send a request and wait for its answer; MasterError if it is an error."""
+        return await self.answer(await self.send(message))
+
+    async def send(self, message: dict) -> tuple[int, asyncio.Future]:
+        """Send a request; its answer is awaited with `answer`."""
         request_id = next(self.request_ids)
         future = asyncio.get_running_loop().create_future()
         self.waiting[request_id] = future
         await self.connection.send(json.dumps({**message, "id": request_id}))
+        return request_id, future
+
+    async def answer(self, sent: tuple[int, asyncio.Future]) -> dict:
+        request_id, future = sent
         try:
             answer = await asyncio.wait_for(future, RESPONSE_TIMEOUT_SECONDS)
         finally:
@@ -268,16 +278,29 @@ class WorkerClient:
             step_ended = step["status"] not in ("pending", "running")
             size = directory.log_size(index)
             while held.acknowledged_logs.get(index, 0) < size and budget:
+                # Up to CHUNKS_IN_FLIGHT chunks go out before the first answer: the master
+                # handles them in order, so the last answer is the durable size after all.
                 offset = held.acknowledged_logs.get(index, 0)
-                data = directory.read_log(index, offset, CHUNK_BYTES, whole_lines=not step_ended)
-                if not data:
+                sent = []
+                while len(sent) < min(CHUNKS_IN_FLIGHT, budget) and offset < size:
+                    data = directory.read_log(index, offset, CHUNK_BYTES, whole_lines=not step_ended)
+                    if not data:
+                        break
+                    sent.append(await self.send({
+                        "type": "log", "run": directory.identifier, "step": index,
+                        "offset": offset, "data": base64.b64encode(data).decode("ascii"),
+                    }))
+                    offset += len(data)
+                if not sent:
                     break
-                answer = await self.call({
-                    "type": "log", "run": directory.identifier, "step": index, "offset": offset,
-                    "data": base64.b64encode(data).decode("ascii"),
-                })
-                held.acknowledged_logs[index] = answer["offset"]
-                budget -= 1
+                try:
+                    for request in sent:
+                        answer = await self.answer(request)
+                        held.acknowledged_logs[index] = answer["offset"]
+                finally:
+                    for request_id, _ in sent:
+                        self.waiting.pop(request_id, None)
+                budget -= len(sent)
             if held.acknowledged_logs.get(index, 0) < step.get("log_size", 0):
                 complete = False
         return complete
