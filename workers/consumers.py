@@ -107,6 +107,11 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         except Refused as refusal:
             await self.send_error(request_id, refusal.reason)
             await self.refuse(refusal)
+        except Exception as error:
+            # The master's own failure (a database error...): the worker keeps the data and
+            # retries, the connection stays up.
+            logger.exception("worker message %s %s failed", kind, request_id)
+            await self.send_error(request_id, f"internal error on the master: {error}", retry=True)
         else:
             await self.send_json({"type": "response", "id": request_id, **answer})
             # Runs are offered after the answer, so the worker knows where it stands first.

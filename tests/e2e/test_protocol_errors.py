@@ -96,6 +96,10 @@ def test_refused_connections_are_closed_with_a_reason(orchestra):
         assert answer["type"] == "error" and "another user" in answer["error"]
         message, code = refusal(raw)
     assert code == 4003 and "another user" in message["reason"]
+    # The worker client stops and says why.
+    intruder = orchestra.start_worker("mine", token=other_token)
+    assert intruder.wait(timeout=60) == 1
+    assert "belongs to another user" in orchestra.output("worker-mine")
 
     assert orchestra.api("POST", "/api/workers/mine/disable")[0] == 200
     with raw_connection(orchestra, orchestra.worker_token) as raw:

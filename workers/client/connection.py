@@ -106,6 +106,8 @@ class WorkerClient:
                 if code in FATAL_CLOSE_CODES:
                     raise Refused(f"the master refused this worker ({code}): {reason}")
                 logger.warning("connection to the master closed (%s %s)", code, reason)
+            except MasterError as error:
+                logger.error("the master refused a request: %s", error)
             except (OSError, InvalidHandshake, asyncio.TimeoutError) as error:
                 if isinstance(error, InvalidStatus) and error.response.status_code in (401, 403):
                     raise Refused(f"the master refused the connection: {error}")
@@ -123,11 +125,17 @@ class WorkerClient:
     async def session(self, connection: ClientConnection) -> None:
         reader = asyncio.create_task(self.read(connection))
         try:
-            answer = await self.call({
-                "type": "hello", "identifier": self.identifier, "version": VERSION,
-                "properties": self.properties, "executors": self.executors,
-                "runs": sorted(self.held),
-            })
+            try:
+                answer = await self.call({
+                    "type": "hello", "identifier": self.identifier, "version": VERSION,
+                    "properties": self.properties, "executors": self.executors,
+                    "runs": sorted(self.held),
+                })
+            except MasterError as error:
+                logger.error("the master refused this worker's hello: %s", error)
+                # A refused worker is disconnected by the master: the close code says why.
+                await asyncio.wait_for(reader, RESPONSE_TIMEOUT_SECONDS)
+                return
             self.resume(answer.get("runs", {}))
             logger.info("connected to %s as %s", self.master_url, self.identifier)
             syncing = asyncio.create_task(self.sync_forever())
@@ -244,6 +252,9 @@ class WorkerClient:
         try:
             complete = await self.send_logs(held, state)
         except MasterError as error:
+            if error.answer.get("retry"):
+                logger.warning("run %s: the master failed to store a log chunk: %s", directory.identifier, error)
+                return
             # Not a gap (that is an answer, not an error): the master will not take this run.
             logger.error("run %s: the master refused its log: %s", directory.identifier, error)
             held.dropping = True
@@ -258,8 +269,11 @@ class WorkerClient:
             logs = error.answer.get("logs")
             if logs:
                 held.acknowledged_logs.update({int(step): int(size) for step, size in logs.items()})
+            elif error.answer.get("retry"):
+                logger.warning("run %s: the master failed to store its state: %s", directory.identifier, error)
             else:
                 logger.error("run %s: the master refused its state: %s", directory.identifier, error)
+                held.dropping = True
             return
         held.acknowledged_state = state
         if answer.get("final"):
