@@ -2,8 +2,13 @@
 
 The file's size is the acknowledged offset: a chunk that repeats bytes already written is
 written once, a chunk that would leave a gap is not written at all.
+
+An append holds an exclusive lock on the file and a read a shared one, so a reader (the
+service, the website, another master) never sees half a chunk; chunks end at line
+boundaries, so readers never see half a line of a running step.
 """
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -26,7 +31,8 @@ class FileLogStore:
         path = self.path(run_identifier, step_index)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "ab") as log:
-            size = log.tell()
+            fcntl.flock(log, fcntl.LOCK_EX)
+            size = log.seek(0, os.SEEK_END)
             if offset > size:
                 return size  # a gap: the worker must resend from `size`
             new_bytes = data[size - offset:]
@@ -39,6 +45,7 @@ class FileLogStore:
     def read(self, run_identifier: str, step_index: int, offset: int = 0, limit: int | None = None) -> bytes:
         try:
             with open(self.path(run_identifier, step_index), "rb") as log:
+                fcntl.flock(log, fcntl.LOCK_SH)
                 log.seek(max(offset, 0))
                 return log.read(-1 if limit is None else limit)
         except FileNotFoundError:
