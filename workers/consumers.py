@@ -198,7 +198,13 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch_runs(self) -> None:
         if self.worker is None:
             return
-        for run_request in await self.claim():
+        try:
+            claimed = await self.claim()
+        except Exception:
+            # A claim that failed changed nothing: the next wake-up or sweep tries again.
+            logger.exception("claiming runs for worker %s failed", self.worker.identifier)
+            return
+        for run_request in claimed:
             await self.request("run.start", run_request["identifier"], run=run_request)
 
     async def confirm_start(self, run_identifier: str) -> None:
@@ -229,8 +235,11 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         interval = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
         while self.worker is not None:
             await asyncio.sleep(interval)
-            await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
-            await self.touch()
+            try:
+                await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
+                await self.touch()
+            except Exception:
+                logger.exception("refreshing worker %s failed", self.worker.identifier)
 
     # Database work ----------------------------------------------------------------------------
 
