@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from runs import sync
@@ -231,11 +232,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def keep_alive(self) -> None:
         """Refresh `last_seen` well within WORKER_INACTIVE_AFTER (other masters read it to
         tell a live connection from one whose master died), and the group membership, which
-        channel layers expire after a day."""
+        channel layers expire after a day; end the connection once its token stops working."""
         interval = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
         while self.worker is not None:
             await asyncio.sleep(interval)
             try:
+                if not await self.still_authorised():
+                    await self.refuse(Refused(
+                        CLOSE_UNAUTHENTICATED, "the token was revoked or its user disabled"
+                    ))
+                    return
                 await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
                 await self.touch()
             except Exception:
@@ -254,7 +260,18 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             raise Refused(
                 CLOSE_FORBIDDEN, f"user {token.user.username} may not connect workers (role worker)"
             )
+        self.token_id = token.pk
         return token.user
+
+    @database_sync_to_async
+    def still_authorised(self) -> bool:
+        token = Token.objects.select_related("user").filter(pk=self.token_id, revoked=None).first()
+        return bool(
+            token is not None
+            and token.user.is_active
+            and (token.expires is None or token.expires > timezone.now())
+            and token.user.has_perm(CONNECT_WORKER)
+        )
 
     @database_sync_to_async
     def register(self, message: dict) -> tuple[Worker, str]:

@@ -184,3 +184,23 @@ def test_mark_run_exception_ends_an_active_run_only():
     mark_run_exception(run, SYSTEM)
     run.refresh_from_db()
     assert run.status == Status.EXCEPTION
+
+
+async def test_a_connection_ends_once_its_token_is_revoked(settings):
+    settings.WORKER_INACTIVE_AFTER = 3  # keep-alive checks every second
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    await communicator.receive_nothing(timeout=1.5)  # still authorised: nothing happens
+
+    @database_sync_to_async
+    def revoke():
+        from orchestra.models import Token
+        from orchestra.tokens import revoke_token
+
+        revoke_token(Token.objects.get())
+
+    await revoke()
+    refusal = await communicator.receive_json_from(timeout=5)
+    assert refusal["type"] == "refused" and refusal["code"] == 4001
+    assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
