@@ -116,6 +116,24 @@ class Orchestra:
                 time.sleep(0.1)
         raise RuntimeError(f"runmaster did not answer within 60 s:\n{self.output('master')}")
 
+    def start_extra_master(self) -> str:
+        """Start another runmaster on the same database (PostgreSQL and Redis for scale-out);
+        returns its URL."""
+        port = free_port()
+        process = self.spawn(f"master-{port}", ["runmaster", "--host", "127.0.0.1", "--port", str(port)])
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"runmaster exited:\n{self.output(f'master-{port}')}")
+            try:
+                urllib.request.urlopen(f"{url}/static/orchestra.css", timeout=2).close()
+                return url
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"runmaster on {port} did not answer within 60 s")
+                time.sleep(0.1)
+
     def kill_master(self, sig=signal.SIGKILL) -> None:
         if self.master is not None and self.master.poll() is None:
             os.killpg(self.master.pid, sig)
@@ -172,10 +190,12 @@ class Orchestra:
         self.manage("create_user", name, "--role", role, input=f"{name}-password-e2e")
         return last_line(self.manage("create_token", name))
 
-    def api(self, method: str, path: str, json: object = None, token: str | None = None) -> tuple[int, object]:
-        """Call the service; returns (status, JSON body or text)."""
+    def api(self, method: str, path: str, json: object = None, token: str | None = None,
+            url: str | None = None) -> tuple[int, object]:
+        """Call the service (of the master at `url`, default the first); returns (status,
+        JSON body or text)."""
         body = None if json is None else jsonlib.dumps(json).encode()
-        request = urllib.request.Request(f"{self.url}{path}", data=body, method=method.upper())
+        request = urllib.request.Request(f"{url or self.url}{path}", data=body, method=method.upper())
         request.add_header("Authorization", f"Bearer {token or self.admin_token}")
         if body is not None:
             request.add_header("Content-Type", "application/json")
