@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from orchestra import audit, roles, throttling
@@ -47,6 +48,7 @@ def safe_next(request) -> str:
 
 
 @requires(PUBLIC)
+@never_cache
 def login(request):
     """Password login: a new session token in an HttpOnly cookie, or 429 after many failures."""
     form = LoginForm(request.POST or None)
@@ -127,6 +129,7 @@ def profile_page(request, status: int = 200, **context):
 
 
 @requires(AUTHENTICATED)
+@never_cache  # the page may show a new token's value: no cache may keep it
 def profile(request):
     if request.method != "POST":
         return profile_page(request)

@@ -19,6 +19,7 @@ def test_profile_creates_a_token_shown_once_and_lists_tokens_without_values(user
     value = re.search(r'<code id="new-token">([0-9a-f]{64})</code>', response.content.decode())[1]
     token = Token.objects.get(digest=hash_token(value))
     assert token.description == "my laptop" and token.user == users["viewer"][0]
+    assert "no-store" in response["Cache-Control"]
     listing = client.get("/me/").content.decode()
     assert "my laptop" in listing and value not in listing
     assert "never" in listing or "last" in listing.lower()
