@@ -10,6 +10,21 @@ from orchestra.models import Token
 from orchestra.tokens import create_token, revoke_token
 
 
+def self_lockout(user: User, actor: Actor, roles: list[str] | None = None) -> str:
+    """Why disabling, deleting or re-roling `user` would lock the actor out, or "".
+
+    The website and the service refuse these changes to one's own account; another
+    administrator can still make them.
+    """
+    if actor.user is None or actor.user.pk != user.pk:
+        return ""
+    if roles is None:
+        return "You cannot disable or delete your own account."
+    if "administrator" not in roles and user.groups.filter(name="administrator").exists():
+        return "You cannot take the administrator role from yourself."
+    return ""
+
+
 def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
     """A disabled user's tokens are refused at once (sessions, API and worker connections)."""
     changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)

@@ -14,8 +14,10 @@ from orchestra.actions import (
     do_delete_user,
     do_revoke_token,
     do_set_user_roles,
+    self_lockout,
     set_user_enabled,
 )
+from orchestra.api_errors import Conflict
 from orchestra.api_views import ERRORS, ErrorSerializer, actor
 from orchestra.authorization import AUTHENTICATED
 from orchestra.filters import AuditEventFilter, UserFilter
@@ -39,6 +41,12 @@ def user_queryset():
 
 def get_user(username: str) -> User:
     return get_object_or_404(user_queryset(), username=username)
+
+
+def refuse_lockout(user: User, request, roles: list[str] | None = None) -> None:
+    reason = self_lockout(user, actor(request), roles)
+    if reason:
+        raise Conflict(reason)
 
 
 class Me(APIView):
@@ -81,7 +89,9 @@ class UserDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, username: str):
-        do_delete_user(get_user(username), actor(request))
+        user = get_user(username)
+        refuse_lockout(user, request)
+        do_delete_user(user, actor(request))
         return Response(status=204)
 
 
@@ -95,6 +105,7 @@ class UserRoles(APIView):
         user = get_user(username)
         body = RolesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        refuse_lockout(user, request, body.validated_data["roles"])
         do_set_user_roles(user, body.validated_data["roles"], actor(request))
         return Response(UserSerializer(get_user(username)).data)
 
@@ -105,7 +116,10 @@ class UserEnabled(APIView):
 
     @extend_schema(request=None, responses={200: UserSerializer, **ERRORS})
     def post(self, request, username: str):
-        set_user_enabled(get_user(username), self.enabled, actor(request))
+        user = get_user(username)
+        if not self.enabled:
+            refuse_lockout(user, request)
+        set_user_enabled(user, self.enabled, actor(request))
         return Response(UserSerializer(get_user(username)).data)
 
 

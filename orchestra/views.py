@@ -20,6 +20,7 @@ from orchestra.actions import (
     do_delete_user,
     do_revoke_token,
     do_set_user_roles,
+    self_lockout,
     set_user_enabled,
 )
 from orchestra.audit import Actor
@@ -206,12 +207,22 @@ def _subject(username: str) -> User:
     return get_object_or_404(User, username=username)
 
 
+def refused_lockout(request, subject: User, actor: Actor, roles: list[str] | None = None) -> bool:
+    """True (with a message for the next page) when the change would lock the actor out."""
+    reason = self_lockout(subject, actor, roles)
+    if reason:
+        messages.error(request, reason)
+    return bool(reason)
+
+
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_roles(request, username: str):
     form = RolesForm(request.POST)
     if form.is_valid():
-        do_set_user_roles(_subject(username), form.cleaned_data["roles"], Actor.from_request(request))
+        subject, actor = _subject(username), Actor.from_request(request)
+        if not refused_lockout(request, subject, actor, form.cleaned_data["roles"]):
+            do_set_user_roles(subject, form.cleaned_data["roles"], actor)
     return redirect("user", username)
 
 
@@ -225,14 +236,19 @@ def user_enable(request, username: str):
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_disable(request, username: str):
-    set_user_enabled(_subject(username), False, Actor.from_request(request))
+    subject, actor = _subject(username), Actor.from_request(request)
+    if not refused_lockout(request, subject, actor):
+        set_user_enabled(subject, False, actor)
     return redirect("user", username)
 
 
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_delete(request, username: str):
-    do_delete_user(_subject(username), Actor.from_request(request))
+    subject, actor = _subject(username), Actor.from_request(request)
+    if refused_lockout(request, subject, actor):
+        return redirect("user", username)
+    do_delete_user(subject, actor)
     return redirect("users")
 
 

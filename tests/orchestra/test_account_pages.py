@@ -144,3 +144,20 @@ def test_changing_the_password_ends_other_sessions(users):
     stale.cookies[settings.SESSION_COOKIE_NAME] = other_session
     assert stale.get("/me/").status_code == 302
     assert AuditEvent.objects.filter(action="user.password", actor=user).count() == 1
+
+
+def test_administrators_cannot_lock_themselves_out(users, service):
+    admin = users["administrator"][0]
+    client = page(users, "administrator")
+    client.post("/users/administrator-user/disable/")
+    client.post("/users/administrator-user/delete/")
+    client.post("/users/administrator-user/roles/", {"roles": ["viewer"]})
+    admin.refresh_from_db()
+    assert admin.is_active and list(admin.groups.values_list("name", flat=True)) == ["administrator"]
+    api = service("administrator")
+    assert api.post("/api/users/administrator-user/disable").status_code == 409
+    assert api.delete("/api/users/administrator-user").status_code == 409
+    refused = api.put("/api/users/administrator-user/roles", {"roles": ["viewer"]})
+    assert refused.status_code == 409 and "yourself" in refused.json()["error"]
+    assert api.put("/api/users/administrator-user/roles", {"roles": ["administrator", "worker"]}).status_code == 200
+    assert AuditEvent.objects.filter(action__in=["user.disable", "user.delete"]).count() == 0
