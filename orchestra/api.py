@@ -33,6 +33,7 @@ from orchestra.serializers import (
 )
 
 VALIDATION = {400: OpenApiResponse(ErrorSerializer, description="Invalid request")}
+LOCKOUT = {409: OpenApiResponse(ErrorSerializer, description="It would lock you out")}
 
 
 def user_queryset():
@@ -87,7 +88,7 @@ class UserDetail(APIView):
     def get(self, request, username: str):
         return Response(UserSerializer(get_user(username)).data)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(responses={204: None, **LOCKOUT, **ERRORS})
     def delete(self, request, username: str):
         user = get_user(username)
         refuse_lockout(user, request)
@@ -100,7 +101,9 @@ class UserRoles(APIView):
 
     required_authorization = roles.MANAGE_USERS
 
-    @extend_schema(request=RolesSerializer, responses={200: UserSerializer, **VALIDATION, **ERRORS})
+    @extend_schema(
+        request=RolesSerializer, responses={200: UserSerializer, **VALIDATION, **LOCKOUT, **ERRORS}
+    )
     def put(self, request, username: str):
         user = get_user(username)
         body = RolesSerializer(data=request.data)
@@ -114,7 +117,7 @@ class UserEnabled(APIView):
     required_authorization = roles.MANAGE_USERS
     enabled = True
 
-    @extend_schema(request=None, responses={200: UserSerializer, **ERRORS})
+    @extend_schema(request=None, responses={200: UserSerializer, **LOCKOUT, **ERRORS})
     def post(self, request, username: str):
         user = get_user(username)
         if not self.enabled:
