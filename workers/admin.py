@@ -8,9 +8,17 @@ from workers.models import Worker
 
 @admin.register(Worker, site=admin_site)
 class WorkerAdmin(admin.ModelAdmin):
-    list_display = ["identifier", "owner", "version", "executors", "is_enabled", "is_connected", "last_seen"]
+    list_display = [
+        "identifier", "owner", "version", "executors", "is_enabled", "is_connected", "inactive",
+        "last_seen",
+    ]
     list_filter = ["is_enabled", "is_connected"]
     search_fields = ["identifier"]
     # Enabled state changes through the audited actions, not field edits.
     actions = enable_disable_actions(set_worker_enabled, "worker")
     readonly_fields = ["is_enabled"]
+
+    @admin.display(boolean=True, description="inactive")
+    def inactive(self, worker: Worker) -> bool:
+        """Away longer than ORCHESTRA_WORKER_INACTIVE_SECONDS: its runs may need marking."""
+        return worker.is_inactive
