@@ -104,6 +104,7 @@ def fill(total: int):
     print()
     sample = Run.objects.filter(status="succeeded").order_by("-created").first()
     log_store().append(sample.identifier, 0, 0, b"".join(b"line %d\n" % n for n in range(5000)))
+    User.objects.filter(username="bench").delete()  # left by an earlier, interrupted run
     user = User.objects.create_user("bench", password="bench-password")
     user.groups.add(Group.objects.get(name="administrator"))
     return user, sample
