@@ -45,3 +45,15 @@ def test_run_directories_are_rediscovered(tmp_path):
     RunDirectory.create(tmp_path, {"identifier": "bbb", "steps": []})
     (tmp_path / "not-a-run").mkdir()
     assert [directory.identifier for directory in RunDirectory.discover(tmp_path)] == ["aaa", "bbb"]
+
+
+def test_a_second_client_on_the_same_data_directory_refuses_to_start(tmp_path, capsys):
+    import fcntl
+
+    from workers.client.__main__ import run
+
+    with open(tmp_path / "worker.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        status = run("ws://127.0.0.1:9/ws/master/", "token", "w1", [], 1, tmp_path)
+    assert status == 1
+    assert "another worker client" in capsys.readouterr().err

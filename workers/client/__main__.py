@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import fcntl
 import logging
 import os
 import platform
@@ -50,6 +51,14 @@ def run(master_url: str, token: str, identifier: str, properties: list[tuple[str
     # Properties a job may match on, unless given explicitly.
     described = {"os": platform.system().lower(), "arch": platform.machine()}
     described.update(dict(properties))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Two clients streaming (and deleting) the same run directories would corrupt each other.
+    lock = open(data_dir / "worker.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another worker client is using {data_dir}", file=sys.stderr)
+        return 1
     client = WorkerClient(master_url, token, identifier, described, executors, data_dir)
     try:
         asyncio.run(client.run_forever())
