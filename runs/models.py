@@ -69,7 +69,8 @@ class Run(models.Model):
             models.Index(fields=["project", "status", "created"]),
             models.Index(fields=["job", "status", "created"]),
             models.Index(fields=["worker", "status"]),
-            models.Index(fields=["created"]),
+            # The lists' default order (-created, -id), read from the index alone on a deep page.
+            models.Index(fields=["created", "id"]),
         ]
 
     def __str__(self) -> str:
