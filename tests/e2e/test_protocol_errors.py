@@ -67,7 +67,16 @@ def test_bad_messages_get_errors_and_the_master_keeps_serving(orchestra):
         assert orchestra.wait_for_run(hello["identifier"])["status"] == "succeeded"
         assert exchange(raw, {"type": "launch-missiles", "id": 10})["type"] == "error"
 
+        # Above daphne's 1 MiB limit the connection ends (1009, or dropped without a close
+        # frame); the master serves on.
+        raw.send(json.dumps({"type": "log", "id": 11, "data": "x" * (1024 * 1024 + 1)}))
+        with pytest.raises(ConnectionClosed) as closed:
+            raw.recv(timeout=10)
+        assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
+
     assert "refused message" in orchestra.output("master")
+    again = orchestra.trigger("examples", "hello")
+    assert orchestra.wait_for_run(again["identifier"])["status"] == "succeeded"
 
 
 def refusal(connection) -> tuple[dict, int]:
