@@ -120,3 +120,15 @@ def test_an_abort_as_the_executor_starts_ends_the_run_aborted(tmp_path):
     directory.process.wait(timeout=20)
     state = directory.settle_dead_executor()
     assert state["status"] == "aborted"
+
+
+def test_steps_do_not_see_the_worker_token_or_master_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRA_WORKER_TOKEN", "secret-token")
+    monkeypatch.setenv("ORCHESTRA_DATABASE_URL", "postgresql://user:password@db/orchestra")
+    monkeypatch.setenv("ORCHESTRA_SECRET_KEY_FILE", "/etc/orchestra/key")
+    monkeypatch.setenv("VISIBLE", "yes")
+    directory = start(tmp_path, [{"name": "env", "command": [
+        "sh", "-c", "echo ${{ORCHESTRA_WORKER_TOKEN:-none}} ${{ORCHESTRA_DATABASE_URL:-none}} "
+        "${{ORCHESTRA_SECRET_KEY_FILE:-none}} $VISIBLE {environment[VISIBLE]}"]}])
+    assert wait_final(directory)["status"] == "succeeded"
+    assert log(directory, 0) == b"none none none yes yes\n"

@@ -15,6 +15,12 @@ from pathlib import Path
 
 EXECUTOR = Path(__file__).resolve().parent.parent / "executor.py"
 FINAL_STATUSES = ("succeeded", "failed", "aborted", "exception", "cancelled")
+# Secrets of the worker client and of a master started beside it that steps must not see
+# (variables with these names, and their _FILE variants).
+HIDDEN_FROM_STEPS = (
+    "ORCHESTRA_WORKER_TOKEN", "ORCHESTRA_SECRET_KEY", "ORCHESTRA_DATABASE_URL",
+    "ORCHESTRA_REDIS_URL",
+)
 # An executor whose pid is unknown and that wrote no state after this long is taken as dead.
 START_TIMEOUT_SECONDS = 30
 
@@ -26,6 +32,14 @@ def write_json_atomically(path: Path, data: dict) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
+
+
+def step_environment() -> dict[str, str]:
+    """The worker's environment, as the executor and its steps get it: without secrets."""
+    return {
+        name: value for name, value in os.environ.items()
+        if name.removesuffix("_FILE") not in HIDDEN_FROM_STEPS
+    }
 
 
 class RunDirectory:
@@ -56,7 +70,7 @@ class RunDirectory:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(EXECUTOR), str(self.path)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True,
+                start_new_session=True, close_fds=True, env=step_environment(),
             )
         (self.path / "executor.pid").write_text(str(self.process.pid))
 
