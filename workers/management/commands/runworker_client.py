@@ -13,6 +13,8 @@ from workers.client import __main__ as client
 
 class Command(BaseCommand):
     help = "Connect to a master as a worker and execute the runs it hands out."
+    # The worker has nothing of the master's to check (no database, no admin, no URLs).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         client.add_arguments(parser)
