@@ -118,6 +118,8 @@ def test_logout_revokes_the_session_token(users):
     assert response.status_code == 302
     assert authenticate_token(value) is None
     assert Token.objects.get(digest=hash_token(value)).revoked is not None
+    logout = AuditEvent.objects.get(action="logout")
+    assert logout.actor == users["viewer"][0]
     replay = Client()
     replay.cookies[settings.SESSION_COOKIE_NAME] = value
     assert replay.get("/me/").status_code == 302  # back to the login page
