@@ -1,5 +1,6 @@
 """`make run`: one master and one local worker in the foreground, ready to log in to."""
 
+import os
 import secrets
 import signal
 import socket
@@ -9,12 +10,14 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from orchestra.actions import do_create_user
+from orchestra.audit import SYSTEM
 from orchestra.models import Token
-from orchestra.tokens import create_token
+from orchestra.tokens import authenticate_token, create_token
 
 ADMINISTRATOR = "admin"
 LOCAL_WORKER = "local-worker"
@@ -44,10 +47,11 @@ class Command(BaseCommand):
                     [
                         *manage, "runworker_client",
                         "--master-url", f"ws://{host}:{port}/ws/master/",
-                        "--token", worker_token,
                         "--identifier", LOCAL_WORKER,
                         "--data-dir", str(settings.DATA_DIR / "worker"),
-                    ]
+                    ],
+                    # In the environment, not the arguments, where `ps` would show it.
+                    env={**os.environ, "ORCHESTRA_WORKER_TOKEN": worker_token},
                 )
             )
             self.stdout.write(
@@ -73,14 +77,15 @@ class Command(BaseCommand):
 
 def ensure_administrator(password_file: Path) -> str:
     """The administrator account, created once; its password lives in the data directory."""
-    if password_file.exists() and User.objects.filter(username=ADMINISTRATOR).exists():
+    user = User.objects.filter(username=ADMINISTRATOR).first()
+    if user is not None and password_file.exists():
         return password_file.read_text().strip()
     password = secrets.token_urlsafe(12)
-    user, _ = User.objects.get_or_create(username=ADMINISTRATOR)
-    user.set_password(password)
-    user.is_active = True
-    user.save()
-    user.groups.add(Group.objects.get(name="administrator"))
+    if user is None:
+        do_create_user(ADMINISTRATOR, password, ["administrator"], SYSTEM)
+    else:
+        user.set_password(password)
+        user.save(update_fields=["password"])
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
     return password
@@ -88,12 +93,11 @@ def ensure_administrator(password_file: Path) -> str:
 
 def ensure_worker_token(token_file: Path) -> str:
     """A token of the local worker's user; the value is kept only in the data directory."""
-    user, _ = User.objects.get_or_create(username=LOCAL_WORKER)
-    user.groups.add(Group.objects.get(name="worker"))
+    user = User.objects.filter(username=LOCAL_WORKER).first()
+    if user is None:
+        user = do_create_user(LOCAL_WORKER, None, ["worker"], SYSTEM)
     if token_file.exists():
         value = token_file.read_text().strip()
-        from orchestra.tokens import authenticate_token
-
         if authenticate_token(value) is not None:
             return value
     _, value = create_token(user, Token.Kind.API, description="make run local worker")
