@@ -130,3 +130,15 @@ def test_log_in_through_the_login_page(browser, orchestra):
     page.wait_for_url(re.compile(r"/runs/$"))
     expect(page.locator("h1")).to_have_text("Runs")
     context.close()
+
+
+def test_abort_a_running_run_from_its_page(page, orchestra):
+    identifier = orchestra.trigger("examples", "slow-count", {"lines": 60, "delay": 1})["identifier"]
+    orchestra.wait_for_run(identifier, statuses=("running",))
+    page.goto(f"/runs/{identifier}/")
+    page.get_by_role("button", name="Abort").click()
+    page.wait_for_url(f"**/runs/{identifier}/")
+    assert orchestra.wait_for_run(identifier)["status"] == "aborted"
+    page.goto(f"/runs/{identifier}/")
+    expect(page.locator("[data-run-status]")).to_have_text("aborted")
+    assert page.get_by_role("button", name="Abort").count() == 0

@@ -114,3 +114,24 @@ def test_other_lists_filter_and_sort(admin_client, populated):
     assert page.index('href="/workers/w2/"') < page.index('href="/workers/w1/"')
     page = admin_client.get("/projects/?ordering=-identifier").content.decode()
     assert page.index('href="/projects/other/"') < page.index('href="/projects/examples/"')
+
+
+def test_pages_query_counts_do_not_grow_with_runs(admin_client, populated):
+    run = populated["runs"]["succeeded"]
+    urls = ["/", f"/runs/{run.identifier}/", "/projects/examples/", "/projects/examples/jobs/echo/",
+            "/workers/w1/", "/schedules/"]
+
+    def counts():
+        result = {}
+        for url in urls:
+            with CaptureQueriesContext(connection) as context:
+                assert admin_client.get(url).status_code == 200
+            result[url] = len(context.captured_queries)
+        return result
+
+    before = counts()
+    for number in range(30):
+        add_run(populated["echo"], Status.FAILED, worker=populated["worker"],
+                parameters={"text": str(number)})
+        add_run(populated["echo"], Status.RUNNING, worker=populated["worker"])
+    assert counts() == before
