@@ -3,12 +3,17 @@
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.views import serve
 from django.test import RequestFactory, override_settings
+
+from tests.e2e.harness import Orchestra
 
 OVERRIDES = Path(settings.BASE_DIR) / "examples" / "overrides"
 
@@ -64,3 +69,22 @@ def test_environment_variables_name_the_override_directories(tmp_path):
     assert acme == str(OVERRIDES / "static" / "acme.css")
     assert log_js == str(Path(settings.BASE_DIR) / "static" / "log.js")
     assert brand == str(OVERRIDES / "templates" / "includes" / "brand.html")
+
+
+@pytest.mark.e2e
+def test_a_real_master_serves_the_overrides(tmp_path):
+    installation = Orchestra(tmp_path, env={
+        "ORCHESTRA_TEMPLATES_DIR": str(OVERRIDES / "templates"),
+        "ORCHESTRA_STATIC_DIR": str(OVERRIDES / "static"),
+    })
+    try:
+        installation.start_master()
+        with urllib.request.urlopen(f"{installation.url}/static/acme.css") as response:
+            assert b"#5a1f6b" in response.read()
+        with urllib.request.urlopen(f"{installation.url}/static/log.js") as response:
+            assert b"TextDecoder" in response.read()  # not overridden: the shipped file
+        with urllib.request.urlopen(f"{installation.url}/login/") as response:
+            page = response.read().decode()
+        assert "ACME builds" in page and 'href="/static/acme.css"' in page
+    finally:
+        installation.stop()
