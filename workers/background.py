@@ -7,10 +7,10 @@
   master (killed process) and is marked disconnected. Its runs keep their status (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
+- Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`).
 """
 
 import asyncio
-import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -20,10 +20,13 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from orchestra.tokens import delete_dead_tokens
 from workers.dispatch import WORKERS_GROUP
 from workers.models import Worker
 
 logger = logging.getLogger("orchestra.master")
+
+HOUSEKEEPING_SECONDS = 3600
 
 
 async def dispatch_sweep() -> None:
@@ -49,6 +52,10 @@ async def scheduler_tick() -> None:
     await database_sync_to_async(pipelines.resume_pipelines)()
 
 
+async def housekeeping() -> None:
+    await database_sync_to_async(delete_dead_tokens)()
+
+
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
     while True:
         await asyncio.sleep(seconds)
@@ -60,12 +67,9 @@ async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
 
 def start(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
     liveness_seconds = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
-    tasks = [
+    return [
         loop.create_task(every(settings.DISPATCH_SWEEP_SECONDS, dispatch_sweep)),
         loop.create_task(every(liveness_seconds, worker_liveness_sweep)),
+        loop.create_task(every(settings.SCHEDULER_SECONDS, scheduler_tick)),
+        loop.create_task(every(HOUSEKEEPING_SECONDS, housekeeping)),
     ]
-    if importlib.util.find_spec("projects.scheduler") is not None:
-        tasks.append(loop.create_task(every(settings.SCHEDULER_SECONDS, scheduler_tick)))
-    else:
-        logger.warning("projects.scheduler is not installed: schedules will not fire")
-    return tasks
