@@ -23,6 +23,13 @@ class RunAdmin(admin.ModelAdmin):
     inlines = [RunStepInline]
     actions = ["mark_exception"]
 
+    # Runs change only through runs.actions (trigger, abort, mark exception), which audit them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     @admin.action(description="Mark as exception (their worker is lost)")
     def mark_exception(self, request, queryset):
         actor = Actor.from_request(request)
