@@ -1,4 +1,4 @@
-"""The example projects plus the benchmark's jobs (see bench/log_streaming.py)."""
+"""The example projects plus the benchmark's jobs (see bench/log_streaming.py, bench/throughput.py)."""
 
 from examples.configuration import projects as example_projects
 from projects.definitions import Job, Parameter, Project, Step
@@ -25,6 +25,8 @@ projects = [
                 parameters=[Parameter("lines", default=100000), Parameter("pause", default=0)],
                 steps=[Step("print", ["python3", "-c", TIMESTAMPED_LINES, "{lines}", "{pause}"])],
             ),
+            # A run that costs Orchestra everything and the step nothing: throughput.
+            Job("true", steps=[Step("true", ["true"])]),
         ],
     ),
 ]

@@ -35,10 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, default=None,
         help="where run directories live (default: $ORCHESTRA_DATA_DIR/worker-IDENTIFIER)",
     )
+    parser.add_argument(
+        "--no-fork-server", action="store_false", dest="fork_server",
+        help="start each executor as a fresh interpreter instead of forking it from the fork server",
+    )
 
 
 def run(master_url: str, token: str, identifier: str, properties: list[tuple[str, str]],
-        executors: int, data_dir: Path | None) -> int:
+        executors: int, data_dir: Path | None, fork_server: bool = True) -> int:
     if not token:
         print("a token is needed: --token or ORCHESTRA_WORKER_TOKEN", file=sys.stderr)
         return 2
@@ -59,7 +63,7 @@ def run(master_url: str, token: str, identifier: str, properties: list[tuple[str
     except BlockingIOError:
         print(f"another worker client is using {data_dir}", file=sys.stderr)
         return 1
-    client = WorkerClient(master_url, token, identifier, described, executors, data_dir)
+    client = WorkerClient(master_url, token, identifier, described, executors, data_dir, fork_server)
     try:
         asyncio.run(client.run_forever())
     except Refused as refusal:

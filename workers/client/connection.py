@@ -16,7 +16,8 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from workers.client.rundir import FINAL_STATUSES, RunDirectory
+from workers.client.forkserver import ForkServer, ForkServerError
+from workers.client.rundir import FINAL_STATUSES, RunDirectory, step_environment
 
 logger = logging.getLogger("orchestra.worker")
 
@@ -68,7 +69,7 @@ def backoff_delays(first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_MA
 
 class WorkerClient:
     def __init__(self, master_url: str, token: str, identifier: str, properties: dict[str, str],
-                 executors: int, data_dir: Path):
+                 executors: int, data_dir: Path, fork_server: bool = True):
         self.master_url = master_url
         self.token = token
         self.identifier = identifier
@@ -85,6 +86,10 @@ class WorkerClient:
         self.connection: ClientConnection | None = None
         # Why the master refused this connection (it says so just before closing it).
         self.refusal = ""
+        # Executors are forked from a fork server, started at the first run (False: each
+        # executor is a fresh interpreter, as after any failure of the fork server).
+        self.use_fork_server = fork_server
+        self.fork_server: ForkServer | None = None
 
     # Connection lifecycle ---------------------------------------------------------------------
 
@@ -225,10 +230,27 @@ class WorkerClient:
         if identifier in self.held:
             return {"type": "response"}  # offered again after a lost answer: already running
         directory = RunDirectory.create(self.runs_root, {**request, "worker": self.identifier})
-        directory.start_executor()
+        self.start_executor(directory)
         self.held[identifier] = HeldRun(directory)
         logger.info("run %s (%s/%s) started", identifier, request["project"], request["job"])
         return {"type": "response"}
+
+    def start_executor(self, directory: RunDirectory) -> None:
+        if self.use_fork_server:
+            try:
+                if self.fork_server is None:
+                    self.fork_server = ForkServer(self.runs_root, step_environment())
+                directory.start_executor(self.fork_server)
+                return
+            except (ForkServerError, OSError) as error:
+                logger.warning("fork server unavailable, executors start as fresh interpreters: %s", error)
+                self.use_fork_server = False
+                if self.fork_server is not None:
+                    self.fork_server.close()
+                    self.fork_server = None
+                if directory.executor_pid() is not None:
+                    return  # forked before the server failed: the executor runs
+        directory.start_executor()
 
     # Streaming run directories ----------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from workers.client.forkserver import ForkServer
+
 EXECUTOR = Path(__file__).resolve().parent.parent / "executor.py"
 FINAL_STATUSES = ("succeeded", "failed", "aborted", "exception", "cancelled")
 # Secrets of the worker client and of a master started beside it that steps must not see
@@ -64,8 +66,16 @@ class RunDirectory:
 
     # Executor ---------------------------------------------------------------------------------
 
-    def start_executor(self) -> None:
-        """Start the executor in its own session: it outlives this worker client."""
+    def start_executor(self, fork_server: ForkServer | None = None) -> None:
+        """Start the executor in its own session: it outlives this worker client.
+
+        Forked by `fork_server` if given (which writes executor.pid; ForkServerError if it
+        could not), else a fresh interpreter.
+        """
+        if fork_server is not None:
+            self.process = None
+            fork_server.start(self.path.absolute())
+            return
         with open(self.path / "executor.out", "ab") as output:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(EXECUTOR), str(self.path)],
@@ -88,10 +98,12 @@ class RunDirectory:
         if pid is None:
             return False
         try:
-            # A restarted client finds the executor by pid; the command line guards against
-            # the pid having been reused by another process.
+            # A restarted client finds the executor by pid; the command line (a spawned
+            # executor) or the working directory (a forked one) guards against the pid having
+            # been reused by another process.
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                return str(self.path).encode() in cmdline.read()
+                if str(self.path).encode() in cmdline.read():
+                    return True
         except FileNotFoundError:
             return False
         except OSError:
@@ -100,6 +112,10 @@ class RunDirectory:
                 return True
             except ProcessLookupError:
                 return False
+        try:
+            return os.readlink(f"/proc/{pid}/cwd") == os.path.realpath(self.path)
+        except OSError:
+            return False
 
     def abort(self) -> None:
         """Ask the executor to stop (it ends the step's process group and the run `aborted`)."""

@@ -19,7 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         client.add_arguments(parser)
 
-    def handle(self, *args, master_url, token, identifier, properties, executors, data_dir, **options):
-        status = client.run(master_url, token, identifier, properties, executors, data_dir)
+    def handle(self, *args, master_url, token, identifier, properties, executors, data_dir, fork_server,
+               **options):
+        status = client.run(master_url, token, identifier, properties, executors, data_dir, fork_server)
         if status:
             sys.exit(status)
