@@ -2,28 +2,70 @@
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 PAGE_SIZE = 50
 
 
-class KeysFirstPaginator(Paginator):
-    """Finds the page's primary keys first, then loads only those rows with their joins.
+@dataclass
+class ListPage:
+    """One page of a list whose length is not counted: counting 100,000 runs cost more than
+    reading the page (and, with a filter no index answers, more than everything else).
 
-    A deep page (OFFSET 50,000) then walks an index alone instead of joining every skipped
-    row to its project, job and worker.
+    `total` is known only on the last page, which is the page that holds the end of the list.
     """
 
-    def page(self, number) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = self.object_list.filter(pk__in=keys).order_by().in_bulk(keys) if keys else {}
-        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+    objects: list
+    number: int
+    has_next: bool
+    total: int | None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def page_number(text) -> int:
+    try:
+        return max(int(text), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE) -> ListPage:
+    """Page `number` of the queryset: its keys first, then only those rows with their joins.
+
+    The keys of the page and one more (does a next page exist?) come from an index alone, so
+    a deep page (OFFSET 50,000) walks an index instead of joining every skipped row to its
+    project, job and worker. A page past the end (an old link) shows the last page instead,
+    found with the one count this needs.
+    """
+    keys = _page_keys(queryset, number, size)
+    if not keys and number > 1:
+        number = max((queryset.count() + size - 1) // size, 1)
+        keys = _page_keys(queryset, number, size)
+    has_next = len(keys) > size
+    keys = keys[:size]
+    rows = queryset.order_by().in_bulk(keys) if keys else {}
+    return ListPage(
+        objects=[rows[key] for key in keys if key in rows],
+        number=number,
+        has_next=has_next,
+        total=None if has_next else (number - 1) * size + len(keys),
+    )
+
+
+def _page_keys(queryset: QuerySet, number: int, size: int) -> list:
+    bottom = (number - 1) * size
+    return list(queryset.values_list("pk", flat=True)[bottom:bottom + size + 1])
 
 
 @dataclass
@@ -31,15 +73,15 @@ class Listing:
     """A FilterSet applied to a query string, and the requested page of its results."""
 
     filterset: object
-    page: Page
+    page: ListPage
 
     @property
     def objects(self) -> list:
-        return self.page.object_list
+        return self.page.objects
 
 
 def filtered_list(request, filterset_class, queryset: QuerySet, page_size: int = PAGE_SIZE) -> Listing:
     # Invalid filter values are shown on the form and left out of the query, as the service does.
     filterset = filterset_class(request.GET, queryset=queryset)
-    paginator = KeysFirstPaginator(filterset.qs, page_size)
-    return Listing(filterset=filterset, page=paginator.get_page(request.GET.get("page")))
+    page = list_page(filterset.qs, page_number(request.GET.get("page")), page_size)
+    return Listing(filterset=filterset, page=page)

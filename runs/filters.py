@@ -11,6 +11,7 @@ import json
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.db import connections
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 
@@ -23,18 +24,41 @@ def filter_by_result(queryset, path: str, raw: str, alias: str):
     """Keep the runs whose results hold the query-string value `raw` at this key path.
 
     KeyTransform names keys explicitly, so a key called like a lookup ("contains") is a key.
+    On PostgreSQL the same test is a containment (`results @> {"key": value}`), which the GIN
+    index of migration runs/0004 answers instead of reading every run's results. A key that
+    parses as a number may index an array, which containment cannot say: those compare keys.
     """
-    transform = "results"
-    for key in path.split("__"):
-        transform = KeyTransform(key, transform)
-    condition = Q(**{alias: raw})
+    keys = path.split("__")
+    values = [raw]
     try:
         decoded = json.loads(raw)
     except ValueError:
         decoded = None
     if isinstance(decoded, (bool, int, float)):
-        condition |= Q(**{alias: decoded})
+        values.append(decoded)
+    if connections[queryset.db].vendor == "postgresql" and not any(map(_is_integer, keys)):
+        condition = Q()
+        for value in values:
+            contained = value
+            for key in reversed(keys):
+                contained = {key: contained}
+            condition |= Q(results__contains=contained)
+        return queryset.filter(condition)
+    transform = "results"
+    for key in keys:
+        transform = KeyTransform(key, transform)
+    condition = Q()
+    for value in values:
+        condition |= Q(**{alias: value})
     return queryset.alias(**{alias: transform}).filter(condition)
+
+
+def _is_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
 
 
 class RunFilter(django_filters.FilterSet):

@@ -40,3 +40,10 @@ def test_user_and_audit_filters(users):
 
     users_found = UserFilter(QueryDict("role=auditor"), queryset=User.objects.all()).qs
     assert [user.username for user in users_found] == ["auditor-user"]
+
+
+def test_a_result_key_that_is_a_number_indexes_an_array(catalogue):
+    listed = make_run(catalogue["hello"], results={"targets": ["linux", "mac"]})
+    make_run(catalogue["hello"], results={"targets": ["mac", "linux"]})
+    runs = RunFilter(QueryDict("results__targets__0=linux"), queryset=Run.objects.all()).qs
+    assert list(runs) == [listed]
