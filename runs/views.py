@@ -27,20 +27,25 @@ def runs_for_lists():
     return Run.objects.select_related("project", "job", "worker")
 
 
-def latest_runs(statuses, count: int) -> list[Run]:
-    """The newest runs having any of `statuses`: one query per status, each reading the
-    (status, created) index backwards, where one IN query would sort every matching run."""
-    runs = []
+def newest_run_keys(statuses, count: int) -> list[int]:
+    """Keys of the newest `count` runs having any of `statuses`: one query per status, each
+    reading the (status, created) index backwards, where one IN query would sort every
+    matching run. Keys only: the rows are loaded once, for all of a page's tables together."""
+    found = []
     for status in statuses:
-        runs += runs_for_lists().filter(status=status).order_by("-created", "-id")[:count]
-    return sorted(runs, key=lambda run: (run.created, run.pk), reverse=True)[:count]
+        runs = Run.objects.filter(status=status).order_by("-created", "-id")
+        found += runs.values_list("created", "pk")[:count]
+    return [pk for created, pk in sorted(found, reverse=True)[:count]]
 
 
 @requires(roles.VIEW)
 def overview(request):
+    active = newest_run_keys(ACTIVE_STATUSES, 20)
+    failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
+    rows = runs_for_lists().in_bulk(active + failures)
     context = {
-        "active_runs": latest_runs(ACTIVE_STATUSES, 20),
-        "recent_failures": latest_runs([Status.FAILED, Status.EXCEPTION], 10),
+        "active_runs": [rows[key] for key in active if key in rows],
+        "recent_failures": [rows[key] for key in failures if key in rows],
         "workers_online": Worker.objects.filter(is_connected=True),
     }
     return render(request, "runs/overview.html", context)
@@ -53,9 +58,12 @@ def run_list(request):
 
 
 def _run(identifier: str) -> Run:
+    # The optional relations are fetched apart, and only when set: joining all seven tables
+    # took PostgreSQL 7 ms to plan, fifteen times the time to run.
     return get_object_or_404(
-        Run.objects.select_related("project", "job", "worker", "parent__job", "schedule",
-                                   "triggered_by"),
+        Run.objects.select_related("project", "job", "worker").prefetch_related(
+            "parent__job", "schedule", "triggered_by"
+        ),
         identifier=identifier,
     )
 
