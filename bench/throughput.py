@@ -5,7 +5,8 @@ then M runs of `bench/true` (one step: `true`) are triggered through the service
 threads at once, as fast as the service takes them. Prints runs per second from the first
 trigger to the last run `succeeded`, and the distribution of each run's trigger -> running
 (created -> started, the master's own timestamps) and running -> succeeded (started ->
-completed) times.
+completed) times, the CPU time per run of the master, the worker client and the executors;
+then the same latencies for runs triggered one at a time (nothing queued).
 
     .venv/bin/python bench/throughput.py [--runs 200] [--executors 4 8] [--triggering-threads 4]
                                          [--start fork-server|spawn|both]
@@ -84,7 +85,7 @@ def fork_server_cpu_seconds(worker_pid: int) -> float:
     return 0.0
 
 
-def measure(runs: int, executors: int, threads: int, fork_server: bool) -> dict:
+def measure(runs: int, executors: int, threads: int, fork_server: bool, sequential: int) -> dict:
     orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-")), "bench.configuration")
     try:
         orchestra.start_master()
@@ -109,10 +110,15 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool) -> dict:
         master_after, worker_after = cpu_seconds(orchestra.master.pid), cpu_seconds(worker.pid)
         forked_after = fork_server_cpu_seconds(worker.pid)
         finished = all_runs(orchestra)
+        # One at a time: the latencies of a run that waits for nothing but Orchestra.
+        alone = [
+            orchestra.wait_for_run(orchestra.trigger("bench", "true")["identifier"])
+            for _ in range(sequential)
+        ]
     finally:
         orchestra.stop()
 
-    statuses = {run["status"] for run in finished}
+    statuses = {run["status"] for run in finished + alone}
     if statuses != {"succeeded"}:
         raise SystemExit(f"not every run succeeded: {statuses}")
     created = [moment(run["created"]) for run in finished]
@@ -126,6 +132,8 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool) -> dict:
         "seconds": max(completed) - first_trigger,
         "to running": [s - c for c, s in zip(created, started)],
         "running": [e - s for s, e in zip(started, completed)],
+        "alone to running": [moment(run["started"]) - moment(run["created"]) for run in alone],
+        "alone running": [moment(run["completed"]) - moment(run["started"]) for run in alone],
         "cpu master": master_after[0] - master_before[0],
         "cpu worker client": worker_after[0] - worker_before[0],
         # Executors (and their steps): spawned and reaped by the worker client, or forked and
@@ -142,6 +150,8 @@ def report(figures: dict) -> None:
           f"{figures['runs'] / figures['seconds']:.1f} runs/s")
     print(f"  trigger -> running:   {describe(figures['to running'])}")
     print(f"  running -> succeeded: {describe(figures['running'])}")
+    print(f"  one run at a time ({len(figures['alone running'])} runs): trigger -> running "
+          f"{describe(figures['alone to running'])}; running -> succeeded {describe(figures['alone running'])}")
     print("  CPU per run: " + ", ".join(
         f"{name[4:]} {figures[name] / figures['runs'] * 1000:.1f} ms"
         for name in ("cpu master", "cpu worker client", "cpu executors")
@@ -153,6 +163,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--executors", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--triggering-threads", type=int, default=4)
+    parser.add_argument("--one-at-a-time", type=int, default=20, help="runs triggered one after the other")
     parser.add_argument(
         "--start", choices=["fork-server", "spawn", "both"], default="both",
         help="how the worker client starts executors (spawn: --no-fork-server)",
@@ -162,7 +173,9 @@ def main() -> None:
     starts = {"fork-server": [True], "spawn": [False], "both": [False, True]}[arguments.start]
     for executors in arguments.executors:
         for fork_server in starts:
-            report(measure(arguments.runs, executors, arguments.triggering_threads, fork_server))
+            report(measure(
+                arguments.runs, executors, arguments.triggering_threads, fork_server, arguments.one_at_a_time
+            ))
 
 if __name__ == "__main__":
     main()

@@ -1,11 +1,14 @@
 """Runs the steps of one run, writing everything into its run directory. Never imports Django.
 
-Started by the worker client, detached in its own session, once per run:
+Started by the worker client, detached in its own session, once per run: forked by the
+worker client's fork server (workers/client/forkserver.py), which imported this module once
+and calls `main` in each child, or, without a fork server, as a fresh interpreter:
 
     python -I -S workers/executor.py RUN_DIR
 
 `-I -S` skips site-packages and the environment's Python settings: the executor needs only
-the standard library, and a lean interpreter starts several times faster. It never talks to
+the standard library, and a lean interpreter starts several times faster (a fork is faster
+still: bench/README.md, "Run throughput"). Either way it behaves the same. It never talks to
 the master: the worker client streams what it writes, so either may die without the other.
 
 RUN_DIR holds:
