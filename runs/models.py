@@ -71,6 +71,14 @@ class Run(models.Model):
             models.Index(fields=["worker", "status"]),
             # The lists' default order (-created, -id), read from the index alone on a deep page.
             models.Index(fields=["created", "id"]),
+            # The other sortable columns of the runs list (project and job sort through the
+            # indexes above; worker, a nullable join, and last_update, rewritten by every
+            # save, have none).
+            models.Index(fields=["source", "created"]),
+            models.Index(fields=["started"]),
+            models.Index(fields=["completed"]),
+            # "Failures, most recently completed first": no sort of every failed run.
+            models.Index(fields=["status", "completed"]),
         ]
 
     def __str__(self) -> str:
