@@ -240,6 +240,7 @@ class WorkerClient:
             try:
                 if self.fork_server is None:
                     self.fork_server = ForkServer(self.runs_root, step_environment())
+                    logger.info("fork server started (pid %d)", self.fork_server.process.pid)
                 directory.start_executor(self.fork_server)
                 return
             except (ForkServerError, OSError) as error:
