@@ -1,8 +1,11 @@
 """Helpers shared by the website's views: filtered, sorted, paginated lists."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.html import format_html_join
 
 PAGE_SIZE = 50
 
@@ -78,6 +81,27 @@ class Listing:
     @property
     def objects(self) -> list:
         return self.page.objects
+
+    @property
+    def filter_fields(self) -> str:
+        """The filter form's fields as HTML (all but the sort order, kept in the links)."""
+        query = tuple(sorted(
+            (name, tuple(values)) for name, values in self.filterset.data.lists() if name != "page"
+        ))
+        return _filter_fields(type(self.filterset), query)
+
+
+@lru_cache(maxsize=256)
+def _filter_fields(filterset_class, query: tuple) -> str:
+    """Rendering a form's widgets cost more than a list page's queries; the HTML depends on
+    the query string alone (no choices come from the database), so it is rendered once."""
+    data = QueryDict(mutable=True)
+    for name, values in query:
+        data.setlist(name, list(values))
+    form = filterset_class(data).form
+    return format_html_join(
+        "", "<label>{} {}</label>", ((field.label, field) for field in form if field.name != "ordering")
+    )
 
 
 def filtered_list(request, filterset_class, queryset: QuerySet, page_size: int = PAGE_SIZE) -> Listing:
