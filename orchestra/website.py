@@ -43,13 +43,14 @@ def page_number(text) -> int:
         return 1
 
 
-def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE) -> ListPage:
+def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE, rows=None) -> ListPage:
     """Page `number` of the queryset: its keys first, then only those rows with their joins.
 
     The keys of the page and one more (does a next page exist?) come from an index alone, so
     a deep page (OFFSET 50,000) walks an index instead of joining every skipped row to its
     project, job and worker. A page past the end (an old link) shows the last page instead,
-    found with the one count this needs.
+    found with the one count this needs. `rows(keys)` loads the rows by key (default: the
+    queryset's model instances).
     """
     keys = _page_keys(queryset, number, size)
     if not keys and number > 1:
@@ -57,9 +58,9 @@ def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE) -> ListPag
         keys = _page_keys(queryset, number, size)
     has_next = len(keys) > size
     keys = keys[:size]
-    rows = queryset.order_by().in_bulk(keys) if keys else {}
+    found = (rows or queryset.order_by().in_bulk)(keys) if keys else {}
     return ListPage(
-        objects=[rows[key] for key in keys if key in rows],
+        objects=[found[key] for key in keys if key in found],
         number=number,
         has_next=has_next,
         total=None if has_next else (number - 1) * size + len(keys),
@@ -104,8 +105,9 @@ def _filter_fields(filterset_class, query: tuple) -> str:
     )
 
 
-def filtered_list(request, filterset_class, queryset: QuerySet, page_size: int = PAGE_SIZE) -> Listing:
+def filtered_list(request, filterset_class, queryset: QuerySet, page_size: int = PAGE_SIZE,
+                  rows=None) -> Listing:
     # Invalid filter values are shown on the form and left out of the query, as the service does.
     filterset = filterset_class(request.GET, queryset=queryset)
-    page = list_page(filterset.qs, page_number(request.GET.get("page")), page_size)
+    page = list_page(filterset.qs, page_number(request.GET.get("page")), page_size, rows)
     return Listing(filterset=filterset, page=page)
