@@ -12,8 +12,9 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connections
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.fields.json import KeyTransform
+from django_filters.constants import EMPTY_VALUES
 
 from runs.models import Run, Status
 
@@ -61,6 +62,31 @@ def _is_integer(text: str) -> bool:
     return True
 
 
+class RunOrderingFilter(django_filters.OrderingFilter):
+    """Runs not yet started or completed sort as the earliest on every database.
+
+    SQLite and MariaDB order NULL that way themselves; PostgreSQL is told (its own order puts
+    NULL last), and its indexes on these columns are built NULLS FIRST (runs/0006), so that
+    "most recently completed first" does not first walk past every active run.
+    """
+
+    NULLABLE = ("started", "completed")
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in EMPTY_VALUES or connections[qs.db].vendor != "postgresql":
+            return qs
+        ordering = []
+        for name in qs.query.order_by:
+            field = name.lstrip("-") if isinstance(name, str) else None
+            if field in self.NULLABLE and name[0] == "-":
+                name = F(field).desc(nulls_last=True)
+            elif field in self.NULLABLE:
+                name = F(field).asc(nulls_first=True)
+            ordering.append(name)
+        return qs.order_by(*ordering)
+
+
 class RunFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__identifier")
     job = django_filters.CharFilter(field_name="job__identifier")
@@ -80,7 +106,7 @@ class RunFilter(django_filters.FilterSet):
         label="Result (name=value)",
         validators=[RegexValidator(r"^[^=]{1,100}=", "Expected a result as name=value.")],
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = RunOrderingFilter(
         fields=(
             ("identifier", "identifier"),
             ("project__identifier", "project"),

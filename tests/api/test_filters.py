@@ -47,3 +47,18 @@ def test_a_result_key_that_is_a_number_indexes_an_array(catalogue):
     make_run(catalogue["hello"], results={"targets": ["mac", "linux"]})
     runs = RunFilter(QueryDict("results__targets__0=linux"), queryset=Run.objects.all()).qs
     assert list(runs) == [listed]
+
+
+def test_runs_not_completed_sort_as_the_earliest_on_every_database(catalogue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    early = make_run(catalogue["hello"], completed=now - timedelta(hours=1))
+    late = make_run(catalogue["hello"], completed=now)
+    active = make_run(catalogue["hello"], status=Status.RUNNING)
+    for ordering, expected in (("-completed", [late, early, active]),
+                               ("completed", [active, early, late])):
+        runs = RunFilter(QueryDict(f"ordering={ordering}"), queryset=Run.objects.all()).qs
+        assert list(runs) == expected, ordering
