@@ -39,6 +39,16 @@ def get_schedule(project: str, schedule: str) -> Schedule:
     )
 
 
+class ProjectScopedList(generics.ListAPIView):
+    """A list served both at the top level and under /projects/<project>/."""
+
+    def scoped_to_project(self, queryset):
+        if "project" not in self.kwargs:
+            return queryset
+        project = get_object_or_404(Project, identifier=self.kwargs["project"])
+        return queryset.filter(project=project)
+
+
 class ProjectList(generics.ListAPIView):
     required_authorization = roles.VIEW
     queryset = Project.objects.order_by("identifier")
@@ -65,7 +75,7 @@ class ProjectStatus(APIView):
         return Response(ProjectStatusSerializer(revision_status(project)).data)
 
 
-class JobList(generics.ListAPIView):
+class JobList(ProjectScopedList):
     """Jobs of every project, or of the project in the path."""
 
     required_authorization = roles.VIEW
@@ -73,11 +83,9 @@ class JobList(generics.ListAPIView):
     filterset_class = JobFilter
 
     def get_queryset(self):
-        jobs = Job.objects.select_related("project").order_by("project__identifier", "identifier")
-        if "project" in self.kwargs:
-            project = get_object_or_404(Project, identifier=self.kwargs["project"])
-            jobs = jobs.filter(project=project)
-        return jobs
+        return self.scoped_to_project(
+            Job.objects.select_related("project").order_by("project__identifier", "identifier")
+        )
 
 
 class JobDetail(APIView):
@@ -126,19 +134,17 @@ class JobEnabled(APIView):
         return Response(JobSerializer(job).data)
 
 
-class ScheduleList(generics.ListAPIView):
+class ScheduleList(ProjectScopedList):
     required_authorization = roles.VIEW
     serializer_class = ScheduleSerializer
     filterset_class = ScheduleFilter
 
     def get_queryset(self):
-        schedules = Schedule.objects.select_related("project", "job", "last_run").order_by(
-            "project__identifier", "identifier"
+        return self.scoped_to_project(
+            Schedule.objects.select_related("project", "job", "last_run").order_by(
+                "project__identifier", "identifier"
+            )
         )
-        if "project" in self.kwargs:
-            project = get_object_or_404(Project, identifier=self.kwargs["project"])
-            schedules = schedules.filter(project=project)
-        return schedules
 
 
 class ScheduleDetail(APIView):
