@@ -18,7 +18,8 @@ from orchestra.actions import (
     set_user_enabled,
 )
 from orchestra.api_errors import Conflict
-from orchestra.api_views import ERRORS, ErrorSerializer, actor
+from orchestra.api_views import ERRORS, ErrorSerializer
+from orchestra.audit import Actor
 from orchestra.authorization import AUTHENTICATED
 from orchestra.filters import AuditEventFilter, UserFilter
 from orchestra.models import AuditEvent, Token
@@ -45,7 +46,7 @@ def get_user(username: str) -> User:
 
 
 def refuse_lockout(user: User, request, roles: list[str] | None = None) -> None:
-    reason = self_lockout(user, actor(request), roles)
+    reason = self_lockout(user, Actor.from_request(request), roles)
     if reason:
         raise Conflict(reason)
 
@@ -76,7 +77,7 @@ class UserList(generics.ListAPIView):
         body = NewUserSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        user = do_create_user(data["username"], data["password"], data["roles"], actor(request))
+        user = do_create_user(data["username"], data["password"], data["roles"], Actor.from_request(request))
         return Response(UserSerializer(get_user(user.username)).data, status=201)
 
 
@@ -92,7 +93,7 @@ class UserDetail(APIView):
     def delete(self, request, username: str):
         user = get_user(username)
         refuse_lockout(user, request)
-        do_delete_user(user, actor(request))
+        do_delete_user(user, Actor.from_request(request))
         return Response(status=204)
 
 
@@ -109,7 +110,7 @@ class UserRoles(APIView):
         body = RolesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         refuse_lockout(user, request, body.validated_data["roles"])
-        do_set_user_roles(user, body.validated_data["roles"], actor(request))
+        do_set_user_roles(user, body.validated_data["roles"], Actor.from_request(request))
         return Response(UserSerializer(get_user(username)).data)
 
 
@@ -122,7 +123,7 @@ class UserEnabled(APIView):
         user = get_user(username)
         if not self.enabled:
             refuse_lockout(user, request)
-        set_user_enabled(user, self.enabled, actor(request))
+        set_user_enabled(user, self.enabled, Actor.from_request(request))
         return Response(UserSerializer(get_user(username)).data)
 
 
@@ -149,7 +150,7 @@ class UserTokenDetail(APIView):
         token = get_object_or_404(
             Token.objects.select_related("user"), pk=token_id, user__username=username, revoked=None
         )
-        do_revoke_token(token, actor(request))
+        do_revoke_token(token, Actor.from_request(request))
         return Response(status=204)
 
 
@@ -173,7 +174,7 @@ class TokenList(generics.ListAPIView):
         body = NewTokenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         token, value = do_create_token(
-            request.user, body.validated_data["description"], actor(request)
+            request.user, body.validated_data["description"], Actor.from_request(request)
         )
         token.value = value
         return Response(CreatedTokenSerializer(token).data, status=201)
@@ -195,7 +196,7 @@ class TokenDetail(APIView):
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request, token_id: int):
-        do_revoke_token(self.get_token(request, token_id), actor(request))
+        do_revoke_token(self.get_token(request, token_id), Actor.from_request(request))
         return Response(status=204)
 
 

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from orchestra.audit import Actor
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -16,7 +15,3 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
     404: OpenApiResponse(ErrorSerializer, description="Not found"),
 }
-
-
-def actor(request) -> Actor:
-    return Actor.from_request(request)

@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 
 from orchestra import roles
 from orchestra.api_errors import Conflict
-from orchestra.api_views import ERRORS, ErrorSerializer, actor
+from orchestra.api_views import ERRORS, ErrorSerializer
+from orchestra.audit import Actor
 from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.models import Job, Project, Schedule
@@ -113,7 +114,7 @@ class TriggerJob(APIView):
         body = TriggerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            run = do_trigger_run(job, body.validated_data["parameters"], actor(request))
+            run = do_trigger_run(job, body.validated_data["parameters"], Actor.from_request(request))
         except ParameterError as error:
             raise ValidationError({error.field: [error.message]})
         except JobDisabled as error:
@@ -130,7 +131,7 @@ class JobEnabled(APIView):
 
     @extend_schema(request=None, responses={200: JobSerializer, **ERRORS})
     def post(self, request, project: str, job: str):
-        job = set_job_enabled(get_job(project, job), self.enabled, actor(request))
+        job = set_job_enabled(get_job(project, job), self.enabled, Actor.from_request(request))
         return Response(JobSerializer(job).data)
 
 
@@ -162,6 +163,6 @@ class ScheduleEnabled(APIView):
     @extend_schema(request=None, responses={200: ScheduleSerializer, **ERRORS})
     def post(self, request, project: str, schedule: str):
         schedule = set_schedule_enabled(
-            get_schedule(project, schedule), self.enabled, actor(request)
+            get_schedule(project, schedule), self.enabled, Actor.from_request(request)
         )
         return Response(ScheduleSerializer(schedule).data)

@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestra import roles
-from orchestra.api_views import ERRORS, ErrorSerializer, actor
+from orchestra.api_views import ERRORS, ErrorSerializer
+from orchestra.audit import Actor
 from orchestra.extensions import log_store
 from runs.actions import do_abort_run
 from runs.filters import RunFilter
@@ -107,7 +108,7 @@ class AbortRun(APIView):
 
     @extend_schema(request=None, responses={200: RunDetailSerializer, **ERRORS})
     def post(self, request, identifier: str):
-        do_abort_run(get_run(identifier), actor(request))
+        do_abort_run(get_run(identifier), Actor.from_request(request))
         return Response(RunDetailSerializer(get_run(identifier)).data)
 
 

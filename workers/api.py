@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestra import roles
-from orchestra.api_views import ERRORS, actor
+from orchestra.api_views import ERRORS
+from orchestra.audit import Actor
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
 from workers.models import Worker
@@ -35,5 +36,5 @@ class WorkerEnabled(APIView):
     @extend_schema(request=None, responses={200: WorkerSerializer, **ERRORS})
     def post(self, request, identifier: str):
         worker = get_object_or_404(Worker.objects.select_related("owner"), identifier=identifier)
-        set_worker_enabled(worker, self.enabled, actor(request))
+        set_worker_enabled(worker, self.enabled, Actor.from_request(request))
         return Response(WorkerSerializer(worker).data)
