@@ -21,6 +21,7 @@ from projects.serializers import (
     ScheduleSerializer,
     TriggerSerializer,
 )
+from projects.status import revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.parameters import ParameterError
 from runs.serializers import RunDetailSerializer, run_detail_queryset
@@ -70,8 +71,6 @@ class ProjectStatus(APIView):
 
     @extend_schema(responses={200: ProjectStatusSerializer, **ERRORS})
     def get(self, request, project: str):
-        from projects.status import revision_status
-
         project = get_object_or_404(Project, identifier=project)
         return Response(ProjectStatusSerializer(revision_status(project)).data)
 

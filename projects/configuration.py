@@ -10,6 +10,10 @@ configuration no longer defines (their runs stay), marked `is_configured=False` 
 import importlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from projects import models
 from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
 from projects.validation import ConfigurationError, validate_projects
 
@@ -75,8 +79,6 @@ def sync_projects(projects: list[dict]) -> SyncReport:
     Masters started together sync at the same moment: the loser of a race to create a row gets
     an IntegrityError, and its next attempt finds the row and has nothing left to change.
     """
-    from django.db import IntegrityError
-
     attempts = 1
     while True:
         try:
@@ -88,10 +90,6 @@ def sync_projects(projects: list[dict]) -> SyncReport:
 
 
 def _sync_projects(projects: list[dict]) -> SyncReport:
-    from django.db import transaction
-
-    from projects import models
-
     report = SyncReport()
     with transaction.atomic():
         kept_projects, kept_jobs, kept_schedules = [], [], []
@@ -154,8 +152,6 @@ def _sync_projects(projects: list[dict]) -> SyncReport:
 
 def load_configuration(module_name: str | None = None) -> SyncReport:
     """Import the configuration module, validate it and write it to the database."""
-    from django.conf import settings
-
     module_name = module_name or settings.CONFIGURATION_MODULE
     try:
         module = importlib.import_module(module_name)

@@ -25,7 +25,9 @@ from django.utils import timezone
 
 from orchestra.audit import SYSTEM
 from projects.models import Schedule
+from runs.actions import JobDisabled, do_trigger_run
 from runs.models import ACTIVE_STATUSES, Run
+from runs.parameters import ParameterError
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +76,14 @@ def decide(
     return TickDecision(tick, trigger=True)
 
 
+def fires(schedule: Schedule) -> bool:
+    """Whether the schedule's ticks trigger runs: it and its job can be triggered."""
+    return schedule.is_enabled and schedule.is_configured and schedule.job.can_be_triggered
+
+
 def schedule_next_tick(schedule: Schedule, now: datetime | None = None) -> datetime | None:
-    if not schedule.is_enabled or not schedule.is_configured:
+    """When the schedule next triggers a run; None while it cannot (disabled, or its job)."""
+    if not fires(schedule):
         return None
     return next_tick(schedule.expression, schedule.timezone, now or timezone.now())
 
@@ -92,9 +100,6 @@ def tick(now: datetime | None = None) -> int:
 
 
 def _tick_schedule(schedule: Schedule, now: datetime) -> bool:
-    from runs.actions import JobDisabled, do_trigger_run
-    from runs.parameters import ParameterError
-
     active = Run.objects.filter(schedule=schedule, status__in=ACTIVE_STATUSES).exists()
     decision = decide(
         now,
@@ -102,7 +107,7 @@ def _tick_schedule(schedule: Schedule, now: datetime) -> bool:
         schedule.timezone,
         schedule.last_tick,
         previous_run_active=active,
-        enabled=schedule.is_enabled and schedule.job.can_be_triggered,
+        enabled=fires(schedule),
     )
     if decision is None:
         return False

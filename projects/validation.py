@@ -10,8 +10,11 @@ import zoneinfo
 from typing import Any
 
 from croniter import croniter
+from django.conf import settings
 
 from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
+from runs.models import FINAL_STATUSES
+from runs.parameters import ParameterError, resolve_parameters
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,99}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
@@ -43,8 +46,6 @@ class ConfigurationError(Exception):
 
 
 def final_statuses() -> tuple[str, ...]:
-    from runs.models import FINAL_STATUSES
-
     return tuple(str(status) for status in FINAL_STATUSES)
 
 
@@ -160,8 +161,6 @@ def _normalize_properties(errors: _Errors, where: str, properties: Any) -> dict:
 def _check_given_parameters(
     errors: _Errors, where: str, declarations: list[dict], given: Any
 ) -> dict:
-    from runs.parameters import ParameterError, resolve_parameters
-
     if not isinstance(given, dict):
         errors.add(where, "parameters", "must be a dict")
         return {}
@@ -394,8 +393,6 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
 
 def validate_projects(projects: Any) -> list[dict]:
     """Plain data for the database from the definitions; raises ConfigurationError."""
-    from django.conf import settings
-
     errors = _Errors()
     providers = set(settings.REVISION_PROVIDERS)
     if not isinstance(projects, (list, tuple)):

@@ -1,9 +1,7 @@
 """Website pages of projects, jobs and schedules, and the job trigger form."""
 
-from croniter import croniter
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from orchestra import roles
@@ -14,6 +12,7 @@ from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.forms import TriggerForm
 from projects.models import Job, Project, Schedule
+from projects.scheduler import schedule_next_tick
 from projects.status import revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.parameters import ParameterError
@@ -86,7 +85,9 @@ def job_trigger(request, project: str, job: str):
         except ParameterError as error:
             form.add_parameter_error(error)
         except JobDisabled as error:
+            # As the service answers: the request is fine, the job's state refuses it.
             form.add_error(None, str(error))
+            return _job_page(request, job, form, status=409)
         else:
             return redirect(run)
     return _job_page(request, job, form, status=400)
@@ -105,23 +106,12 @@ def job_set_enabled(request, project: str, job: str):
     return redirect(job)
 
 
-def next_tick(schedule: Schedule):
-    """When the schedule fires next, or None when its expression cannot say."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        now = timezone.now().astimezone(ZoneInfo(schedule.timezone or "UTC"))
-        return croniter(schedule.expression, now).get_next(type(now))
-    except (ValueError, KeyError, LookupError):
-        return None
-
-
 @requires(roles.VIEW)
 def schedule_list(request):
     schedules = Schedule.objects.select_related("project", "job", "last_run")
     listing = filtered_list(request, ScheduleFilter, schedules)
     for schedule in listing.objects:
-        schedule.next_tick = next_tick(schedule) if schedule.is_enabled else None
+        schedule.next_tick = schedule_next_tick(schedule)
     return render(request, "projects/schedule_list.html", {"listing": listing})
 
 

@@ -1,16 +1,35 @@
-"""One function per state change of a run. Views, consumers, commands and tests call these."""
+"""Every change of a run's state, one function each: views, consumers, commands and tests call
+these, and nothing else writes a run's status, worker or abort flag.
+
+Each change is a conditional UPDATE guarded by the state it expects; it returns whether it
+changed anything, and callers act on that answer, never on a value they read earlier. A change
+made by a person writes its audit record in the same transaction. What reacts to a change
+(pipelines, dispatch) subscribes to `runs.signals`; this module imports none of it.
+
+    trigger ──> pending ──claim──> pending on a worker ──start──> running ──finish──> final
+                   │  ^──────release─────┘                          │
+                   └─abort: cancelled          abort: flag, the worker stops it ─┘
+"""
+
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
-from runs.models import Run, RunStep, Status
+from orchestra.extensions import log_store
+from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, RunStep, Status
 from runs.parameters import resolve_parameters
+from runs.queue import waiting_runs_for
+from runs.signals import run_abort_requested, run_ended, run_released, run_triggered
 
 
 class JobDisabled(Exception):
-    pass
+    """The job cannot be triggered: disabled, or no longer in the configuration."""
+
+
+# Trigger ------------------------------------------------------------------------------------
 
 
 def do_trigger_run(
@@ -23,88 +42,290 @@ def do_trigger_run(
     parent: Run | None = None,
     pipeline_element: str = "",
 ) -> Run:
-    """Create a pending run of `job` and wake the workers. Raises ParameterError, JobDisabled."""
+    """Create a pending run of `job` (a pipeline run starts at once: it needs no worker).
+
+    Raises ParameterError, JobDisabled.
+    """
     if not job.can_be_triggered:
         raise JobDisabled(f"job {job} is disabled")
     resolved = resolve_parameters(job.parameters, parameters)
     with transaction.atomic():
-        run = Run.objects.create(
-            project=job.project,
-            job=job,
-            parameters=resolved,
-            source=source,
-            triggered_by=actor.user,
-            schedule=schedule,
-            parent=parent,
+        run = _create_run(
+            job, resolved, actor, source=source, schedule=schedule, parent=parent,
             pipeline_element=pipeline_element,
         )
-        RunStep.objects.bulk_create(
-            RunStep(run=run, index=index, name=step["name"])
-            for index, step in enumerate(job.steps)
-        )
-        audit.record(actor, "run.trigger", run.identifier, job=str(job), parameters=resolved)
         if job.is_pipeline:
-            from runs.pipelines import start_pipeline
-
-            start_pipeline(run)
-        else:
-            from workers.dispatch import wake_workers
-
-            transaction.on_commit(wake_workers)
+            _start_without_worker(run)
+        run_triggered.send(sender=Run, run=run)
     return run
 
 
-def do_abort_run(run: Run, actor: Actor) -> Run:
-    """A pending run is cancelled at once; a running one is asked to stop on its worker."""
+def record_unstarted_run(job, parameters: dict, actor: Actor, status: str, message: str, *,
+                         parent: Run, pipeline_element: str) -> Run:
+    """A pipeline element's run that ends before it starts: skipped, cancelled or impossible.
+
+    It goes through the trigger path (created and audited like any run) so that every element
+    the pipeline reached has a row the website can show.
+    """
+    assert status in FINAL_STATUSES, status
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run.pk)
-        if not run.is_active:
-            return run
-        audit.record(actor, "run.abort", run.identifier)
-        if run.job.is_pipeline:
-            from runs.pipelines import abort_pipeline
-
-            abort_pipeline(run, actor)
-        if run.status == Status.PENDING and run.worker_id is None:
-            finish_run(run, Status.CANCELLED, f"cancelled by {actor.name}")
-        else:
-            Run.objects.filter(pk=run.pk).update(abort_requested=True)
-            run.abort_requested = True
-            if run.worker_id:
-                from workers.dispatch import send_abort
-
-                transaction.on_commit(lambda: send_abort(run.worker_id, run.identifier))
+        run = _create_run(
+            job, parameters, actor, source=Run.Source.PIPELINE, parent=parent,
+            pipeline_element=pipeline_element, status=status, status_message=message,
+            completed=timezone.now(),
+        )
+        run_ended.send(sender=Run, run=run, status=status, worker_id=None, parent_id=parent.pk)
     return run
 
 
-def finish_run(run: Run, status: str, message: str = "") -> None:
-    """End a run (any final status), its unfinished steps, and tell a parent pipeline."""
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(
-        status=status, status_message=message or run.status_message, completed=now
+def _create_run(job, parameters: dict, actor: Actor, *, status: str = Status.PENDING,
+                **fields) -> Run:
+    run = Run.objects.create(
+        project=job.project, job=job, parameters=parameters, status=status,
+        triggered_by=actor.user, **fields,
     )
-    run.status, run.completed = status, now
-    if message:
-        run.status_message = message
-    # A step cut short shares the run's fate; a step that never started was cancelled.
-    RunStep.objects.filter(run=run, status=Status.RUNNING).update(status=status, completed=now)
-    RunStep.objects.filter(run=run, status=Status.PENDING).update(status=Status.CANCELLED)
+    # A run ended before it started has no step that ran: they were skipped or cancelled.
+    step_status = status if status in (Status.PENDING, Status.SKIPPED) else Status.CANCELLED
+    RunStep.objects.bulk_create(
+        RunStep(run=run, index=index, name=step["name"], status=step_status)
+        for index, step in enumerate(job.steps)
+    )
+    details = {"job": str(job), "parameters": parameters, "source": run.source}
     if run.parent_id:
-        from runs.pipelines import on_child_finished
+        details.update(parent=run.parent.identifier, element=run.pipeline_element)
+    if status != Status.PENDING:
+        details["status"] = status
+    audit.record(actor, "run.trigger", run.identifier, **details)
+    return run
 
-        transaction.on_commit(lambda: on_child_finished(run.parent_id))
+
+def _start_without_worker(run: Run) -> None:
+    now = timezone.now()
+    Run.objects.filter(pk=run.pk, status=Status.PENDING).update(
+        status=Status.RUNNING, started=now, last_update=now
+    )
+    run.status, run.started = Status.RUNNING, now
 
 
-def mark_run_exception(run: Run, actor: Actor) -> Run:
-    """An administrator gives up on a run whose worker is lost: it ends `exception`.
+# Dispatch: claim, start, release --------------------------------------------------------------
+
+
+def claim_run(run: Run, worker) -> bool:
+    """Give the pending, unclaimed `run` to `worker` if it has a free executor.
+
+    The worker's row is locked while its active runs are counted, so no two claims (from two
+    masters, or from a worker's old and new connection) can give it more runs than executors.
+    """
+    with transaction.atomic():
+        if _free_executors(worker) < 1:
+            return False
+        return _claim(run, worker)
+
+
+def claim_runs(worker) -> list[Run]:
+    """Claim, for every free executor of `worker`, the oldest waiting run it may take.
+
+    Runs it cannot take never hold it back, however many of them are queued ahead.
+    """
+    claimed: list[Run] = []
+    with transaction.atomic():
+        free = _free_executors(worker)
+        tried: set[int] = set()
+        while free > 0:
+            # A few more than needed: another master may take some of them first.
+            candidates = [
+                run for run in waiting_runs_for(worker, limit=free + 8) if run.pk not in tried
+            ]
+            if not candidates:
+                break
+            for run in candidates:
+                tried.add(run.pk)
+                if _claim(run, worker):
+                    claimed.append(run)
+                    free -= 1
+                    if not free:
+                        break
+    return claimed
+
+
+def _free_executors(worker) -> int:
+    """Executors of `worker` not holding an active run; locks the worker's row."""
+    executors = (
+        type(worker).objects.select_for_update()
+        .filter(pk=worker.pk, is_enabled=True)
+        .values_list("executors", flat=True)
+        .first()
+    )
+    if executors is None:
+        return 0
+    busy = Run.objects.filter(worker_id=worker.pk, status__in=ACTIVE_STATUSES).count()
+    return executors - busy
+
+
+def _claim(run: Run, worker) -> bool:
+    claimed = Run.objects.filter(
+        pk=run.pk, status=Status.PENDING, worker=None, abort_requested=False
+    ).update(worker=worker, last_update=timezone.now())
+    if claimed:
+        run.worker = worker
+    return bool(claimed)
+
+
+def start_run(run: Run, worker) -> bool:
+    """The worker confirmed it holds `run`: pending becomes running."""
+    now = timezone.now()
+    started = Run.objects.filter(pk=run.pk, worker=worker, status=Status.PENDING).update(
+        status=Status.RUNNING, started=now, last_update=now
+    )
+    if started:
+        run.status, run.started = Status.RUNNING, now
+    return bool(started)
+
+
+def release_run(run: Run, worker) -> bool:
+    """A run claimed for `worker` but never started there goes back to the queue.
+
+    If an abort was asked for meanwhile, the run never started: it ends `cancelled` instead.
+    """
+    with transaction.atomic():
+        if finish_run(run, Status.CANCELLED, "cancelled before its worker started it",
+                      expected={"worker": worker, "status": Status.PENDING,
+                                "abort_requested": True}):
+            return True
+        released = Run.objects.filter(pk=run.pk, worker=worker, status=Status.PENDING).update(
+            worker=None, last_update=timezone.now()
+        )
+        if released:
+            run.worker = None
+            run_released.send(sender=Run, run=run)
+    return bool(released)
+
+
+def record_progress(run: Run, worker, steps: list[dict], results: dict) -> bool:
+    """Store what the executor reports of an active run on `worker`: its steps and results.
+
+    A report means the executor runs, so a run still pending there becomes running. False when
+    the run is no longer active there (ended, or given up on): nothing is changed.
+    """
+    with transaction.atomic():
+        # The guarded update also holds the run's row until commit: an abort or a
+        # mark-exception in between waits, and then sees what was stored.
+        updated = Run.objects.filter(
+            pk=run.pk, worker=worker, status__in=ACTIVE_STATUSES
+        ).update(results=results, last_update=timezone.now())
+        if not updated:
+            return False
+        run.results = results
+        for step in steps:
+            RunStep.objects.filter(run=run, index=step["index"]).update(
+                status=step["status"], started=step["started"], completed=step["completed"]
+            )
+        start_run(run, worker)
+    return True
+
+
+def record_log_size(run: Run, step_index: int, size: int) -> None:
+    """The durable size of a step's log; it only grows (an older answer never shrinks it)."""
+    RunStep.objects.filter(run=run, index=step_index, log_size__lt=size).update(log_size=size)
+
+
+# Ending ---------------------------------------------------------------------------------------
+
+
+def finish_run(run: Run, status: str, message: str = "", *, worker=None,
+               expected: dict | None = None) -> bool:
+    """End an active run with a final status, its unfinished steps with it.
+
+    Guarded: only a run still active (and still on `worker`, if given; and matching the
+    field lookups of `expected`, if given) ends. Returns whether it did; only then is
+    `run_ended` sent.
+    """
+    assert status in FINAL_STATUSES, status
+    now = timezone.now()
+    runs = Run.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES, **(expected or {}))
+    if worker is not None:
+        runs = runs.filter(worker=worker)
+    changes = {"status": status, "completed": now, "last_update": now}
+    if message:
+        changes["status_message"] = message
+    with transaction.atomic():
+        if not runs.update(**changes):
+            return False
+        ended = Run.objects.values("worker_id", "parent_id").get(pk=run.pk)
+        run.status, run.completed = status, now
+        if message:
+            run.status_message = message
+        # A step cut short shares the run's fate; a step that never started was cancelled.
+        RunStep.objects.filter(run_id=run.pk, status=Status.RUNNING).update(
+            status=status, completed=now
+        )
+        RunStep.objects.filter(run_id=run.pk, status=Status.PENDING).update(
+            status=Status.CANCELLED
+        )
+        run_ended.send(sender=Run, run=run, status=status, **ended)
+    return True
+
+
+def do_abort_run(run: Run, actor: Actor) -> bool:
+    """A run no worker holds yet is cancelled at once; a running one is asked to stop on its
+    worker (a pipeline: its elements). False when the run had already ended."""
+    with transaction.atomic():
+        if finish_run(run, Status.CANCELLED, f"cancelled by {actor.name}",
+                      expected={"status": Status.PENDING, "worker": None}):
+            audit.record(actor, "run.abort", run.identifier, status=Status.CANCELLED)
+            return True
+        flagged = Run.objects.filter(pk=run.pk, status__in=ACTIVE_STATUSES).update(
+            abort_requested=True
+        )
+        if not flagged:
+            return False
+        run.refresh_from_db(fields=["status", "worker", "abort_requested"])
+        audit.record(actor, "run.abort", run.identifier)
+        run_abort_requested.send(sender=Run, run=run, actor=actor)
+    return True
+
+
+def do_mark_run_exception(run: Run, actor: Actor) -> bool:
+    """A person gives up on an active run whose worker is lost: it ends `exception`.
 
     If the worker returns later, the master tells it to drop the run (docs/protocol.md).
     """
+    worker = run.worker.identifier if run.worker_id else "no worker"
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run.pk)
-        if not run.is_active:
-            return run
-        worker = run.worker.identifier if run.worker_id else "no worker"
+        if not finish_run(run, Status.EXCEPTION,
+                          f"marked as exception by {actor.name} ({worker} lost)"):
+            return False
         audit.record(actor, "run.mark_exception", run.identifier, worker=worker)
-        finish_run(run, Status.EXCEPTION, f"marked as exception by {actor.name} ({worker} lost)")
-    return run
+    return True
+
+
+def do_delete_runs(runs: Iterable[Run], actor: Actor) -> list[str]:
+    """Delete final runs with their pipeline elements and every log; returns the identifiers.
+
+    Active runs are left alone, and so is a pipeline element selected without its pipeline
+    (the pipeline would show a hole): an element goes with its pipeline.
+    """
+    selected = {run.pk for run in runs}
+    tops = Run.objects.filter(pk__in=selected, status__in=FINAL_STATUSES, parent=None)
+    deleted: list[str] = []
+    with transaction.atomic():
+        for run in tops.select_related("job"):
+            family = _descendants(run)
+            if not Run.objects.filter(pk=run.pk, status__in=FINAL_STATUSES).delete()[0]:
+                continue
+            audit.record(actor, "run.delete", run.identifier, job=str(run.job),
+                         status=run.status, elements=family)
+            deleted += [run.identifier, *family]
+        # The files go once the rows are gone for good: a rolled-back deletion keeps them.
+        store = log_store()
+        transaction.on_commit(lambda: [store.delete(identifier) for identifier in deleted])
+    return deleted
+
+
+def _descendants(run: Run) -> list[str]:
+    found, level = [], [run.pk]
+    while level:
+        children = list(Run.objects.filter(parent_id__in=level).values_list("pk", "identifier"))
+        found += [identifier for _, identifier in children]
+        level = [pk for pk, _ in children]
+    return found

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class RunsConfig(AppConfig):
     name = "runs"
+
+    def ready(self) -> None:
+        from runs import pipelines, signals
+
+        signals.run_triggered.connect(pipelines.start_elements, dispatch_uid="pipelines.start")
+        signals.run_abort_requested.connect(pipelines.abort_elements, dispatch_uid="pipelines.abort")
+        signals.run_ended.connect(pipelines.element_ended, dispatch_uid="pipelines.ended")

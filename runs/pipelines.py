@@ -16,10 +16,11 @@ succeeded or was skipped by design (none failed), `aborted` when it was aborted,
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
-from orchestra.audit import SYSTEM, Actor
-from runs.models import FINAL_STATUSES, Run, RunStep, Status
+from orchestra.audit import Actor
+from runs.actions import JobDisabled, do_abort_run, do_trigger_run, finish_run, record_unstarted_run
+from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
+from runs.parameters import ParameterError
 
 # Element statuses that do not make the pipeline fail.
 HARMLESS_STATUSES = (Status.SUCCEEDED, Status.SKIPPED)
@@ -107,28 +108,32 @@ def pipeline_elements(run: Run) -> list[ElementState]:
     ]
 
 
-def start_pipeline(run: Run) -> None:
-    """Called by do_trigger_run inside its transaction for a new pipeline run."""
-    now = timezone.now()
-    Run.objects.filter(pk=run.pk).update(status=Status.RUNNING, started=now)
-    run.status, run.started = Status.RUNNING, now
-    _advance(run)
+def start_elements(sender, run: Run, **kwargs) -> None:
+    """`run_triggered`: a new pipeline run starts the elements its rules allow, in the trigger's
+    transaction."""
+    if run.job.is_pipeline:
+        _advance(run)
 
 
-def abort_pipeline(run: Run, actor: Actor) -> None:
-    """Abort the running children and cancel the rest; the pipeline ends once they have."""
-    from runs.actions import do_abort_run
-
-    for child in run.children.filter(status__in=(Status.PENDING, Status.RUNNING)):
+def abort_elements(sender, run: Run, actor: Actor, **kwargs) -> None:
+    """`run_abort_requested`: abort the running elements and cancel the rest; the pipeline
+    ends once none is active."""
+    if not run.job.is_pipeline:
+        return
+    for child in run.children.filter(status__in=ACTIVE_STATUSES):
         do_abort_run(child, actor)
-    elements = run.job.pipeline["elements"]
     reached = set(run.children.values_list("pipeline_element", flat=True))
-    for element in elements:
+    for element in run.job.pipeline["elements"]:
         if element["identifier"] not in reached:
             _record_element(run, element, Status.CANCELLED, f"cancelled by {actor.name}")
-    # do_abort_run sets abort_requested before this transaction commits; then the pipeline
-    # ends at once if no child is still running.
     transaction.on_commit(lambda: on_child_finished(run.pk))
+
+
+def element_ended(sender, run: Run, parent_id: int | None, **kwargs) -> None:
+    """`run_ended`: an element's end may start, skip or end things in its pipeline, once
+    committed (the pipeline's row lock is taken then, never under the element's)."""
+    if parent_id is not None:
+        transaction.on_commit(lambda: on_child_finished(parent_id))
 
 
 def on_child_finished(parent_id: int) -> None:
@@ -137,7 +142,7 @@ def on_child_finished(parent_id: int) -> None:
         parent = Run.objects.select_for_update().select_related("job", "project").filter(
             pk=parent_id
         ).first()
-        if parent is None or parent.status not in (Status.PENDING, Status.RUNNING):
+        if parent is None or parent.status not in ACTIVE_STATUSES:
             return
         _advance(parent)
 
@@ -169,8 +174,6 @@ def _advance(run: Run) -> None:
 
     The caller holds the pipeline run's row lock (or has just created it).
     """
-    from runs.actions import finish_run
-
     elements = run.job.pipeline["elements"]
     by_identifier = {element["identifier"]: element for element in elements}
     if not run.abort_requested:
@@ -204,15 +207,15 @@ def _why_skipped(run: Run, element: dict) -> str:
 
 
 def _element_job(run: Run, element: dict):
-    from projects.models import Job
+    return run.project.jobs.filter(identifier=element["job"]).first()
 
-    return Job.objects.filter(project=run.project, identifier=element["job"]).first()
+
+def _element_actor(run: Run) -> Actor:
+    """Elements are triggered on behalf of whoever triggered the pipeline (audited as theirs)."""
+    return Actor(user=run.triggered_by)
 
 
 def _start_element(run: Run, element: dict) -> None:
-    from runs.actions import JobDisabled, do_trigger_run
-    from runs.parameters import ParameterError
-
     job = _element_job(run, element)
     try:
         if job is None:
@@ -220,7 +223,7 @@ def _start_element(run: Run, element: dict) -> None:
         do_trigger_run(
             job,
             element.get("parameters", {}),
-            SYSTEM,
+            _element_actor(run),
             source=Run.Source.PIPELINE,
             parent=run,
             pipeline_element=element["identifier"],
@@ -231,22 +234,8 @@ def _start_element(run: Run, element: dict) -> None:
 
 
 def _record_element(run: Run, element: dict, status: str, message: str) -> None:
-    """A child row for an element that will never run (skipped, cancelled, or impossible)."""
-    job = _element_job(run, element) or run.job
-    now = timezone.now()
-    child = Run.objects.create(
-        project=run.project,
-        job=job,
-        parameters=element.get("parameters", {}),
-        status=status,
-        status_message=message,
-        source=Run.Source.PIPELINE,
-        parent=run,
-        pipeline_element=element["identifier"],
-        completed=now,
-    )
-    step_status = Status.CANCELLED if status == Status.EXCEPTION else status
-    RunStep.objects.bulk_create(
-        RunStep(run=child, index=index, name=step["name"], status=step_status)
-        for index, step in enumerate(job.steps)
+    """A child run for an element that will never run (skipped, cancelled, or impossible)."""
+    record_unstarted_run(
+        _element_job(run, element) or run.job, element.get("parameters", {}),
+        _element_actor(run), status, message, parent=run, pipeline_element=element["identifier"],
     )

@@ -3,7 +3,6 @@ from django.urls import path
 from runs import views
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
     path("runs/", views.run_list, name="runs"),
     path("runs/<str:identifier>/", views.run_detail, name="run"),
     path("runs/<str:identifier>/log/", views.run_log, name="run-log"),

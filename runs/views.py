@@ -1,4 +1,4 @@
-"""Website pages of runs: the overview, the runs list, a run, its log and its archive."""
+"""Website pages of runs: the runs list, a run, its log and its archive."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +13,9 @@ from runs.actions import do_abort_run
 from runs.archive import archive_filename, build_archive
 from runs.filters import RunFilter
 from runs.logs import step_logs
-from runs.models import ACTIVE_STATUSES, Run, RunStep, Status
+from runs.models import Run, RunStep, Status
 from runs.pipeline_graph import render_pipeline_svg
-from workers.dispatch import unmatched_reason
-from workers.models import Worker
+from runs.queue import waiting_reason
 
 # Bytes of log shown inline, shared by all steps of a run; the raw route has the rest.
 LOG_PAGE_TAIL = 16_000
@@ -53,19 +52,6 @@ def newest_run_keys(statuses, count: int) -> list[int]:
 
 
 @requires(roles.VIEW)
-def overview(request):
-    active = newest_run_keys(ACTIVE_STATUSES, 20)
-    failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
-    rows = run_rows(active + failures)
-    context = {
-        "active_runs": [rows[key] for key in active if key in rows],
-        "recent_failures": [rows[key] for key in failures if key in rows],
-        "workers_online": Worker.objects.filter(is_connected=True),
-    }
-    return render(request, "runs/overview.html", context)
-
-
-@requires(roles.VIEW)
 def run_list(request):
     listing = filtered_list(request, RunFilter, Run.objects.all(), rows=run_rows)
     return render(request, "runs/run_list.html", {"listing": listing})
@@ -95,7 +81,7 @@ def run_detail(request, identifier: str):
         "children": run.children.select_related("job", "worker").order_by("created", "id")
         if run.job.is_pipeline else [],
         "graph": render_pipeline_svg(run) if run.job.is_pipeline else "",
-        "unmatched_reason": unmatched_reason(run) if run.status == Status.PENDING else "",
+        "unmatched_reason": waiting_reason(run) if run.status == Status.PENDING else "",
     }
     return render(request, "runs/run_detail.html", context)
 
@@ -143,5 +129,5 @@ def run_abort(request, identifier: str):
     return redirect(run)
 
 
-__all__ = ["overview", "run_list", "run_detail", "run_log", "step_raw_log", "run_archive",
+__all__ = ["run_list", "run_detail", "run_log", "step_raw_log", "run_archive",
            "run_abort"]

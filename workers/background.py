@@ -1,10 +1,11 @@
 """The master's periodic work, run as tasks on daphne's asyncio loop.
 
-- Dispatch sweep: wakes every consumer now and then, repairing wake-ups the channel layer
-  dropped (the trigger path itself never waits for it).
+- Dispatch sweep: assigns waiting runs that no wake-up reached, and has runs claimed but not
+  offered (a lost channel-layer message) offered again (`workers.dispatch`).
 - Worker liveness: every consumer refreshes its worker's `last_seen` (MasterConsumer.keep_alive);
   a worker marked connected whose `last_seen` is older than WORKER_INACTIVE_AFTER lost its
-  master (killed process) and is marked disconnected. Its runs keep their status (see docs/architecture.md).
+  master (killed process) and is marked disconnected. Both times are the database's clock, so
+  masters with different clocks agree. Its runs keep their status (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`).
@@ -16,12 +17,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from orchestra.tokens import delete_dead_tokens
-from workers.dispatch import WORKERS_GROUP
+from projects import scheduler
+from runs import pipelines
+from runs.models import Run, Status
+from workers.dispatch import OFFER, assign_waiting_runs, tell
 from workers.models import Worker
 
 logger = logging.getLogger("orchestra.master")
@@ -30,7 +33,21 @@ HOUSEKEEPING_SECONDS = 3600
 
 
 async def dispatch_sweep() -> None:
-    await get_channel_layer().group_send(WORKERS_GROUP, {"type": "dispatch.wake"})
+    await database_sync_to_async(assign_waiting_runs)()
+    await database_sync_to_async(offer_unconfirmed_runs)()
+
+
+def offer_unconfirmed_runs() -> int:
+    """Tell the consumers of workers holding claimed, unconfirmed runs to offer them (again:
+    an offer already made on a connection is not repeated there); returns how many."""
+    channels = set(
+        Run.objects.filter(status=Status.PENDING, worker__isnull=False)
+        .exclude(worker__channel_name="")
+        .values_list("worker__channel_name", flat=True)
+    )
+    for channel_name in channels:
+        tell(channel_name, OFFER)
+    return len(channels)
 
 
 async def worker_liveness_sweep() -> None:
@@ -38,16 +55,13 @@ async def worker_liveness_sweep() -> None:
 
 
 def mark_silent_workers_disconnected() -> int:
-    limit = timezone.now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
+    limit = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
     return Worker.objects.filter(is_connected=True, last_seen__lt=limit).update(
         is_connected=False, channel_name=""
     )
 
 
 async def scheduler_tick() -> None:
-    from projects import scheduler
-    from runs import pipelines
-
     await database_sync_to_async(scheduler.tick)()
     await database_sync_to_async(pipelines.resume_pipelines)()
 

@@ -16,14 +16,16 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
-from runs import sync
-from runs.models import Run
-from workers.dispatch import WORKERS_GROUP, claim_runs
+from runs.actions import claim_runs, finish_run, start_run
+from runs.models import Run, Status
+from workers import sync
 from workers.models import Worker
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ CLOSE_IDENTIFIER_TAKEN = 4003
 CLOSE_DISABLED = 4004
 CLOSE_REPLACED = 4005
 CLOSE_PROTOCOL = 4006
+
+# A run whose log or state the master failed to store this many times in a row (its own
+# failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
+MAX_INTERNAL_FAILURES = 10
 
 
 class Refused(Exception):
@@ -51,6 +57,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
         self.outstanding: dict[int, tuple[str, str]] = {}
+        # Runs offered to the worker on this connection (the offer may still await its answer).
+        self.offered: set[str] = set()
+        # Consecutive failures of the master's own to store a run's log or state.
+        self.internal_failures: dict[str, int] = {}
         self.keepalive: asyncio.Task | None = None
         await self.accept()
         try:
@@ -62,7 +72,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if self.keepalive is not None:
             self.keepalive.cancel()
         if self.worker is not None:
-            await self.channel_layer.group_discard(WORKERS_GROUP, self.channel_name)
             await self.mark_disconnected()
             logger.info("worker %s disconnected (code %s)", self.worker.identifier, code)
 
@@ -101,6 +110,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if kind != "hello" and self.worker is None:
             await self.send_error(request_id, f"{kind!r} before 'hello'")
             return
+        run_identifier = message.get("run") if isinstance(message.get("run"), str) else None
         try:
             answer = await handler(self, message)
         except sync.SyncError as error:
@@ -112,12 +122,20 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             # The master's own failure (a database error...): the worker keeps the data and
             # retries, the connection stays up.
             logger.exception("worker message %s %s failed", kind, request_id)
-            await self.send_error(request_id, f"internal error on the master: {error}", retry=True)
+            if await self.failed_too_often(run_identifier, error):
+                await self.send_error(
+                    request_id, f"the master cannot store this run: {error}", final=True
+                )
+            else:
+                await self.send_error(
+                    request_id, f"internal error on the master: {error}", retry=True
+                )
         else:
+            self.internal_failures.pop(run_identifier, None)
             await self.send_json({"type": "response", "id": request_id, **answer})
-            # Runs are offered after the answer, so the worker knows where it stands first.
-            if kind == "hello" or answer.get("final"):
-                await self.dispatch_runs()
+            if kind == "hello":
+                # Runs are offered after the answer, so the worker knows where it stands first.
+                await self.claim_and_offer()
 
     async def send_error(self, request_id, text: str, **details) -> None:
         worker = self.worker.identifier if self.worker else "(unregistered)"
@@ -142,7 +160,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.worker, previous_channel = await self.register(message)
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
-        await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
         self.keepalive = asyncio.create_task(self.keep_alive())
         answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
         logger.info(
@@ -178,11 +195,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             if message["type"] == "response":
                 await self.confirm_start(run_identifier)
             else:
+                # Offering it again would loop: a run its worker cannot start ends here.
                 logger.warning(
                     "worker %s refused run %s: %s",
                     self.worker.identifier, run_identifier, message.get("error"),
                 )
-                await database_sync_to_async(sync.release_run)(self.worker, run_identifier)
+                await self.end_in_exception(
+                    run_identifier,
+                    f"worker {self.worker.identifier} could not start the run: "
+                    f"{str(message.get('error', ''))[:1000]}",
+                )
         elif message["type"] == "error":
             logger.warning(
                 "worker %s: %s %s failed: %s",
@@ -196,27 +218,43 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.outstanding[request_id] = (kind, run_identifier)
         await self.send_json({"type": kind, "id": request_id, **fields})
 
-    async def dispatch_runs(self) -> None:
+    async def claim_and_offer(self) -> None:
+        """Claim runs for the worker's free executors, then offer what is claimed for it."""
         if self.worker is None:
             return
         try:
-            claimed = await self.claim()
+            await self.claim()
         except Exception:
             # A claim that failed changed nothing: the next wake-up or sweep tries again.
             logger.exception("claiming runs for worker %s failed", self.worker.identifier)
+        await self.offer_claimed_runs()
+
+    async def offer_claimed_runs(self) -> None:
+        """Offer the worker the runs claimed for it and not yet offered on this connection
+        (by this consumer or by any master's dispatch)."""
+        if self.worker is None:
             return
-        for run_request in claimed:
+        try:
+            requests = await self.claimed_run_requests()
+        except Exception:
+            logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
+            return
+        for run_request in requests:
+            self.offered.add(run_request["identifier"])
             await self.request("run.start", run_request["identifier"], run=run_request)
 
     async def confirm_start(self, run_identifier: str) -> None:
-        abort = await self.mark_started(run_identifier)
+        abort = await self.confirm_started(run_identifier)
         if abort:
             await self.request("run.abort", run_identifier, run=run_identifier)
 
     # Channel-layer events ---------------------------------------------------------------------
 
     async def dispatch_wake(self, event: dict) -> None:
-        await self.dispatch_runs()
+        await self.claim_and_offer()
+
+    async def run_offer(self, event: dict) -> None:
+        await self.offer_claimed_runs()
 
     async def run_abort(self, event: dict) -> None:
         if self.worker is not None:
@@ -225,14 +263,13 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def worker_replaced(self, event: dict) -> None:
         # The same worker connected again (through another master process, perhaps): the new
         # connection wins, this one is a leftover of a network failure.
-        await self.channel_layer.group_discard(WORKERS_GROUP, self.channel_name)
         self.worker = None
         await self.close(code=CLOSE_REPLACED, reason="replaced by a newer connection")
 
     async def keep_alive(self) -> None:
         """Refresh `last_seen` well within WORKER_INACTIVE_AFTER (other masters read it to
-        tell a live connection from one whose master died), and the group membership, which
-        channel layers expire after a day; end the connection once its token stops working."""
+        tell a live connection from one whose master died); end the connection once its token
+        stops working."""
         interval = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
         while self.worker is not None:
             await asyncio.sleep(interval)
@@ -242,7 +279,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                         CLOSE_UNAUTHENTICATED, "the token was revoked or its user disabled"
                     ))
                     return
-                await self.channel_layer.group_add(WORKERS_GROUP, self.channel_name)
                 await self.touch()
             except Exception:
                 logger.exception("refreshing worker %s failed", self.worker.identifier)
@@ -305,33 +341,72 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             worker.version = str(version)[:50]
             worker.is_connected = True
             worker.channel_name = self.channel_name
-            worker.last_seen = timezone.now()
             worker.save()
+            # The database's clock, not this master's: every master compares with it.
+            Worker.objects.filter(pk=worker.pk).update(last_seen=Now())
         return worker, previous_channel
 
     @database_sync_to_async
     def mark_disconnected(self) -> None:
         Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
-            is_connected=False, channel_name="", last_seen=timezone.now()
+            is_connected=False, channel_name="", last_seen=Now()
         )
 
     @database_sync_to_async
     def touch(self) -> None:
-        Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
-            last_seen=timezone.now()
+        """This connection is alive: say so, and take the worker's row back if a liveness
+        sweep (which saw a late refresh) marked it disconnected. A newer connection's row is
+        left alone."""
+        Worker.objects.filter(pk=self.worker.pk).filter(
+            Q(channel_name=self.channel_name) | Q(is_connected=False)
+        ).update(is_connected=True, channel_name=self.channel_name, last_seen=Now())
+
+    @database_sync_to_async
+    def claim(self) -> None:
+        claim_runs(self.worker)
+
+    @database_sync_to_async
+    def claimed_run_requests(self) -> list[dict]:
+        runs = (
+            Run.objects.filter(worker=self.worker, status=Status.PENDING)
+            .exclude(identifier__in=self.offered)
+            .select_related("job", "project")
+            .order_by("created", "id")
         )
+        return [sync.run_request(run) for run in runs]
 
     @database_sync_to_async
-    def claim(self) -> list[dict]:
-        worker = Worker.objects.get(pk=self.worker.pk)
-        if not worker.is_enabled:
-            return []
-        return [sync.run_request(run) for run in claim_runs(worker)]
-
-    @database_sync_to_async
-    def mark_started(self, run_identifier: str) -> bool:
+    def confirm_started(self, run_identifier: str) -> bool:
+        """The worker holds the run now; True when it must be told to abort it."""
         run = Run.objects.filter(identifier=run_identifier, worker=self.worker).first()
         if run is None:
             return False
-        sync.mark_started(self.worker, run)
+        start_run(run, self.worker)
         return run.abort_requested
+
+    @database_sync_to_async
+    def end_in_exception(self, run_identifier: str, message: str) -> None:
+        run = Run.objects.filter(identifier=run_identifier, worker=self.worker).first()
+        if run is not None:
+            finish_run(run, Status.EXCEPTION, message, worker=self.worker)
+
+    async def failed_too_often(self, run_identifier: str | None, error: Exception) -> bool:
+        """Count a failure of the master's own for a run; after MAX_INTERNAL_FAILURES in a row
+        the run ends `exception` (True), if the database lets it."""
+        if run_identifier is None:
+            return False
+        failures = self.internal_failures.get(run_identifier, 0) + 1
+        self.internal_failures[run_identifier] = failures
+        if failures < MAX_INTERNAL_FAILURES:
+            return False
+        try:
+            await self.end_in_exception(
+                run_identifier,
+                f"the master could not store what the worker sent, {failures} times in a row: "
+                f"{error}",
+            )
+        except Exception:
+            logger.exception("ending run %s failed too", run_identifier)
+            return False
+        self.internal_failures.pop(run_identifier, None)
+        return True

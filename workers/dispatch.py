@@ -1,84 +1,138 @@
-"""Handing pending runs to workers, correct with any number of master processes.
+"""Handing waiting runs to free workers that may take them, correct with any number of masters.
 
-A run is claimed with one conditional UPDATE (pending and unclaimed -> this worker), so two
-masters can never give the same run to two workers. New runs wake the consumers through the
-channel layer; that is a hint only, and a periodic sweep repairs a lost one.
+A run is claimed with a conditional UPDATE under its worker's row lock (`runs.actions`), so two
+masters never give a run to two workers nor a worker more runs than it has executors. Who is
+told what:
+
+- a new or released run is assigned at once (after commit) to one free, matching, connected
+  worker, whose consumer alone is told to offer it: a trigger costs the same whether 1 or 200
+  workers are connected;
+- a worker that connects or frees an executor claims the oldest runs it may take itself;
+- the sweep (`assign_waiting_runs`, every ORCHESTRA_DISPATCH_SWEEP_SECONDS on every master)
+  assigns what those missed; it is one query when nothing waits.
+
+Messages through the channel layer are hints; the database is the truth. A consumer told to
+offer reads which runs are claimed for its worker and not yet offered on its connection.
 """
+
+import random
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Now
 
-from django.utils import timezone
-
-from orchestra.extensions import worker_matcher
-from runs.models import ACTIVE_STATUSES, Run, Status
+from runs.actions import claim_run
+from runs.models import ACTIVE_STATUSES, Run
+from runs.queue import matching_jobs, waiting_jobs, waiting_runs
 from workers.models import Worker
 
-WORKERS_GROUP = "workers"
-CANDIDATES_PER_CLAIM = 50
+OFFER = {"type": "run.offer"}
+WAKE = {"type": "dispatch.wake"}
 
 
-def claim_next_run(worker: Worker) -> Run | None:
-    """Claim the oldest pending run this worker may take, or None."""
-    matches = worker_matcher()
-    candidates = (
-        Run.objects.filter(status=Status.PENDING, worker=None, abort_requested=False)
-        .exclude(job__pipeline__isnull=False)
-        .select_related("job", "project")
-        .order_by("created", "id")[:CANDIDATES_PER_CLAIM]
+def free_workers() -> list[Worker]:
+    """Connected, enabled workers heard from recently, with a free executor; most free first.
+
+    Each has `free` set to its number of free executors.
+    """
+    recent = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
+    workers = list(
+        Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
+        .exclude(channel_name="")
+        .annotate(busy=Count("runs", filter=Q(runs__status__in=ACTIVE_STATUSES)))
     )
-    for run in candidates:
-        if not matches(run.job.properties, worker.properties):
-            continue
-        claimed = Run.objects.filter(pk=run.pk, status=Status.PENDING, worker=None).update(
-            worker=worker, last_update=timezone.now()
-        )
-        if claimed:
-            run.worker = worker
-            return run
-    return None
+    for worker in workers:
+        worker.free = worker.executors - worker.busy
+    # Shuffled first, so that equally free workers share the work.
+    random.shuffle(workers)
+    return sorted((worker for worker in workers if worker.free > 0), key=lambda w: -w.free)
 
 
-def claim_runs(worker: Worker) -> list[Run]:
-    """Claim runs for every free executor of `worker` (its active runs hold the others)."""
-    busy = Run.objects.filter(worker=worker, status__in=ACTIVE_STATUSES).count()
-    claimed = []
-    for _ in range(max(worker.executors - busy, 0)):
-        run = claim_next_run(worker)
-        if run is None:
+def assign_runs(runs: list[Run]) -> int:
+    """Claim each run (in the given order) for a free worker that may take it, and tell that
+    worker's consumer; returns how many were assigned."""
+    workers = free_workers()
+    if not workers:
+        return 0
+    jobs = {run.job_id: run.job.properties for run in runs}
+    takers = {worker.pk: set(matching_jobs(worker.properties, jobs)) for worker in workers}
+    told: dict[int, Worker] = {}
+    assigned = 0
+    for run in runs:
+        for worker in workers:
+            if worker.free < 1 or run.job_id not in takers[worker.pk]:
+                continue
+            if claim_run(run, worker):
+                worker.free -= 1
+                told[worker.pk] = worker
+                assigned += 1
+                break
+            if not waiting_runs().filter(pk=run.pk).exists():
+                break  # taken by another master, or ended meanwhile
+            worker.free = 0  # full after all (another master's claim): skip it from now on
+        if not any(worker.free > 0 for worker in workers):
             break
-        claimed.append(run)
-    return claimed
+    for worker in told.values():
+        tell(worker.channel_name, OFFER)
+    return assigned
 
 
-def unmatched_reason(run: Run) -> str:
-    """Why no worker takes a pending run, for its page; empty when some enabled worker could."""
-    if run.status != Status.PENDING or run.worker_id:
-        return ""
-    matches = worker_matcher()
-    workers = list(Worker.objects.filter(is_enabled=True))
-    if any(matches(run.job.properties, worker.properties) for worker in workers):
-        if any(w.is_connected and matches(run.job.properties, w.properties) for w in workers):
-            return ""
-        return "No connected worker matches this job's properties right now."
-    return f"No enabled worker has the properties this job needs: {run.job.properties}."
+def assign_run_when_committed(sender, run: Run, **kwargs) -> None:
+    """`run_triggered` and `run_released`: assign the run once it is committed."""
+    if not run.job.is_pipeline:
+        transaction.on_commit(lambda: assign_runs([run]))
 
 
-def wake_workers() -> None:
-    """Tell every consumer that a run may be waiting (a hint: the sweep covers a lost one)."""
-    channel_layer = get_channel_layer()
-    if channel_layer is not None:
-        async_to_sync(channel_layer.group_send)(WORKERS_GROUP, {"type": "dispatch.wake"})
+def assign_waiting_runs() -> int:
+    """The sweep: assign waiting runs, oldest first, to free workers that may take them."""
+    jobs = waiting_jobs()
+    if not jobs:
+        return 0
+    workers = free_workers()
+    takeable = set()
+    for worker in workers:
+        takeable.update(matching_jobs(worker.properties, jobs))
+    if not takeable:
+        return 0
+    slots = sum(worker.free for worker in workers)
+    runs = list(
+        waiting_runs().filter(job_id__in=takeable).select_related("job")
+        .order_by("created", "id")[:slots]
+    )
+    return assign_runs(runs)
+
+
+def wake_worker_when_committed(sender, run: Run, worker_id: int | None, **kwargs) -> None:
+    """`run_ended`: the run's worker has a free executor once this commits."""
+    if worker_id is not None:
+        transaction.on_commit(lambda: wake_worker(worker_id))
+
+
+def wake_worker(worker_id: int) -> None:
+    channel_name = Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True).first()
+    if channel_name:
+        tell(channel_name, WAKE)
+
+
+def send_abort_when_committed(sender, run: Run, **kwargs) -> None:
+    """`run_abort_requested`: tell the run's worker, if it has one, once committed."""
+    if run.worker_id is not None:
+        worker_id, identifier = run.worker_id, run.identifier
+        transaction.on_commit(lambda: send_abort(worker_id, identifier))
 
 
 def send_abort(worker_id: int, run_identifier: str) -> None:
-    worker = Worker.objects.filter(pk=worker_id).exclude(channel_name="").first()
+    channel_name = Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True).first()
+    if channel_name:  # otherwise delivered at the worker's next connection (`reconcile`)
+        tell(channel_name, {"type": "run.abort", "run": run_identifier})
+
+
+def tell(channel_name: str, message: dict) -> None:
+    """Send to one consumer through the channel layer (from synchronous code)."""
     channel_layer = get_channel_layer()
-    if worker is None or channel_layer is None:
-        return  # delivered at the worker's next connection instead
-    async_to_sync(channel_layer.send)(
-        worker.channel_name, {"type": "run.abort", "run": run_identifier}
-    )
-
-
-__all__ = ["claim_next_run", "claim_runs", "wake_workers", "send_abort", "unmatched_reason"]
+    if channel_layer is not None:
+        async_to_sync(channel_layer.send)(channel_name, message)

@@ -1,4 +1,5 @@
-"""Website pages of workers, and enabling or disabling one."""
+"""Website pages of the fleet: the overview (active runs, failures, workers online), the
+workers, and enabling or disabling one."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,12 +9,26 @@ from orchestra import roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
-from runs.models import ACTIVE_STATUSES
+from runs.models import ACTIVE_STATUSES, Status
+from runs.views import newest_run_keys, run_rows
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
 from workers.models import Worker
 
 RECENT_RUNS = 20
+
+
+@requires(roles.VIEW)
+def overview(request):
+    active = newest_run_keys(ACTIVE_STATUSES, 20)
+    failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
+    rows = run_rows(active + failures)
+    context = {
+        "active_runs": [rows[key] for key in active if key in rows],
+        "recent_failures": [rows[key] for key in failures if key in rows],
+        "workers_online": Worker.objects.filter(is_connected=True),
+    }
+    return render(request, "workers/overview.html", context)
 
 
 @requires(roles.VIEW)

@@ -80,13 +80,16 @@ def refused(response) -> bool:
 
 
 def refused_by_design(route: str, callback, users) -> bool:
-    """Admin pages closed to everyone: adding tokens (values are shown once, on the profile)
-    and adding audit records."""
+    """Admin pages closed to everyone: adding tokens (values are shown once, on the profile),
+    adding audit records, and deleting runs (an audited admin action deletes them with their
+    logs)."""
     model_admin = getattr(callback, "model_admin", None)
-    if model_admin is None or not route.endswith("add/"):
+    if model_admin is None or not route.endswith(("add/", "delete/")):
         return False
     request = RequestFactory().get("/")
     request.user = users["administrator"][0]
+    if route.endswith("delete/"):
+        return not model_admin.has_delete_permission(request)
     return not model_admin.has_add_permission(request)
 
 

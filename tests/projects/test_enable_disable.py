@@ -9,9 +9,9 @@ from orchestra.tokens import authenticate_token, create_token
 from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.configuration import load_configuration
 from projects.models import Job, Schedule
-from runs.actions import JobDisabled, do_trigger_run
+from runs.actions import JobDisabled, claim_runs, do_trigger_run
+from runs.queue import waiting_reason
 from workers.actions import set_worker_enabled
-from workers.dispatch import claim_next_run, unmatched_reason
 from workers.models import Worker
 
 
@@ -58,9 +58,9 @@ def test_schedule_enable_disable(admin):
 def test_disabled_worker_is_not_counted_for_a_pending_run(admin):
     worker = Worker.objects.create(identifier="w1", is_connected=True, properties={"pool": "special"})
     run = do_trigger_run(Job.objects.get(identifier="special-pool"), {}, admin)
-    assert unmatched_reason(run) == ""
+    assert waiting_reason(run) == "Every matching worker is busy."
     set_worker_enabled(worker, False, admin)
-    assert "No enabled worker" in unmatched_reason(run)
+    assert "No enabled worker" in waiting_reason(run)
     assert ("worker.disable", "w1") in audit_actions()
 
 
@@ -68,10 +68,10 @@ def test_worker_claims_only_runs_its_properties_match(admin):
     plain = Worker.objects.create(identifier="plain", properties={})
     special = Worker.objects.create(identifier="special", properties={"pool": "special"})
     run = do_trigger_run(Job.objects.get(identifier="special-pool"), {}, admin)
-    assert claim_next_run(plain) is None
-    assert "No connected worker" in unmatched_reason(run)
-    assert claim_next_run(special).pk == run.pk
-    assert claim_next_run(special) is None
+    assert claim_runs(plain) == []
+    assert "No connected worker" in waiting_reason(run)
+    assert [claimed.pk for claimed in claim_runs(special)] == [run.pk]
+    assert claim_runs(special) == []
 
 
 def test_disabled_user_cannot_log_in_and_its_tokens_stop_working(admin):

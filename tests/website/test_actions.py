@@ -32,11 +32,16 @@ def test_trigger_form_empty_optional_parameter_uses_the_default(operator_client,
     assert Run.objects.filter(job=populated["echo"]).latest("created").parameters == {"text": "hi"}
 
 
-def test_disabled_job_cannot_be_triggered(operator_client, populated):
+def test_disabled_job_cannot_be_triggered_and_the_answer_is_the_services(operator_client, populated):
     Job.objects.filter(pk=populated["echo"].pk).update(is_enabled=False)
+    runs = Run.objects.count()
     response = operator_client.post("/projects/examples/jobs/echo/trigger", {"text": "x"})
-    assert response.status_code == 400
-    assert "disabled" in response.content.decode()
+    service = operator_client.post("/api/projects/examples/jobs/echo/trigger",
+                                   {"parameters": {"text": "x"}}, content_type="application/json")
+    assert response.status_code == service.status_code == 409
+    assert "job examples/echo is disabled" in response.content.decode()
+    assert service.json()["error"] == "job examples/echo is disabled"
+    assert Run.objects.count() == runs
 
 
 def test_viewer_cannot_trigger_or_abort(viewer_client, populated):

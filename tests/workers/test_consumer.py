@@ -1,5 +1,6 @@
 """The master's worker endpoint, driven by channels' WebsocketCommunicator (no processes)."""
 
+import asyncio
 import base64
 
 import pytest
@@ -12,7 +13,7 @@ from orchestra.audit import SYSTEM
 from orchestra.extensions import log_store
 from orchestra.tokens import create_token
 from projects.models import Job, Project
-from runs.actions import do_abort_run, do_trigger_run, mark_run_exception
+from runs.actions import do_abort_run, do_mark_run_exception, do_trigger_run, finish_run
 from runs.models import Run, Status
 from workers.models import Worker
 
@@ -41,6 +42,17 @@ def trigger(steps=1) -> Run:
 @database_sync_to_async
 def reload(run: Run) -> Run:
     return Run.objects.select_related("worker").get(pk=run.pk)
+
+
+async def wait_for(run: Run, condition, timeout: float = 5) -> Run:
+    """The run once `condition(run)` holds (polled), or an assertion error."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        run = await reload(run)
+        if condition(run):
+            return run
+        assert asyncio.get_running_loop().time() < deadline, (run.status, run.worker_id)
+        await asyncio.sleep(0.02)
 
 
 async def connect(token: str) -> WebsocketCommunicator:
@@ -146,16 +158,16 @@ async def test_an_abort_reaches_the_connected_worker():
     await communicator.disconnect()
 
 
-async def test_a_run_offered_but_refused_returns_to_the_queue():
+async def test_a_run_its_worker_cannot_start_ends_in_exception_and_is_not_offered_again():
     token = await worker_user()
     communicator = await connect(token)
     await hello(communicator)
     run = await trigger()
     offer = await communicator.receive_json_from(timeout=5)
     await communicator.send_json_to({"type": "error", "id": offer["id"], "error": "disk full"})
-    await communicator.receive_nothing(timeout=0.3)
-    run = await reload(run)
-    assert run.status == Status.PENDING and run.worker is None
+    run = await wait_for(run, lambda run: run.status == Status.EXCEPTION)
+    assert run.status_message == "worker w1 could not start the run: disk full"
+    await communicator.receive_nothing(timeout=0.3)  # no second offer
     await communicator.disconnect()
 
 
@@ -175,15 +187,19 @@ def test_mark_run_exception_ends_an_active_run_only():
     project = Project.objects.create(identifier="p", display_name="P")
     job = Job.objects.create(project=project, identifier="j", display_name="J",
                              steps=[{"name": "s", "command": ["true"]}])
-    run = do_trigger_run(job, {}, SYSTEM)
-    Run.objects.filter(pk=run.pk).update(status=Status.RUNNING)
-    mark_run_exception(run, SYSTEM)
-    run.refresh_from_db()
-    assert run.status == Status.EXCEPTION and "marked as exception" in run.status_message
-    assert list(run.steps.values_list("status", flat=True)) == [Status.CANCELLED]
-    mark_run_exception(run, SYSTEM)
-    run.refresh_from_db()
-    assert run.status == Status.EXCEPTION
+    active = do_trigger_run(job, {}, SYSTEM)
+    Run.objects.filter(pk=active.pk).update(status=Status.RUNNING)
+    assert do_mark_run_exception(active, SYSTEM)
+    active.refresh_from_db()
+    assert active.status == Status.EXCEPTION and "marked as exception" in active.status_message
+    assert list(active.steps.values_list("status", flat=True)) == [Status.CANCELLED]
+
+    succeeded = do_trigger_run(job, {}, SYSTEM)
+    Run.objects.filter(pk=succeeded.pk).update(status=Status.RUNNING)
+    assert finish_run(succeeded, Status.SUCCEEDED, "all good")
+    assert not do_mark_run_exception(succeeded, SYSTEM)
+    succeeded.refresh_from_db()
+    assert (succeeded.status, succeeded.status_message) == (Status.SUCCEEDED, "all good")
 
 
 async def test_a_connection_ends_once_its_token_is_revoked(settings):

@@ -3,8 +3,14 @@
 import asyncio
 import logging
 
+from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from orchestra import extensions
+from orchestra.asgi import application
+from projects.configuration import ConfigurationError, load_configuration
+from workers import background
 
 logger = logging.getLogger("orchestra.master")
 
@@ -20,19 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, host: str, port: int, **options):
-        from daphne.server import Server
-
-        from orchestra import extensions
-        from projects.configuration import ConfigurationError, load_configuration
-
         extensions.validate_all()
         try:
             load_configuration(settings.CONFIGURATION_MODULE)
         except ConfigurationError as error:
             raise CommandError(f"ORCHESTRA_CONFIGURATION ({settings.CONFIGURATION_MODULE}): {error}")
-
-        from orchestra.asgi import application
-        from workers import background
 
         def ready() -> None:
             background.start(asyncio.get_event_loop())
@@ -43,7 +41,7 @@ class Command(BaseCommand):
             application,
             endpoints=[f"tcp:port={port}:interface={host}"],
             ready_callable=ready,
-            # Log chunks are bounded far below this (see workers/client/protocol.py); the
-            # limit stays daphne's 1 MiB default so an oversized message is refused.
+            # Log chunks are bounded far below this (CHUNK_BYTES in workers/client/connection.py);
+            # the limit stays daphne's 1 MiB default so an oversized message is refused.
             websocket_max_message_size=1024 * 1024,
         ).run()

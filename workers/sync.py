@@ -1,19 +1,23 @@
 """The master's side of synchronising runs with the worker that holds them.
 
-Each function applies one kind of worker message to the database and the log store and
-returns what the master acknowledges. Everything is committed (and log bytes fsync'd) before
-the function returns, so an acknowledgement is never ahead of what a restarted master has.
+Each function applies one kind of worker message and returns what the master acknowledges;
+the run's state changes themselves are `runs.actions`'. Everything is committed (and log bytes
+fsync'd) before the function returns, so an acknowledgement is never ahead of what a restarted
+master has.
 """
 
-from datetime import datetime, timezone as dt_timezone
-
 from django.db import transaction
-from django.utils import timezone
 
 from orchestra.extensions import log_store
-from runs.actions import finish_run
-from runs.models import FINAL_STATUSES, Run, RunStep, Status
+from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
+from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
+from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
 from workers.models import Worker
+
+# Results a run may hold, encoded as JSON: they are stored in a database row and shown on the
+# run page, so they are bounded like the rest of a row.
+MAX_RESULTS_BYTES = 1024 * 1024
+MAX_MESSAGE_LENGTH = 10_000
 
 
 class SyncError(Exception):
@@ -26,6 +30,10 @@ class SyncError(Exception):
 
 class LogsIncomplete(SyncError):
     pass
+
+
+class InvalidState(SyncError):
+    """A state holding a value the master cannot store: the run ends `exception`, naming it."""
 
 
 def run_of(worker: Worker, run_identifier: object) -> Run:
@@ -66,7 +74,7 @@ def reconcile(worker: Worker, reported: list[str]) -> dict:
     Per reported run: `{"logs": {step: size}, "abort": bool}` to resume, or `{"drop": reason}`
     when the master does not expect it there (the worker deletes it). Runs the master believes
     running on this worker but absent from the report end `exception`; runs claimed for it but
-    never confirmed go back to the queue.
+    never confirmed go back to the queue (cancelled, if an abort was asked for meanwhile).
     """
     answer = {}
     runs = {run.identifier: run for run in Run.objects.filter(identifier__in=reported)}
@@ -80,40 +88,22 @@ def reconcile(worker: Worker, reported: list[str]) -> dict:
             elif run.status in FINAL_STATUSES:
                 answer[identifier] = {"drop": f"the run already ended {run.status}"}
             else:
-                mark_started(worker, run)
+                start_run(run, worker)
                 answer[identifier] = {"logs": step_log_sizes(run), "abort": run.abort_requested}
-        lost = Run.objects.filter(worker=worker, status=Status.RUNNING).exclude(
+        absent = Run.objects.filter(worker=worker, status__in=ACTIVE_STATUSES).exclude(
             identifier__in=reported
         )
-        for run in lost:
-            finish_run(
-                run,
-                Status.EXCEPTION,
-                f"worker {worker.identifier} reconnected without this run: its run directory "
-                "was lost (disk wiped, different data directory or another machine)",
-            )
-        unconfirmed = Run.objects.filter(worker=worker, status=Status.PENDING).exclude(
-            identifier__in=reported
-        )
-        unconfirmed.update(worker=None, last_update=timezone.now())
+        for run in absent:
+            if run.status == Status.PENDING:
+                release_run(run, worker)
+            else:
+                finish_run(
+                    run, Status.EXCEPTION,
+                    f"worker {worker.identifier} reconnected without this run: its run directory "
+                    "was lost (disk wiped, different data directory or another machine)",
+                    worker=worker,
+                )
     return answer
-
-
-def mark_started(worker: Worker, run: Run) -> None:
-    """The worker confirmed it holds `run`: pending becomes running."""
-    now = timezone.now()
-    started = Run.objects.filter(pk=run.pk, worker=worker, status=Status.PENDING).update(
-        status=Status.RUNNING, started=now, last_update=now
-    )
-    if started:
-        run.status, run.started = Status.RUNNING, now
-
-
-def release_run(worker: Worker, run_identifier: str) -> None:
-    """The worker refused a run it was offered: it goes back to the queue."""
-    Run.objects.filter(
-        identifier=run_identifier, worker=worker, status=Status.PENDING
-    ).update(worker=None, last_update=timezone.now())
 
 
 def store_log(worker: Worker, run_identifier: object, step_index: object, offset: object,
@@ -124,12 +114,15 @@ def store_log(worker: Worker, run_identifier: object, step_index: object, offset
     writes nothing, and the returned size tells the worker where to resume.
     """
     run = run_of(worker, run_identifier)
-    if not isinstance(step_index, int) or not isinstance(offset, int) or offset < 0:
-        raise SyncError("fields 'step' and 'offset' must be whole numbers")
+    try:
+        check_count(step_index, "step")
+        check_count(offset, "offset")
+    except InvalidValue as error:
+        raise SyncError(str(error))
     if not run.steps.filter(index=step_index).exists():
         raise SyncError(f"run {run.identifier} has no step {step_index}")
     size = log_store().append(run.identifier, step_index, offset, data)
-    RunStep.objects.filter(run=run, index=step_index).exclude(log_size=size).update(log_size=size)
+    record_log_size(run, step_index, size)
     return size
 
 
@@ -137,12 +130,18 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
     """Store a run's status, steps and results as the executor wrote them.
 
     A final status is accepted only once every log byte it counts is stored, so a run the
-    master shows as finished always has its complete log. Returns {"final": bool}.
+    master shows as finished always has its complete log. A state holding a value the master
+    cannot store ends the run `exception` (InvalidState). Returns {"final": bool}.
     """
     run = run_of(worker, run_identifier)
-    status, message, steps, results = parse_state(state)
     if run.status in FINAL_STATUSES:
         return {"final": True}
+    try:
+        status, message, steps, results = parse_state(state)
+    except InvalidValue as error:
+        finish_run(run, Status.EXCEPTION, f"the worker reported an invalid state: {error}",
+                   worker=worker)
+        raise InvalidState(f"invalid state: {error}", final=True)
     final = status in FINAL_STATUSES
     if final:
         stored = step_log_sizes(run)
@@ -154,48 +153,42 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
         if missing:
             raise LogsIncomplete("the logs are not complete on the master", logs=missing)
     with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run.pk)
-        if run.status in FINAL_STATUSES:
-            return {"final": True}
-        for step in steps:
-            RunStep.objects.filter(run=run, index=step["index"]).update(
-                status=step["status"], started=step["started"], completed=step["completed"]
-            )
-        mark_started(worker, run)
-        Run.objects.filter(pk=run.pk).update(results=results, last_update=timezone.now())
-        run.results = results
+        if not record_progress(run, worker, steps, results):
+            return {"final": True}  # ended meanwhile (aborted before it started, given up on)
         if final:
-            finish_run(run, status, message)
+            finish_run(run, status, message, worker=worker)
     return {"final": final}
 
 
 def parse_state(state: object) -> tuple[str, str, list[dict], dict]:
+    """The state a worker reports, checked value by value (InvalidValue names the field)."""
     if not isinstance(state, dict):
-        raise SyncError("field 'state' must be an object")
+        raise InvalidValue("state", "must be an object")
     status = state.get("status")
     if status not in Status.values or status in (Status.PENDING, Status.SKIPPED):
-        raise SyncError(f"invalid run status {status!r}")
-    message = state.get("message") or ""
+        raise InvalidValue("state.status", f"invalid run status {status!r}")
+    message = check_text(state.get("message") or "", "state.message",
+                         max_length=MAX_MESSAGE_LENGTH)
     results = state.get("results") or {}
-    if not isinstance(message, str) or not isinstance(results, dict):
-        raise SyncError("'message' must be text and 'results' an object")
+    if not isinstance(results, dict):
+        raise InvalidValue("state.results", "must be an object")
+    check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES)
+    reported_steps = state.get("steps") or []
+    if not isinstance(reported_steps, list):
+        raise InvalidValue("state.steps", "must be a list")
     steps = []
-    for step in state.get("steps") or []:
-        try:
-            steps.append({
-                "index": int(step["index"]),
-                "status": Status(step["status"]).value,
-                "started": timestamp(step.get("started")),
-                "completed": timestamp(step.get("completed")),
-                "log_size": int(step.get("log_size") or 0),
-            })
-        except (KeyError, TypeError, ValueError) as error:
-            raise SyncError(f"invalid step in state: {error}")
+    for position, step in enumerate(reported_steps):
+        field = f"state.steps[{position}]"
+        if not isinstance(step, dict):
+            raise InvalidValue(field, "must be an object")
+        step_status = step.get("status")
+        if step_status not in Status.values:
+            raise InvalidValue(f"{field}.status", f"invalid step status {step_status!r}")
+        steps.append({
+            "index": check_count(step.get("index"), f"{field}.index"),
+            "status": step_status,
+            "started": check_timestamp(step.get("started"), f"{field}.started"),
+            "completed": check_timestamp(step.get("completed"), f"{field}.completed"),
+            "log_size": check_count(step.get("log_size") or 0, f"{field}.log_size"),
+        })
     return status, message, steps, results
-
-
-def timestamp(value: object) -> datetime | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(float(value), tz=dt_timezone.utc)
-
