@@ -49,3 +49,14 @@ def run_scenario(module: str, database_url: str, data_dir) -> dict:
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def race_database(request, tmp_path):
+    """A fresh database for a scenario of concurrent masters: a SQLite file (the default
+    installation; the test run's own SQLite is in memory, where concurrent writers fail at
+    once instead of waiting), then PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    else:
+        yield request.getfixturevalue("postgres_database")

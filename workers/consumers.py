@@ -264,7 +264,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         # The same worker connected again (through another master process, perhaps): the new
         # connection wins, this one is a leftover of a network failure.
         self.worker = None
-        await self.close(code=CLOSE_REPLACED, reason="replaced by a newer connection")
+        await self.refuse(Refused(CLOSE_REPLACED, "replaced by a newer connection"))
 
     async def keep_alive(self) -> None:
         """Refresh `last_seen` well within WORKER_INACTIVE_AFTER (other masters read it to

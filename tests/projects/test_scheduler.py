@@ -118,10 +118,14 @@ def test_disabled_schedule_and_disabled_job_skip(hourly):
     assert tick(at(12)) == 1
 
 
-def test_schedule_next_tick(hourly):
+def test_schedule_next_tick_is_none_while_the_schedule_or_its_job_cannot_trigger(hourly):
     assert schedule_next_tick(hourly, at(10, 15)) == at(11)
+    hourly.job.is_enabled = False
+    assert schedule_next_tick(hourly, at(10, 15)) is None
+    hourly.job.is_enabled = True
     hourly.is_enabled = False
     assert schedule_next_tick(hourly, at(10, 15)) is None
+
 
 
 def test_tick_command_with_a_given_time(hourly):

@@ -5,7 +5,8 @@ from projects.configuration import load_configuration
 from projects.models import Job
 from runs.actions import do_abort_run, do_trigger_run, finish_run
 from runs.models import Run, Status
-from runs.pipelines import evaluate_elements, pipeline_elements, pipeline_outcome
+from runs.pipelines import evaluate_elements, pipeline_elements, pipeline_outcome, resume_pipelines
+from tests.postgres import postgres_database, race_database, run_scenario  # noqa: F401 (fixtures)
 
 FINAL = ["succeeded", "failed", "aborted", "exception", "cancelled", "skipped"]
 DIAMOND = [
@@ -151,14 +152,10 @@ def test_failing_branch_skips_d_and_fails_the_pipeline(examples, run_callbacks):
     assert "c" in pipeline.status_message
 
 
-def test_an_element_is_never_started_twice(examples, run_callbacks):
-    from runs.pipelines import on_child_finished
-
-    pipeline = trigger("pipeline-diamond")
-    run_callbacks(children(pipeline)["a"], Status.SUCCEEDED)
-    on_child_finished(pipeline.pk)
-    on_child_finished(pipeline.pk)
-    assert Run.objects.filter(parent=pipeline).count() == 3
+def test_elements_ending_at_once_on_two_masters_start_the_next_element_once(race_database, tmp_path):
+    report = run_scenario("tests.runs.pipeline_race", race_database, tmp_path)
+    assert report["starts"] == [{"a": 1, "b": 1, "c": 1, "d": 1}] * len(report["starts"])
+    assert report["statuses"] == ["succeeded"] * len(report["starts"])
 
 
 def test_abort_aborts_running_children_and_cancels_the_rest(examples, run_callbacks, django_capture_on_commit_callbacks):
@@ -204,7 +201,6 @@ def test_disabled_element_job_ends_the_element_in_exception(examples, run_callba
 
 
 def test_resume_pipelines_repairs_a_lost_child_notification(examples):
-    from runs.pipelines import resume_pipelines
 
     pipeline = trigger("pipeline-diamond")
     # The child ends but its on-commit notification is lost (not executed here).
@@ -213,3 +209,29 @@ def test_resume_pipelines_repairs_a_lost_child_notification(examples):
     assert resume_pipelines() == 1
     assert set(children(pipeline)) == {"a", "b", "c"}
     assert resume_pipelines() == 0  # b and c are pending: nothing is stuck
+
+
+def test_elements_are_triggered_and_audited_like_any_run_on_behalf_of_the_pipelines_user(
+    examples, run_callbacks
+):
+    from django.contrib.auth.models import User
+
+    from orchestra.models import AuditEvent
+
+    ops = User.objects.create(username="ops")
+    pipeline = trigger("pipeline-failure", Actor(user=ops))
+    run_callbacks(children(pipeline)["a"], Status.SUCCEEDED)
+    run_callbacks(children(pipeline)["c"], Status.FAILED)
+    elements = children(pipeline)
+    assert {element.triggered_by for element in elements.values()} == {ops}
+    events = [
+        (event.target, event.actor_name, event.details.get("element"), event.details.get("status"))
+        for event in AuditEvent.objects.filter(action="run.trigger").order_by("id")
+    ]
+    assert events == [
+        (pipeline.identifier, "ops", None, None),
+        (elements["a"].identifier, "ops", "a", None),
+        (elements["b"].identifier, "ops", "b", None),
+        (elements["c"].identifier, "ops", "c", None),
+        (elements["d"].identifier, "ops", "d", "skipped"),
+    ]

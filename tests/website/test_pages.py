@@ -2,6 +2,7 @@
 
 import pytest
 
+from projects.models import Job
 from tests.website.conftest import XSS
 
 
@@ -100,6 +101,14 @@ def test_schedules_show_next_tick_and_last_run(admin_client, populated):
     assert "0 * * * *" in page
     assert f'href="/runs/{populated["runs"]["scheduled"].identifier}/"' in page
     assert ":00</td>" in page  # the next tick of an hourly schedule is on the hour
+
+
+def test_a_schedule_whose_job_is_disabled_shows_no_next_tick(admin_client, populated):
+    Job.objects.filter(pk=populated["echo"].pk).update(is_enabled=False)
+    page = admin_client.get("/schedules/").content.decode()
+    row = page[page.index("echo-hourly"):]
+    row = row[:row.index("</tr>")]
+    assert "<td>–</td>" in row and ":00</td>" not in row
 
 
 def test_pipeline_run_page_shows_its_graph(admin_client, populated):

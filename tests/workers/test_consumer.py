@@ -2,11 +2,13 @@
 
 import asyncio
 import base64
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from orchestra.asgi import application
 from orchestra.audit import SYSTEM
@@ -220,3 +222,166 @@ async def test_a_connection_ends_once_its_token_is_revoked(settings):
     refusal = await communicator.receive_json_from(timeout=5)
     assert refusal["type"] == "refused" and refusal["code"] == 4001
     assert (await communicator.receive_output(timeout=5))["type"] == "websocket.close"
+
+
+async def answer_offer(communicator) -> dict:
+    offer = await communicator.receive_json_from(timeout=5)
+    assert offer["type"] == "run.start", offer
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    return offer
+
+
+async def test_a_newer_connection_of_the_same_worker_replaces_the_older_with_4005():
+    token = await worker_user()
+    older = await connect(token)
+    await hello(older)
+    newer = await connect(token)
+    await hello(newer)
+    assert (await older.receive_json_from(timeout=5)) == {
+        "type": "refused", "code": 4005, "reason": "replaced by a newer connection"}
+    closed = await older.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4005)
+    run = await trigger()
+    assert (await answer_offer(newer))["run"]["identifier"] == run.identifier
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    assert worker.is_connected
+    await newer.disconnect()
+
+
+async def test_runs_claimed_but_never_confirmed_are_offered_again_after_a_reconnection():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=5)  # the answer is lost with the link
+    await communicator.disconnect()
+    assert (await reload(run)).worker.identifier == "w1"
+
+    communicator = await connect(token)
+    await hello(communicator, runs=[])  # the worker never got it: it reports nothing
+    again = await answer_offer(communicator)
+    assert again["run"] == offer["run"]
+    assert (await wait_for(run, lambda run: run.status == Status.RUNNING)).worker.identifier == "w1"
+    await communicator.disconnect()
+
+
+async def test_an_abort_between_claim_and_confirmation_cancels_the_run_when_it_is_released():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await communicator.receive_json_from(timeout=5)  # offered; the worker never answers
+    assert await database_sync_to_async(do_abort_run)(run, SYSTEM)
+    await communicator.disconnect()
+
+    communicator = await connect(token)
+    await hello(communicator, runs=[])
+    run = await reload(run)
+    assert (run.status, run.status_message) == (
+        Status.CANCELLED, "cancelled before its worker started it")
+    await communicator.receive_nothing(timeout=0.3)  # and never offered again
+    await communicator.disconnect()
+
+
+async def test_a_worker_is_offered_no_more_runs_than_its_executors_and_more_as_they_free():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator, executors=2)
+    runs = [await trigger() for _ in range(3)]
+    offers = [await answer_offer(communicator), await answer_offer(communicator)]
+    assert [offer["run"]["identifier"] for offer in offers] == [run.identifier for run in runs[:2]]
+    await communicator.receive_nothing(timeout=0.3)
+
+    state = {"status": "succeeded", "steps": [
+        {"index": 0, "status": "succeeded", "started": 1.0, "completed": 2.0, "log_size": 0}]}
+    answer = await request(communicator, {"type": "state", "id": 20, "run": runs[0].identifier, "state": state})
+    assert answer == {"type": "response", "id": 20, "final": True}
+    assert (await answer_offer(communicator))["run"]["identifier"] == runs[2].identifier
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("state, field", [
+    ({"status": "succeeded", "results": {"ratio": float("nan")}}, "state.results.ratio"),
+    ({"status": "succeeded", "results": {"big": [float("inf")]}}, "state.results.big[0]"),
+    ({"status": "running", "steps": [{"index": 0, "status": "running", "started": 1e20}]},
+     "state.steps[0].started"),
+    ({"status": "running", "message": "\ud800"}, "state.message"),
+])
+async def test_a_state_the_database_cannot_store_ends_the_run_in_exception_naming_the_field(state, field):
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    answer = await request(communicator, {"type": "state", "id": 30, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True and "retry" not in answer
+    assert field in answer["error"]
+    run = await reload(run)
+    assert run.status == Status.EXCEPTION
+    assert run.status_message.startswith(f"the worker reported an invalid state: {field}: ")
+    await communicator.disconnect()
+
+
+@database_sync_to_async
+def refuse_results_of(run: Run) -> None:
+    """A real failure of the database for this run's results (a trigger), as a full disk or a
+    broken replica would give."""
+    from django.db import connection
+
+    assert connection.vendor == "sqlite"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TRIGGER refuse_results BEFORE UPDATE OF results ON runs_run "
+            f"WHEN NEW.id = {run.pk} BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+
+
+async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_if_it_persists():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    await refuse_results_of(run)
+    state = {"status": "running", "results": {"a": 1}}
+    for attempt in range(1, 10):
+        answer = await request(communicator, {"type": "state", "id": 40 + attempt, "run": run.identifier, "state": state})
+        assert answer["type"] == "error" and answer["retry"] is True, (attempt, answer)
+        assert (await reload(run)).status == Status.RUNNING
+    answer = await request(communicator, {"type": "state", "id": 50, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True and "retry" not in answer
+    run = await reload(run)
+    assert run.status == Status.EXCEPTION
+    assert "10 times in a row: disk I/O error" in run.status_message
+    await communicator.disconnect()
+
+
+async def test_a_live_connection_takes_its_worker_back_after_a_liveness_sweep_cut_it_off(settings):
+    settings.WORKER_INACTIVE_AFTER = 3  # keep-alive every second
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+
+    @database_sync_to_async
+    def sweep_with_a_late_refresh():
+        from workers.background import mark_silent_workers_disconnected
+
+        Worker.objects.update(last_seen=timezone.now() - timedelta(seconds=10))
+        assert mark_silent_workers_disconnected() == 1
+
+    await sweep_with_a_late_refresh()
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    assert not worker.is_connected and worker.channel_name == ""
+    deadline = asyncio.get_running_loop().time() + 5
+    while not worker.is_connected:
+        assert asyncio.get_running_loop().time() < deadline, "the connection never took its row back"
+        await asyncio.sleep(0.05)
+        worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    assert worker.channel_name != ""
+    # So an abort reaches it again.
+    await database_sync_to_async(do_abort_run)(run, SYSTEM)
+    abort = await communicator.receive_json_from(timeout=5)
+    assert abort["type"] == "run.abort" and abort["run"] == run.identifier
+    await communicator.disconnect()

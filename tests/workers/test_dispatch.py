@@ -1,0 +1,155 @@
+"""Dispatch: which worker is given which run, and who is told, through the real channel layer."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from orchestra.audit import SYSTEM
+from projects.models import Job, Project
+from runs.actions import claim_runs, do_trigger_run, finish_run, start_run
+from runs.models import Run, Status
+from workers.background import mark_silent_workers_disconnected, offer_unconfirmed_runs
+from workers.dispatch import assign_waiting_runs
+from workers.models import Worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def job(identifier: str, properties: dict | None = None) -> Job:
+    project, _ = Project.objects.get_or_create(identifier="p", defaults={"display_name": "P"})
+    return Job.objects.create(
+        project=project, identifier=identifier, display_name=identifier,
+        steps=[{"name": "s", "command": ["true"]}], properties=properties or {},
+    )
+
+
+def connected_worker(identifier: str, properties: dict | None = None, executors: int = 1) -> Worker:
+    """A worker row as a consumer leaves it, with a real channel of the channel layer."""
+    channel_name = async_to_sync(get_channel_layer().new_channel)()
+    worker = Worker.objects.create(
+        identifier=identifier, properties=properties or {}, executors=executors,
+        is_connected=True, channel_name=channel_name,
+    )
+    Worker.objects.filter(pk=worker.pk).update(last_seen=Now())
+    return worker
+
+
+def messages_to(worker: Worker) -> list[dict]:
+    """Everything the channel layer holds for the worker's consumer."""
+    layer = get_channel_layer()
+
+    async def drain() -> list[dict]:
+        received = []
+        while True:
+            try:
+                received.append(await asyncio.wait_for(layer.receive(worker.channel_name), 0.05))
+            except asyncio.TimeoutError:
+                return received
+
+    return async_to_sync(drain)()
+
+
+def holder(run: Run) -> str | None:
+    run.refresh_from_db()
+    return run.worker.identifier if run.worker_id else None
+
+
+def test_a_new_run_is_given_to_one_matching_worker_and_only_its_consumer_is_told():
+    others = [connected_worker(f"cpu-{index}", {"pool": "cpu"}) for index in range(5)]
+    gpu = connected_worker("gpu-1", {"pool": "gpu"})
+    run = do_trigger_run(job("train", {"pool": "gpu"}), {}, SYSTEM)
+    assert holder(run) == "gpu-1"
+    assert messages_to(gpu) == [{"type": "run.offer"}]
+    assert [messages_to(worker) for worker in others] == [[]] * 5
+
+
+def test_equally_free_workers_share_new_runs_and_a_full_one_gets_none():
+    first, second = connected_worker("a"), connected_worker("b")
+    hello = job("hello")
+    runs = [do_trigger_run(hello, {}, SYSTEM) for _ in range(3)]
+    assert sorted(holder(run) or "-" for run in runs) == ["-", "a", "b"]
+    assert runs[2].status == Status.PENDING  # both executors are busy: it waits
+    assert len(messages_to(first)) == len(messages_to(second)) == 1
+
+
+def test_a_worker_takes_the_oldest_run_it_matches_however_many_it_cannot_take_wait_ahead():
+    gpu_job, hello = job("train", {"pool": "gpu"}), job("hello")
+    for _ in range(60):
+        do_trigger_run(gpu_job, {}, SYSTEM)
+    older, newer = do_trigger_run(hello, {}, SYSTEM), do_trigger_run(hello, {}, SYSTEM)
+    worker = Worker.objects.create(identifier="plain", executors=1)
+    assert [run.pk for run in claim_runs(worker)] == [older.pk]
+    Worker.objects.filter(pk=worker.pk).update(executors=3)
+    assert [run.pk for run in claim_runs(worker)] == [newer.pk]
+
+
+def test_a_worker_is_never_given_more_runs_than_executors():
+    worker = Worker.objects.create(identifier="w", executors=2)
+    hello = job("hello")
+    runs = [do_trigger_run(hello, {}, SYSTEM) for _ in range(4)]
+    assert [run.pk for run in claim_runs(worker)] == [runs[0].pk, runs[1].pk]
+    assert claim_runs(worker) == []
+    start_run(runs[0], worker)
+    assert claim_runs(worker) == []  # running counts as much as claimed
+    finish_run(runs[0], Status.SUCCEEDED)
+    assert [run.pk for run in claim_runs(worker)] == [runs[2].pk]
+
+
+def test_a_disabled_worker_claims_nothing():
+    worker = Worker.objects.create(identifier="w", executors=2, is_enabled=False)
+    do_trigger_run(job("hello"), {}, SYSTEM)
+    assert claim_runs(worker) == []
+
+
+def test_the_sweep_assigns_runs_whose_wake_up_was_lost(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        # The master died between the commit and its wake-up: nobody assigned the run.
+        run = do_trigger_run(job("hello"), {}, SYSTEM)
+    worker = connected_worker("w")
+    assert holder(run) is None
+    assert assign_waiting_runs() == 1
+    assert holder(run) == "w"
+    assert messages_to(worker) == [{"type": "run.offer"}]
+    assert assign_waiting_runs() == 0
+
+
+def test_the_sweep_has_claimed_runs_offered_again_when_the_offer_was_lost():
+    worker = connected_worker("w")
+    run = do_trigger_run(job("hello"), {}, SYSTEM)
+    messages_to(worker)  # the offer is lost
+    assert holder(run) == "w"
+    assert offer_unconfirmed_runs() == 1
+    assert messages_to(worker) == [{"type": "run.offer"}]
+    start_run(run, worker)
+    assert offer_unconfirmed_runs() == 0
+
+
+def test_the_sweep_leaves_waiting_runs_no_free_worker_may_take():
+    connected_worker("cpu", {"pool": "cpu"})
+    run = do_trigger_run(job("train", {"pool": "gpu"}), {}, SYSTEM)
+    assert assign_waiting_runs() == 0
+    assert holder(run) is None
+
+
+def test_the_liveness_sweep_disconnects_silent_workers_only(settings):
+    settings.WORKER_INACTIVE_AFTER = 60
+    silent, live = connected_worker("silent"), connected_worker("live")
+    Worker.objects.filter(pk=silent.pk).update(last_seen=Now() - timedelta(seconds=61))
+    assert mark_silent_workers_disconnected() == 1
+    assert list(Worker.objects.filter(is_connected=True).values_list("identifier", flat=True)) == ["live"]
+    assert Worker.objects.get(pk=silent.pk).channel_name == ""
+
+
+def test_the_liveness_sweep_reads_the_databases_clock_not_the_masters(settings, monkeypatch):
+    """A master whose clock runs ten minutes ahead (another machine: mocked, as no second clock
+    runs here) must not cut off a worker that another master heard from just now."""
+    settings.WORKER_INACTIVE_AFTER = 60
+    connected_worker("w")
+    monkeypatch.setattr(timezone, "now", lambda: Worker.objects.get().last_seen + timedelta(minutes=10))
+    assert mark_silent_workers_disconnected() == 0
+    assert Worker.objects.get().is_connected
