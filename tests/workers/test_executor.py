@@ -17,15 +17,17 @@ def start(tmp_path, steps, parameters=None, **extra):
     return directory
 
 
-def wait_final(directory, timeout=20):
+def wait_until(condition, what, timeout=20):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = directory.state()
-        if state and state["status"] in FINAL_STATUSES:
-            directory.process.wait(timeout=5)
-            return state
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
         time.sleep(0.05)
-    raise AssertionError(f"no final state: {directory.state()}")
+
+
+def wait_final(directory, timeout=20):
+    wait_until(lambda: (directory.state() or {}).get("status") in FINAL_STATUSES, "final state", timeout)
+    directory.process.wait(timeout=5)
+    return directory.state()
 
 
 def log(directory, index):
@@ -132,3 +134,54 @@ def test_steps_do_not_see_the_worker_token_or_master_secrets(tmp_path, monkeypat
         "${{ORCHESTRA_SECRET_KEY_FILE:-none}} $VISIBLE {environment[VISIBLE]}"]}])
     assert wait_final(directory)["status"] == "succeeded"
     assert log(directory, 0) == b"none none none yes yes\n"
+
+
+class FinishingBetweenReads(RunDirectory):
+    """A run directory whose executor finishes right after the first look at it.
+
+    The first call to `state` or `executor_alive`, whichever comes first, returns what it saw;
+    then the step is released and the executor writes its final state and exits before the
+    next call: the interleaving that lost one run in 800 under load, made certain.
+    """
+
+    def __init__(self, path, release):
+        super().__init__(path)
+        self.release = release
+
+    def state(self):
+        seen = super().state()
+        self.finish()
+        return seen
+
+    def executor_alive(self):
+        seen = super().executor_alive()
+        self.finish()
+        return seen
+
+    def finish(self):
+        if self.release is not None:
+            release, self.release = self.release, None
+            release()
+
+
+def test_an_executor_that_finishes_while_it_is_being_checked_keeps_its_final_state(tmp_path):
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    directory = start(tmp_path, [{"name": "wait", "command": ["cat", str(gate)]}])
+    wait_until(lambda: ((directory.state() or {}).get("steps") or [{}])[0].get("pid"), "step started")
+
+    def release():
+        # The step reads end of file and succeeds; the executor saves its final state and exits.
+        os.close(os.open(gate, os.O_WRONLY))
+        directory.process.wait(timeout=20)
+
+    checked = FinishingBetweenReads(directory.path, release)
+    checked.process = directory.process
+    seen = checked.settle_dead_executor()
+    assert checked.release is None
+    final = checked.settle_dead_executor()
+    assert final["status"] == "succeeded"
+    assert directory.state()["status"] == "succeeded"
+    assert directory.state()["steps"][0]["status"] == "succeeded"
+    assert seen["status"] in ("running", "succeeded")
+
