@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from workers.client.rundir import FINAL_STATUSES, RunDirectory
+from workers.client.rundir import FINAL_STATUSES, START_TIMEOUT_SECONDS, RunDirectory
 
 
 def start(tmp_path, steps, parameters=None, **extra):
@@ -185,3 +185,17 @@ def test_an_executor_that_finishes_while_it_is_being_checked_keeps_its_final_sta
     assert directory.state()["steps"][0]["status"] == "succeeded"
     assert seen["status"] in ("running", "succeeded")
 
+
+def test_an_executor_whose_pid_file_was_never_written_is_found_by_the_pid_in_its_state(tmp_path):
+    # The client that started it died before writing executor.pid, long enough ago for the
+    # start timeout to have passed; a restarted client must still see the executor running.
+    directory = start(tmp_path, [{"name": "sleep", "command": ["sleep", "300"]}])
+    wait_until(lambda: ((directory.state() or {}).get("steps") or [{}])[0].get("pid"), "step started")
+    (directory.path / "executor.pid").unlink()
+    long_ago = time.time() - START_TIMEOUT_SECONDS - 1
+    os.utime(directory.path / "run.json", (long_ago, long_ago))
+    restarted = RunDirectory(directory.path)
+    assert restarted.executor_alive()
+    assert restarted.settle_dead_executor()["status"] == "running"
+    restarted.abort()
+    assert wait_final(directory)["status"] == "aborted"

@@ -88,7 +88,11 @@ class RunDirectory:
         try:
             return int((self.path / "executor.pid").read_text())
         except (OSError, ValueError):
-            return None
+            pass
+        # The client that started it died before writing executor.pid: the executor names
+        # itself in its state.
+        pid = (self.state() or {}).get("pid")
+        return pid if isinstance(pid, int) else None
 
     def executor_alive(self) -> bool:
         if self.process is not None:
