@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from workers.client.connection import WorkerClient
+from workers.client.connection import Refused, WorkerClient
 from workers.client.rundir import FINAL_STATUSES, RunDirectory
 
 
@@ -21,8 +21,10 @@ class Master:
     """Answers hello, acknowledges every log chunk and state, except those `fails` picks:
     those get the error a master sends when it failed to store them (`retry`)."""
 
-    def __init__(self, fails: Callable[[dict], bool] = lambda message: False):
+    def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: bool = False):
         self.fails = fails
+        # Refuse the worker after its hello as a master refuses a revoked token: the client stops.
+        self.refuse = refuse
         self.received: list[tuple[float, dict]] = []
         self.authorizations: list[str | None] = []
         self.arrived = asyncio.Condition()
@@ -34,6 +36,10 @@ class Master:
             async for text in connection:
                 message = json.loads(text)
                 self.received.append((time.monotonic(), message))
+                if self.refuse:
+                    await connection.send(json.dumps({"type": "refused", "code": 4001, "reason": "seen enough"}))
+                    await connection.close(4001)
+                    return
                 await connection.send(json.dumps({**self.answer(message), "id": message["id"]}))
                 async with self.arrived:
                     self.arrived.notify_all()
@@ -154,3 +160,15 @@ async def test_the_back_off_starts_again_from_its_shortest_delay_after_a_success
     # Had the back-off gone on, the try after the 7th would wait 1.6 to 3.2 s.
     assert gaps(attempts)[6] < 1.0
     directory.process.wait(timeout=20)
+
+
+async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the_reason(tmp_path):
+    master = Master(refuse=True)
+    async with serving(master) as url:
+        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        # Not after the 60 s a hello answer may take: the connection is gone.
+        async with asyncio.timeout(10):
+            with pytest.raises(Refused, match=r"\(4001\): seen enough"):
+                await client.run_forever()
+    assert [message["type"] for _, message in master.received] == ["hello"]
+

@@ -153,13 +153,20 @@ class WorkerClient:
 
     async def session(self, connection: ClientConnection) -> None:
         reader = asyncio.create_task(self.read(connection))
+        hello = asyncio.create_task(self.call({
+            "type": "hello", "identifier": self.identifier, "version": VERSION,
+            "properties": self.properties, "executors": self.executors,
+            "runs": sorted(self.held),
+        }))
         try:
+            await asyncio.wait({reader, hello}, return_when=asyncio.FIRST_COMPLETED)
+            if not hello.done():
+                # The master closed the connection instead of answering (it refuses the token,
+                # or it shuts down): the close says why, no answer will come.
+                reader.result()
+                return
             try:
-                answer = await self.call({
-                    "type": "hello", "identifier": self.identifier, "version": VERSION,
-                    "properties": self.properties, "executors": self.executors,
-                    "runs": sorted(self.held),
-                })
+                answer = hello.result()
             except MasterError as error:
                 logger.error("the master refused this worker's hello: %s", error)
                 # A refused worker is disconnected by the master: the close code says why.
@@ -173,6 +180,7 @@ class WorkerClient:
             for task in done:
                 task.result()
         finally:
+            hello.cancel()
             reader.cancel()
 
     def resume(self, answers: dict) -> None:
