@@ -66,3 +66,13 @@ def test_a_second_client_on_the_same_data_directory_refuses_to_start(tmp_path, c
         status = run("ws://127.0.0.1:9/ws/master/", "token", "w1", [], 1, tmp_path)
     assert status == 1
     assert "another worker client" in capsys.readouterr().err
+
+
+def test_an_unreadable_token_file_stops_the_client_naming_the_variable(tmp_path, monkeypatch, capsys):
+    from workers.client.__main__ import run
+
+    monkeypatch.delenv("ORCHESTRA_WORKER_TOKEN", raising=False)
+    monkeypatch.setenv("ORCHESTRA_WORKER_TOKEN_FILE", str(tmp_path / "missing"))
+    status = run("ws://127.0.0.1:9/ws/master/", None, "w1", [], 1, tmp_path)
+    assert status == 2
+    assert f"ORCHESTRA_WORKER_TOKEN_FILE: cannot read {tmp_path / 'missing'}" in capsys.readouterr().err

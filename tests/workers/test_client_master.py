@@ -5,6 +5,7 @@ import base64
 import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from websockets.exceptions import ConnectionClosed
 
 from workers.client.connection import Refused, WorkerClient
 from workers.client.rundir import FINAL_STATUSES, RunDirectory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Master:
@@ -172,3 +175,33 @@ async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the
                 await client.run_forever()
     assert [message["type"] for _, message in master.received] == ["hello"]
 
+
+@pytest.mark.parametrize("command", [["-m", "workers.client"], [str(ROOT / "manage.py"), "runworker_client"]])
+async def test_the_client_reads_its_token_and_data_directory_from_files(tmp_path, command):
+    (tmp_path / "token").write_text("s3cret\n")
+    (tmp_path / "data-dir").write_text(f"{tmp_path / 'from-file'}\n")
+    environment = {
+        name: value for name, value in os.environ.items()
+        if not name.startswith(("ORCHESTRA_WORKER_TOKEN", "ORCHESTRA_DATA_DIR"))
+    }
+    environment.update(
+        ORCHESTRA_WORKER_TOKEN_FILE=str(tmp_path / "token"),
+        ORCHESTRA_DATA_DIR_FILE=str(tmp_path / "data-dir"),
+    )
+    master = Master(refuse=True)
+    async with serving(master) as url:
+        client = await asyncio.create_subprocess_exec(
+            sys.executable, *command, "--master-url", url, "--identifier", "w1",
+            cwd=tmp_path, env={**environment, "PYTHONPATH": str(ROOT)}, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(60):
+                _, errors = await client.communicate()
+        finally:
+            if client.returncode is None:
+                client.kill()
+                await client.wait()
+    assert master.authorizations == ["Bearer s3cret"]
+    assert "the master refused this worker (4001): seen enough" in errors.decode()
+    assert client.returncode == 1
+    assert (tmp_path / "from-file" / "worker-w1" / "worker.lock").exists()
