@@ -190,6 +190,8 @@ async def test_the_client_reads_its_token_and_data_directory_from_files(tmp_path
     )
     master = Master(refuse=True)
     async with serving(master) as url:
+        # Run from tmp_path: the default ./data is then neither the directory the file names
+        # nor inside the checkout.
         client = await asyncio.create_subprocess_exec(
             sys.executable, *command, "--master-url", url, "--identifier", "w1",
             cwd=tmp_path, env={**environment, "PYTHONPATH": str(ROOT)}, stderr=asyncio.subprocess.PIPE,
