@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workers.client.connection import BACKOFF_MAX_SECONDS, backoff_delays
+from workers.client.connection import BACKOFF_MAX_SECONDS, HeldRun, backoff_delays
 from workers.client.rundir import RunDirectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,15 @@ def test_backoff_grows_exponentially_with_jitter_up_to_a_cap():
     assert all(4 <= delay <= 8 for delay in delays[4:])
     assert max(itertools.islice(backoff_delays(), 50)) <= BACKOFF_MAX_SECONDS
     assert len(set(itertools.islice(backoff_delays(first=1, cap=1), 20))) > 1
+
+
+def test_a_run_the_master_fails_to_store_waits_from_a_tenth_of_a_second_up_to_thirty(tmp_path):
+    held = HeldRun(RunDirectory.create(tmp_path, {"identifier": "r1", "steps": []}))
+    delays = [held.back_off() for _ in range(20)]
+    assert 0.05 <= delays[0] <= 0.1
+    assert all(15 <= delay <= 30 for delay in delays[12:])
+    held.stored()
+    assert held.back_off() <= 0.1
 
 
 def test_log_reads_stop_at_the_last_whole_line_while_a_step_runs(tmp_path):
@@ -57,3 +66,13 @@ def test_a_second_client_on_the_same_data_directory_refuses_to_start(tmp_path, c
         status = run("ws://127.0.0.1:9/ws/master/", "token", "w1", [], 1, tmp_path)
     assert status == 1
     assert "another worker client" in capsys.readouterr().err
+
+
+def test_an_unreadable_token_file_stops_the_client_naming_the_variable(tmp_path, monkeypatch, capsys):
+    from workers.client.__main__ import run
+
+    monkeypatch.delenv("ORCHESTRA_WORKER_TOKEN", raising=False)
+    monkeypatch.setenv("ORCHESTRA_WORKER_TOKEN_FILE", str(tmp_path / "missing"))
+    status = run("ws://127.0.0.1:9/ws/master/", None, "w1", [], 1, tmp_path)
+    assert status == 2
+    assert f"ORCHESTRA_WORKER_TOKEN_FILE: cannot read {tmp_path / 'missing'}" in capsys.readouterr().err

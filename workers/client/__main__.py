@@ -12,6 +12,28 @@ from pathlib import Path
 from workers.client.connection import Refused, WorkerClient
 
 
+class ConfigurationError(Exception):
+    pass
+
+
+def env_str(name: str, default: str = "") -> str:
+    """The variable `name`, or the content of the file named by `name`_FILE (for secrets).
+
+    The rule of orchestra.environment.env_str, which the client cannot import: it imports
+    Django.
+    """
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    file_name = os.environ.get(f"{name}_FILE")
+    if not file_name:
+        return default
+    try:
+        return Path(file_name).read_text().strip()
+    except OSError as error:
+        raise ConfigurationError(f"{name}_FILE: cannot read {file_name}: {error}") from None
+
+
 def property_pair(text: str) -> tuple[str, str]:
     key, separator, value = text.partition("=")
     if not separator or not key:
@@ -22,8 +44,9 @@ def property_pair(text: str) -> tuple[str, str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--master-url", required=True, help="ws://HOST:PORT/ws/master/")
     parser.add_argument(
-        "--token", default=os.environ.get("ORCHESTRA_WORKER_TOKEN", ""),
-        help="API token of a user with the worker role (default: $ORCHESTRA_WORKER_TOKEN)",
+        "--token",
+        help="API token of a user with the worker role (default: $ORCHESTRA_WORKER_TOKEN, or "
+        "the content of the file named by $ORCHESTRA_WORKER_TOKEN_FILE)",
     )
     parser.add_argument("--identifier", required=True, help="this worker's unique name")
     parser.add_argument(
@@ -33,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--executors", type=int, default=2, help="runs executed at once")
     parser.add_argument(
         "--data-dir", type=Path, default=None,
-        help="where run directories live (default: $ORCHESTRA_DATA_DIR/worker-IDENTIFIER)",
+        help="where run directories live (default: $ORCHESTRA_DATA_DIR/worker-IDENTIFIER, the data "
+        "directory also read from the file named by $ORCHESTRA_DATA_DIR_FILE)",
     )
     parser.add_argument(
         "--no-fork-server", action="store_false", dest="fork_server",
@@ -41,17 +65,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(master_url: str, token: str, identifier: str, properties: list[tuple[str, str]],
+def run(master_url: str, token: str | None, identifier: str, properties: list[tuple[str, str]],
         executors: int, data_dir: Path | None, fork_server: bool = True) -> int:
+    try:
+        if token is None:
+            token = env_str("ORCHESTRA_WORKER_TOKEN")
+        if data_dir is None:
+            data_dir = Path(env_str("ORCHESTRA_DATA_DIR") or "data") / f"worker-{identifier}"
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return 2
     if not token:
-        print("a token is needed: --token or ORCHESTRA_WORKER_TOKEN", file=sys.stderr)
+        print("a token is needed: --token, ORCHESTRA_WORKER_TOKEN or ORCHESTRA_WORKER_TOKEN_FILE", file=sys.stderr)
         return 2
     if executors < 1:
         print("--executors must be at least 1", file=sys.stderr)
         return 2
-    if data_dir is None:
-        base = Path(os.environ.get("ORCHESTRA_DATA_DIR") or "data")
-        data_dir = base / f"worker-{identifier}"
     # Properties a job may match on, unless given explicitly.
     described = {"os": platform.system().lower(), "arch": platform.machine()}
     described.update(dict(properties))

@@ -10,6 +10,8 @@ import itertools
 import json
 import logging
 import random
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,11 @@ SYNC_INTERVAL_SECONDS = 0.05
 RESPONSE_TIMEOUT_SECONDS = 60
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 15.0
+# After the master failed to store a run's log or state (an error with `retry`), that run
+# waits before it tries again, longer after each failure: a master whose database is down
+# is not flooded by every worker every SYNC_INTERVAL_SECONDS.
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 30.0
 # Refusals that waiting will not cure: the client stops and says why.
 FATAL_CLOSE_CODES = {4001: "token refused", 4002: "not allowed", 4003: "identifier taken"}
 
@@ -59,10 +66,27 @@ class HeldRun:
     acknowledged_state: dict | None = None
     # The master does not want it (ended there, or not assigned here): stop it and delete it.
     dropping: bool = False
+    # The master failed to store some of it: it is not sent again before `retry_at`
+    # (time.monotonic()).
+    retry_delays: Iterator[float] | None = None
+    retry_at: float = 0.0
+
+    def back_off(self) -> float:
+        """Wait longer before the next try; the delay."""
+        if self.retry_delays is None:
+            self.retry_delays = backoff_delays(RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS)
+        delay = next(self.retry_delays)
+        self.retry_at = time.monotonic() + delay
+        return delay
+
+    def stored(self) -> None:
+        """The master stored some of it: a next failure waits the shortest delay again."""
+        self.retry_delays = None
 
 
-def backoff_delays(first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_MAX_SECONDS):
-    """Exponential delays with jitter (half to full), capped: reconnecting workers spread out."""
+def backoff_delays(first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_MAX_SECONDS) -> Iterator[float]:
+    """Exponential delays with jitter (half to full), capped: workers that failed together
+    (a master restart, a database outage) do not all try again at the same moment."""
     for attempt in itertools.count():
         yield min(cap, first * 2**attempt) * random.uniform(0.5, 1.0)
 
@@ -129,13 +153,20 @@ class WorkerClient:
 
     async def session(self, connection: ClientConnection) -> None:
         reader = asyncio.create_task(self.read(connection))
+        hello = asyncio.create_task(self.call({
+            "type": "hello", "identifier": self.identifier, "version": VERSION,
+            "properties": self.properties, "executors": self.executors,
+            "runs": sorted(self.held),
+        }))
         try:
+            await asyncio.wait({reader, hello}, return_when=asyncio.FIRST_COMPLETED)
+            if not hello.done():
+                # The master closed the connection instead of answering (it refuses the token,
+                # or it shuts down): the close says why, no answer will come.
+                reader.result()
+                return
             try:
-                answer = await self.call({
-                    "type": "hello", "identifier": self.identifier, "version": VERSION,
-                    "properties": self.properties, "executors": self.executors,
-                    "runs": sorted(self.held),
-                })
+                answer = hello.result()
             except MasterError as error:
                 logger.error("the master refused this worker's hello: %s", error)
                 # A refused worker is disconnected by the master: the close code says why.
@@ -149,6 +180,7 @@ class WorkerClient:
             for task in done:
                 task.result()
         finally:
+            hello.cancel()
             reader.cancel()
 
     def resume(self, answers: dict) -> None:
@@ -269,6 +301,8 @@ class WorkerClient:
             else:
                 self.forget(held)
             return
+        if time.monotonic() < held.retry_at:
+            return
         state = directory.settle_dead_executor()
         if state is None:
             return
@@ -276,7 +310,10 @@ class WorkerClient:
             complete = await self.send_logs(held, state)
         except MasterError as error:
             if error.answer.get("retry"):
-                logger.warning("run %s: the master failed to store a log chunk: %s", directory.identifier, error)
+                logger.warning(
+                    "run %s: the master failed to store a log chunk (next try in %.1f s): %s",
+                    directory.identifier, held.back_off(), error,
+                )
                 return
             # Not a gap (that is an answer, not an error): the master will not take this run.
             logger.error("run %s: the master refused its log: %s", directory.identifier, error)
@@ -293,12 +330,16 @@ class WorkerClient:
             if logs:
                 held.acknowledged_logs.update({int(step): int(size) for step, size in logs.items()})
             elif error.answer.get("retry"):
-                logger.warning("run %s: the master failed to store its state: %s", directory.identifier, error)
+                logger.warning(
+                    "run %s: the master failed to store its state (next try in %.1f s): %s",
+                    directory.identifier, held.back_off(), error,
+                )
             else:
                 logger.error("run %s: the master refused its state: %s", directory.identifier, error)
                 held.dropping = True
             return
         held.acknowledged_state = state
+        held.stored()
         if answer.get("final"):
             if state["status"] in FINAL_STATUSES:
                 self.forget(held)
@@ -334,6 +375,7 @@ class WorkerClient:
                     for request in sent:
                         answer = await self.answer(request)
                         held.acknowledged_logs[index] = answer["offset"]
+                        held.stored()
                 finally:
                     for request_id, _ in sent:
                         self.waiting.pop(request_id, None)

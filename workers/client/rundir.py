@@ -88,7 +88,11 @@ class RunDirectory:
         try:
             return int((self.path / "executor.pid").read_text())
         except (OSError, ValueError):
-            return None
+            pass
+        # The client that started it died before writing executor.pid: the executor names
+        # itself in its state.
+        pid = (self.state() or {}).get("pid")
+        return pid if isinstance(pid, int) else None
 
     def executor_alive(self) -> bool:
         if self.process is not None:
@@ -160,18 +164,22 @@ class RunDirectory:
         return data
 
     def settle_dead_executor(self) -> dict | None:
-        """If the executor died without a final state, write one; return the state."""
+        """The run's state; if the executor ended without a final one, write one first."""
+        pid = self.executor_pid()
+        if pid is None:
+            # A client died between starting the executor and noting its pid, and the
+            # executor wrote no state yet: give it time to write one before giving up on it.
+            started = (self.path / "run.json").stat().st_mtime
+            if time.time() - started < START_TIMEOUT_SECONDS:
+                return self.state()
+        elif self.executor_alive():
+            return self.state()
+        # Read only now that the executor is known to be gone: a state read before could
+        # predate the final one it wrote just before exiting.
         state = self.state()
         if state is not None and state.get("status") in FINAL_STATUSES:
             return state
-        if self.executor_alive():
-            return state
         if state is None:
-            # Without a pid file, a client died between starting the executor and noting its
-            # pid: give that executor time to write its first state before giving up on it.
-            started = (self.path / "run.json").stat().st_mtime
-            if self.executor_pid() is None and time.time() - started < START_TIMEOUT_SECONDS:
-                return None
             request = json.loads((self.path / "run.json").read_text())
             state = {
                 "status": "running", "message": "", "results": {}, "started": None,
