@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from orchestra.backpressure import ResponseBackpressure  # noqa: E402
 from workers.consumers import MasterConsumer  # noqa: E402
 
 websocket_urlpatterns = [path("ws/master/", MasterConsumer.as_asgi())]
@@ -20,7 +21,8 @@ application = ProtocolTypeRouter(
     {
         # Static files are few and small (a stylesheet, a few KB of script): the master serves
         # them itself so that one process is a complete installation.
-        "http": ASGIStaticFilesHandler(django_application),
+        # Streamed responses (logs, archives) wait for slow clients instead of piling up.
+        "http": ResponseBackpressure(ASGIStaticFilesHandler(django_application)),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -1,6 +1,5 @@
 """The service's runs: list, read, log by offset, abort and archive."""
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,19 +11,17 @@ from rest_framework.views import APIView
 from orchestra import roles
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
-from orchestra.extensions import log_store
 from runs.actions import do_abort_run
+from runs.archive import archive_response
 from runs.filters import RunFilter
-from runs.models import Run, RunStep
+from runs.logs import LogRangeError, log_range, step_log_response
+from runs.models import Run
 from runs.serializers import (
     RunDetailSerializer,
     RunSerializer,
     run_detail_queryset,
     run_list_queryset,
 )
-
-MAX_LOG_READ = 16 * 1024 * 1024
-
 
 def get_run(identifier: str) -> Run:
     return get_object_or_404(run_detail_queryset(), identifier=identifier)
@@ -57,19 +54,6 @@ class RunDetail(APIView):
         return Response(RunDetailSerializer(get_run(identifier)).data)
 
 
-def non_negative_parameter(request, name: str, default: int | None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValidationError({name: ["must be a non-negative integer"]})
-    return value
-
-
 class RunStepLog(APIView):
     """A step's log as bytes; read incrementally with `offset` and `limit`.
 
@@ -82,7 +66,7 @@ class RunStepLog(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("offset", int, description="First byte to return (default 0)"),
-            OpenApiParameter("limit", int, description="Most bytes to return (default all)"),
+            OpenApiParameter("limit", int, description="Most bytes to return (default: the rest)"),
         ],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Log bytes"),
@@ -91,16 +75,11 @@ class RunStepLog(APIView):
         },
     )
     def get(self, request, identifier: str, index: int):
-        offset = non_negative_parameter(request, "offset", 0)
-        limit = min(non_negative_parameter(request, "limit", MAX_LOG_READ), MAX_LOG_READ)
-        run = get_object_or_404(Run.objects.only("identifier", "status"), identifier=identifier)
-        get_object_or_404(RunStep.objects.only("pk"), run=run, index=index)
-        store = log_store()
-        data = store.read(run.identifier, index, offset, limit)
-        response = HttpResponse(data, content_type="text/plain; charset=utf-8")
-        response["X-Log-Size"] = str(store.size(run.identifier, index))
-        response["X-Run-Status"] = run.status
-        return response
+        try:
+            offset, limit = log_range(request.query_params)
+        except LogRangeError as error:
+            raise ValidationError({error.field: [error.message]}) from None
+        return step_log_response(identifier, index, offset, limit)
 
 
 class AbortRun(APIView):
@@ -122,9 +101,4 @@ class RunArchive(APIView):
         }
     )
     def get(self, request, identifier: str):
-        from runs.archive import build_archive
-
-        run = get_run(identifier)
-        response = HttpResponse(build_archive(run), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="run-{run.identifier}.zip"'
-        return response
+        return archive_response(get_run(identifier))

@@ -1,19 +1,18 @@
 """Website pages of runs: the runs list, a run, its log and its archive."""
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from orchestra import roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
-from orchestra.extensions import log_store
 from orchestra.website import filtered_list
 from runs.actions import do_abort_run
-from runs.archive import archive_filename, build_archive
+from runs.archive import archive_response
 from runs.filters import RunFilter
-from runs.logs import step_logs
-from runs.models import Run, RunStep, Status
+from runs.logs import LogRangeError, log_range, step_log_response, step_logs
+from runs.models import Run, Status
 from runs.pipeline_graph import render_pipeline_svg
 from runs.queue import waiting_reason
 
@@ -96,29 +95,18 @@ def run_log(request, identifier: str):
 
 @requires(roles.VIEW)
 def step_raw_log(request, identifier: str, index: int):
-    """One step's whole log as text (from `offset` when given): the link for long logs."""
-    run = get_object_or_404(Run.objects.only("identifier", "status"), identifier=identifier)
-    if not RunStep.objects.filter(run=run, index=index).exists():
-        raise Http404("no such step")
+    """One step's whole log as text (`offset` and `limit` as on the service): the link for
+    long logs."""
     try:
-        offset = max(int(request.GET.get("offset", 0)), 0)
-    except ValueError:
-        offset = 0
-    store = log_store()
-    response = HttpResponse(
-        store.read(run.identifier, index, offset), content_type="text/plain; charset=utf-8"
-    )
-    response["X-Log-Size"] = str(store.size(run.identifier, index))
-    response["X-Run-Status"] = run.status
-    return response
+        offset, limit = log_range(request.GET)
+    except LogRangeError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    return step_log_response(identifier, index, offset, limit)
 
 
 @requires(roles.DOWNLOAD)
 def run_archive(request, identifier: str):
-    run = _run(identifier)
-    response = HttpResponse(build_archive(run), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{archive_filename(run)}"'
-    return response
+    return archive_response(_run(identifier))
 
 
 @requires(roles.ABORT)

@@ -1,4 +1,5 @@
 import io
+import json
 import zipfile
 from datetime import timedelta
 
@@ -93,11 +94,11 @@ def test_step_log_reads_by_offset_and_limit(service, catalogue):
     path = f"/api/runs/{run.identifier}/steps/0/log"
     whole = service("viewer").get(path)
     assert whole.status_code == 200 and whole["Content-Type"].startswith("text/plain")
-    assert whole.content == b"line 1\nline 2\n<script>\n"
+    assert whole.getvalue() == b"line 1\nline 2\n<script>\n"
     assert whole["X-Log-Size"] == "23" and whole["X-Run-Status"] == "running"
     part = service("viewer").get(path, {"offset": 7, "limit": 6})
-    assert part.content == b"line 2" and part["X-Log-Size"] == "23"
-    assert service("viewer").get(path, {"offset": 23}).content == b""
+    assert part.getvalue() == b"line 2" and part["X-Log-Size"] == "23"
+    assert service("viewer").get(path, {"offset": 23}).getvalue() == b""
     log_store().delete(run.identifier)
 
 
@@ -123,12 +124,35 @@ def test_abort_cancels_a_pending_run_and_asks_a_running_one_to_stop(service, cat
     assert service("viewer").post(f"/api/runs/{running.identifier}/abort").status_code == 403
 
 
-def test_archive_is_a_zip(service, catalogue):
-    run = make_run(catalogue["hello"], results={"answer": 42})
+def test_archive_holds_the_run_its_results_and_every_step_log(service, catalogue):
+    now = timezone.now()
+    run = make_run(catalogue["hello"], results={"answer": 42, "nested": {"level": "deep"}},
+                   worker=catalogue["worker"], steps=3, parameters={"text": "hi"},
+                   started=now - timedelta(seconds=90), completed=now)
+    log_store().append(run.identifier, 0, 0, b"first step\n")
+    log_store().append(run.identifier, 2, 0, b"third step\n\xff binary too\n")
     response = service("operator").get(f"/api/runs/{run.identifier}/archive")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)).namelist()
+    assert response["Content-Disposition"] == f'attachment; filename="examples-hello-{run.identifier}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(response.getvalue()))
+    assert archive.namelist() == ["run.json", "results.json", "logs/0-step-0.log",
+                                  "logs/1-step-1.log", "logs/2-step-2.log"]
+    steps = [{"index": index, "name": f"step-{index}", "status": "succeeded", "started": None,
+              "completed": None} for index in range(3)]
+    assert json.loads(archive.read("run.json")) == {
+        "identifier": run.identifier, "project": "examples", "job": "hello",
+        "parameters": {"text": "hi"}, "status": "succeeded", "status_message": "",
+        "worker": "worker-1", "source": "user", "schedule": None, "parent": None,
+        "pipeline_element": "", "created": run.created.isoformat(),
+        "started": run.started.isoformat(), "completed": run.completed.isoformat(),
+        "results": {"answer": 42, "nested": {"level": "deep"}}, "steps": steps,
+    }
+    assert json.loads(archive.read("results.json")) == {"answer": 42, "nested": {"level": "deep"}}
+    assert archive.read("logs/0-step-0.log") == b"first step\n"
+    assert archive.read("logs/1-step-1.log") == b""
+    assert archive.read("logs/2-step-2.log") == b"third step\n\xff binary too\n"
     assert service("viewer").get(f"/api/runs/{run.identifier}/archive").status_code == 403
+    log_store().delete(run.identifier)
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 import http.cookiejar
 import io
+import json
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+from datetime import datetime
 
 import pytest
 
@@ -53,8 +55,19 @@ def test_service_roles_trigger_results_filter_log_and_archive(orchestra):  # noq
     assert first + rest == f"{SCRIPT}\n".encode()
 
     assert fetch(f"{orchestra.url}/api/runs/{run['identifier']}/archive", token=viewer)[0] == 403
-    status, archive, _ = fetch(f"{orchestra.url}/api/runs/{run['identifier']}/archive", token=operator)
-    assert status == 200 and zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    status, body, headers = fetch(f"{orchestra.url}/api/runs/{run['identifier']}/archive", token=operator)
+    assert status == 200 and headers["Content-Type"] == "application/zip"
+    assert headers["Content-Disposition"] == f'attachment; filename="examples-echo-{run["identifier"]}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert archive.namelist() == ["run.json", "results.json", "logs/0-echo.log"]
+    stored = json.loads(archive.read("run.json"))
+    fields = ("identifier", "project", "job", "parameters", "status", "worker", "source", "results")
+    assert {name: stored[name] for name in fields} == {name: finished[name] for name in fields}
+    assert [(step["index"], step["name"], step["status"]) for step in stored["steps"]] == [(0, "echo", "succeeded")]
+    for moment in ("created", "started", "completed"):
+        assert datetime.fromisoformat(stored[moment]) == datetime.fromisoformat(finished[moment])
+    assert json.loads(archive.read("results.json")) == {"text": SCRIPT}
+    assert archive.read("logs/0-echo.log") == f"{SCRIPT}\n".encode()
 
     status, audit = orchestra.api("GET", "/api/audit?action=run.trigger")
     assert [(record["actor"], record["target"]) for record in audit["results"]] == [

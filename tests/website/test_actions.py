@@ -87,7 +87,7 @@ def test_archive_holds_run_results_and_every_step_log(operator_client, populated
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert run.identifier in response["Content-Disposition"]
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(response.getvalue()))
     assert sorted(archive.namelist()) == ["logs/0-echo.log", "results.json", "run.json"]
     data = json.loads(archive.read("run.json"))
     assert data["identifier"] == run.identifier and data["status"] == "succeeded"
@@ -103,11 +103,12 @@ def test_long_log_shows_the_tail_and_links_the_raw_log(admin_client, populated):
     raw_url = f"/runs/{run.identifier}/steps/0/raw"
     assert f'href="{raw_url}"' in page
     raw = admin_client.get(raw_url)
-    assert raw.content.startswith(b"1\n2\n3\n") and raw.content.endswith(b"\n20000\n")
+    content = raw.getvalue()
+    assert content.startswith(b"1\n2\n3\n") and content.endswith(b"\n20000\n")
     assert raw["X-Run-Status"] == "running"
-    assert int(raw["X-Log-Size"]) == len(raw.content)
-    tail = admin_client.get(raw_url + f"?offset={len(raw.content) - 6}")
-    assert tail.content == b"20000\n"
+    assert int(raw["X-Log-Size"]) == len(content)
+    tail = admin_client.get(raw_url + f"?offset={len(content) - 6}")
+    assert tail.getvalue() == b"20000\n"
 
 
 def test_live_log_markup_starts_at_the_current_size(admin_client, populated):
