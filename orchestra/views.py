@@ -58,7 +58,7 @@ def login(request):
         return render(request, "orchestra/login.html", context)
     address = request.META.get("REMOTE_ADDR") or None
     username = request.POST.get("username", "")
-    if throttling.is_throttled(username, address):
+    if not throttling.begin_attempt(username, address):
         return throttled(request, context)
     user = None
     if form.is_valid():
@@ -66,8 +66,8 @@ def login(request):
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
     if user is None:
-        # The same answer whether the user exists, is disabled or typed a wrong password.
-        throttling.record_failure(username, address)
+        # The same answer whether the user exists, is disabled or typed a wrong password;
+        # the attempt's record stays as the failure.
         audit.record(Actor(address=address), "login.failed", username[:300], actor_name=username[:150])
         if wants_json(request):
             return JsonResponse({"error": WRONG}, status=401)
