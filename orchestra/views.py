@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from orchestra import audit, roles, throttling
 from orchestra.actions import (
+    SelfLockout,
     do_change_password,
     do_create_token,
     do_create_user,
     do_delete_user,
     do_revoke_token,
     do_set_user_roles,
-    self_lockout,
     set_user_enabled,
 )
 from orchestra.audit import Actor
@@ -207,22 +207,15 @@ def _subject(username: str) -> User:
     return get_object_or_404(User, username=username)
 
 
-def refused_lockout(request, subject: User, actor: Actor, roles: list[str] | None = None) -> bool:
-    """True (with a message for the next page) when the change would lock the actor out."""
-    reason = self_lockout(subject, actor, roles)
-    if reason:
-        messages.error(request, reason)
-    return bool(reason)
-
-
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_roles(request, username: str):
     form = RolesForm(request.POST)
     if form.is_valid():
-        subject, actor = _subject(username), Actor.from_request(request)
-        if not refused_lockout(request, subject, actor, form.cleaned_data["roles"]):
-            do_set_user_roles(subject, form.cleaned_data["roles"], actor)
+        try:
+            do_set_user_roles(_subject(username), form.cleaned_data["roles"], Actor.from_request(request))
+        except SelfLockout as refusal:
+            messages.error(request, str(refusal))
     return redirect("user", username)
 
 
@@ -236,19 +229,21 @@ def user_enable(request, username: str):
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_disable(request, username: str):
-    subject, actor = _subject(username), Actor.from_request(request)
-    if not refused_lockout(request, subject, actor):
-        set_user_enabled(subject, False, actor)
+    try:
+        set_user_enabled(_subject(username), False, Actor.from_request(request))
+    except SelfLockout as refusal:
+        messages.error(request, str(refusal))
     return redirect("user", username)
 
 
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_delete(request, username: str):
-    subject, actor = _subject(username), Actor.from_request(request)
-    if refused_lockout(request, subject, actor):
+    try:
+        do_delete_user(_subject(username), Actor.from_request(request))
+    except SelfLockout as refusal:
+        messages.error(request, str(refusal))
         return redirect("user", username)
-    do_delete_user(subject, actor)
     return redirect("users")
 
 
