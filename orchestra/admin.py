@@ -133,7 +133,8 @@ class OrchestraUserAdmin(AuditedChanges, UserAdmin):
         return type(form.__name__, (form,), {"actor": Actor.from_request(request)})
 
     def audited_fields(self, form) -> list[str]:
-        return [field for field in super().audited_fields(form) if field not in ("is_active", "groups")]
+        recorded_by_actions = ("is_active", "groups")
+        return [field for field in super().audited_fields(form) if field not in recorded_by_actions]
 
     def save_model(self, request, obj, form, change) -> None:
         enabled = obj.is_active

@@ -212,8 +212,9 @@ def _subject(username: str) -> User:
 def user_roles(request, username: str):
     form = RolesForm(request.POST)
     if form.is_valid():
+        subject, actor = _subject(username), Actor.from_request(request)
         try:
-            do_set_user_roles(_subject(username), form.cleaned_data["roles"], Actor.from_request(request))
+            do_set_user_roles(subject, form.cleaned_data["roles"], actor)
         except SelfLockout as refusal:
             messages.error(request, str(refusal))
     return redirect("user", username)
