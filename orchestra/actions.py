@@ -1,4 +1,5 @@
-"""State changes of users made by people; each writes its audit record."""
+"""State changes of users made by people; each writes its audit record in the same
+transaction, so a change is never made without its record."""
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -43,10 +44,11 @@ def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
     """
     if not enabled:
         refuse_self_lockout(user, actor)
-    changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
+        if changed:
+            audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
     user.is_active = enabled
-    if changed:
-        audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
     return user
 
 

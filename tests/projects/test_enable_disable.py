@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.db import DatabaseError, connection
 
 from orchestra.actions import set_user_enabled
 from orchestra.audit import Actor
@@ -19,6 +20,36 @@ from workers.models import Worker
 def admin(db):
     load_configuration("examples.configuration")
     return Actor(user=User.objects.create_user("root", password="a-long-password"))
+
+
+# A trigger that makes every insert into the audit log fail, as a full disk or a lost
+# connection would: (statements creating it, statements dropping it).
+REFUSE_AUDIT_RECORDS = {
+    "sqlite": (
+        ["CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
+         "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"],
+        ["DROP TRIGGER refuse_audit"],
+    ),
+    "postgresql": (
+        ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql "
+         "AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
+         "CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
+         "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"],
+        ["DROP TRIGGER refuse_audit ON orchestra_auditevent", "DROP FUNCTION refuse_audit()"],
+    ),
+}
+
+
+@pytest.fixture
+def audit_refused(admin):
+    create, drop = REFUSE_AUDIT_RECORDS[connection.vendor]
+    with connection.cursor() as cursor:
+        for statement in create:
+            cursor.execute(statement)
+    yield
+    with connection.cursor() as cursor:
+        for statement in drop:
+            cursor.execute(statement)
 
 
 def audit_actions():
@@ -84,3 +115,23 @@ def test_disabled_user_cannot_log_in_and_its_tokens_stop_working(admin):
     set_user_enabled(user, True, admin)
     assert authenticate_token(value) is not None
     assert ("user.disable", "eve") in audit_actions()
+
+
+@pytest.mark.parametrize(
+    "setter, row, field",
+    [
+        (set_job_enabled, lambda: Job.objects.get(identifier="hello"), "is_enabled"),
+        (set_schedule_enabled, lambda: Schedule.objects.get(identifier="hello-hourly"), "is_enabled"),
+        (set_worker_enabled, lambda: Worker.objects.create(identifier="w1"), "is_enabled"),
+        (set_user_enabled, lambda: User.objects.create_user("eve"), "is_active"),
+    ],
+    ids=["job", "schedule", "worker", "user"],
+)
+# Committed as it goes, like a request: no test transaction to hide a change that stayed.
+@pytest.mark.django_db(transaction=True)
+def test_a_change_whose_audit_record_cannot_be_written_is_not_made(admin, audit_refused, setter, row, field):
+    instance = row()
+    with pytest.raises(DatabaseError, match="audit refused"):
+        setter(instance, False, admin)
+    assert getattr(type(instance).objects.get(pk=instance.pk), field) is True
+    assert getattr(instance, field) is True
