@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect
 
 from orchestra import audit
@@ -66,10 +67,12 @@ class AuditedChanges:
         audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
 
     def delete_queryset(self, request, queryset) -> None:
-        targets = [str(obj) for obj in queryset]
-        super().delete_queryset(request, queryset)
-        for target in targets:
-            audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
+        # The admin's bulk delete runs outside any transaction; the records must go with it.
+        with transaction.atomic():
+            targets = [str(obj) for obj in queryset]
+            super().delete_queryset(request, queryset)
+            for target in targets:
+                audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
 
 
 @admin.register(Token, site=admin_site)
@@ -163,8 +166,9 @@ class OrchestraUserAdmin(AuditedChanges, UserAdmin):
 
     def delete_queryset(self, request, queryset) -> None:
         actor = Actor.from_request(request)
-        for user in queryset:
-            do_delete_user(user, actor)
+        with transaction.atomic():
+            for user in queryset:
+                do_delete_user(user, actor)
 
 
 admin_site.register(User, OrchestraUserAdmin)

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
 from orchestra.actions import set_user_enabled
 from orchestra.audit import Actor
@@ -11,6 +11,7 @@ from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.configuration import load_configuration
 from projects.models import Job, Schedule
 from runs.actions import JobDisabled, do_trigger_run
+from tests.orchestra.audit_failure import audit_refused  # noqa: F401 (fixture)
 from workers.actions import set_worker_enabled
 from workers.dispatch import claim_next_run, unmatched_reason
 from workers.models import Worker
@@ -20,36 +21,6 @@ from workers.models import Worker
 def admin(db):
     load_configuration("examples.configuration")
     return Actor(user=User.objects.create_user("root", password="a-long-password"))
-
-
-# A trigger that makes every insert into the audit log fail, as a full disk or a lost
-# connection would: (statements creating it, statements dropping it).
-REFUSE_AUDIT_RECORDS = {
-    "sqlite": (
-        ["CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
-         "BEGIN SELECT RAISE(ABORT, 'audit refused'); END"],
-        ["DROP TRIGGER refuse_audit"],
-    ),
-    "postgresql": (
-        ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql "
-         "AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
-         "CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
-         "FOR EACH ROW EXECUTE FUNCTION refuse_audit()"],
-        ["DROP TRIGGER refuse_audit ON orchestra_auditevent", "DROP FUNCTION refuse_audit()"],
-    ),
-}
-
-
-@pytest.fixture
-def audit_refused(admin):
-    create, drop = REFUSE_AUDIT_RECORDS[connection.vendor]
-    with connection.cursor() as cursor:
-        for statement in create:
-            cursor.execute(statement)
-    yield
-    with connection.cursor() as cursor:
-        for statement in drop:
-            cursor.execute(statement)
 
 
 def audit_actions():
@@ -127,8 +98,6 @@ def test_disabled_user_cannot_log_in_and_its_tokens_stop_working(admin):
     ],
     ids=["job", "schedule", "worker", "user"],
 )
-# Committed as it goes, like a request: no test transaction to hide a change that stayed.
-@pytest.mark.django_db(transaction=True)
 def test_a_change_whose_audit_record_cannot_be_written_is_not_made(admin, audit_refused, setter, row, field):
     instance = row()
     with pytest.raises(DatabaseError, match="audit refused"):
