@@ -1,10 +1,12 @@
+import re
+
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
 from orchestra.environment import database_from_url, env_bool, env_int, env_str
-from tests.orchestra.fresh_process import python_result, run_python, settings_from
+from tests.orchestra.fresh_process import ROOT, python_result, run_python, settings_from
 
 PASSWORD = "correct horse battery"
 PROXY_HEADER = ["HTTP_X_FORWARDED_PROTO", "https"]
@@ -147,3 +149,35 @@ def test_a_form_from_a_trusted_origin_is_accepted_and_from_others_refused(users)
     assert refused.status_code == 403 and b"CSRF" in refused.content
     with override_settings(CSRF_TRUSTED_ORIGINS=[]):
         assert login_from_origin("https://orchestra.example.com").status_code == 403
+
+
+def test_github_settings_default_to_githubs_own_api_without_a_token(tmp_path):
+    assert settings_from(tmp_path, {}, "GITHUB_API_URL", "GITHUB_TOKEN") == {
+        "GITHUB_API_URL": "https://api.github.com", "GITHUB_TOKEN": "",
+    }
+
+
+def test_a_github_api_address_that_is_not_http_stops_start_up_naming_the_variable(tmp_path):
+    variables = {"ORCHESTRA_GITHUB_API_URL": "github.example.com/api/v3"}
+    completed = run_python(tmp_path, variables, "manage.py", "check")
+    assert completed.returncode != 0
+    assert "ORCHESTRA_GITHUB_API_URL: expected an http:// or https:// URL" in completed.stderr
+
+
+def documented_variables() -> dict[str, str]:
+    """The environment table of docs/configuration.md: variable -> documented default."""
+    table = (ROOT / "docs" / "configuration.md").read_text()
+    rows = re.findall(r"^\| `(ORCHESTRA_\w+)` \| (.*?) \|", table, flags=re.MULTILINE)
+    return {name: default.strip("`") for name, default in rows}
+
+
+def test_every_variable_the_settings_read_is_documented():
+    read = set(re.findall(r'"(ORCHESTRA_\w+)"', (ROOT / "orchestra" / "settings.py").read_text()))
+    assert read - set(documented_variables()) == set()
+
+
+def test_documented_defaults_are_the_settings_defaults(tmp_path):
+    documented = documented_variables()
+    defaults = settings_from(tmp_path, {}, "RUN_TRANSFORMERS", "GITHUB_API_URL")
+    assert documented["ORCHESTRA_RUN_TRANSFORMERS"].split(",") == defaults["RUN_TRANSFORMERS"]
+    assert documented["ORCHESTRA_GITHUB_API_URL"] == defaults["GITHUB_API_URL"]
