@@ -132,6 +132,7 @@ class OrchestraUserAdmin(AuditedChanges, UserAdmin):
     actions = enable_disable_actions(set_user_enabled, "user")
 
     def get_form(self, request, obj=None, **kwargs):
+        # The admin builds the form class for each request: that class carries its actor.
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"actor": Actor.from_request(request)})
 
@@ -172,6 +173,8 @@ class OrchestraUserAdmin(AuditedChanges, UserAdmin):
 
 
 admin_site.register(User, OrchestraUserAdmin)
+
+
 class OrchestraGroupAdmin(AuditedChanges, GroupAdmin):
     audit_noun = "role"
 
