@@ -1,4 +1,5 @@
-"""State changes of users made by people; each writes its audit record."""
+"""State changes of users made by people; each writes its audit record in the same
+transaction, so a change is never made without its record."""
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -10,11 +11,16 @@ from orchestra.models import Token
 from orchestra.tokens import create_token, revoke_token
 
 
+class SelfLockout(Exception):
+    """The change would lock its actor out of their own account; the message says why."""
+
+
 def self_lockout(user: User, actor: Actor, roles: list[str] | None = None) -> str:
     """Why disabling, deleting or re-roling `user` would lock the actor out, or "".
 
-    The website and the service refuse these changes to one's own account; another
-    administrator can still make them.
+    The actions below refuse these changes to one's own account, whoever calls them (the
+    website, the service, the admin); another administrator can still make them. Forms ask it
+    first to show the reason next to the field.
     """
     if actor.user is None or actor.user.pk != user.pk:
         return ""
@@ -25,12 +31,24 @@ def self_lockout(user: User, actor: Actor, roles: list[str] | None = None) -> st
     return ""
 
 
+def refuse_self_lockout(user: User, actor: Actor, roles: list[str] | None = None) -> None:
+    reason = self_lockout(user, actor, roles)
+    if reason:
+        raise SelfLockout(reason)
+
+
 def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
-    """A disabled user's tokens are refused at once (sessions, API and worker connections)."""
-    changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
+    """A disabled user's tokens are refused at once (sessions, API and worker connections).
+
+    Raises SelfLockout when the actor disables themself.
+    """
+    if not enabled:
+        refuse_self_lockout(user, actor)
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
+        if changed:
+            audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
     user.is_active = enabled
-    if changed:
-        audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
     return user
 
 
@@ -46,6 +64,8 @@ def do_create_user(username: str, password: str | None, roles: list[str], actor:
 
 
 def do_set_user_roles(user: User, roles: list[str], actor: Actor) -> User:
+    """Raises SelfLockout when the actor takes the administrator role from themself."""
+    refuse_self_lockout(user, actor, roles)
     with transaction.atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=roles))
@@ -56,6 +76,8 @@ def do_set_user_roles(user: User, roles: list[str], actor: Actor) -> User:
 
 
 def do_delete_user(user: User, actor: Actor) -> None:
+    """Raises SelfLockout when the actor deletes themself."""
+    refuse_self_lockout(user, actor)
     username = user.get_username()
     with transaction.atomic():
         user.delete()

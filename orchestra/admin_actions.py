@@ -6,6 +6,7 @@ change made in the admin is as visible as one made on the website or through the
 
 from django.contrib import admin, messages
 
+from orchestra.actions import SelfLockout
 from orchestra.audit import Actor
 
 
@@ -18,11 +19,15 @@ def enable_disable_actions(setter, noun: str) -> list:
         @admin.action(description=f"{verb.capitalize()} selected {noun}s")
         def action(modeladmin, request, queryset):
             actor = Actor.from_request(request)
+            done = 0
             for instance in queryset:
-                setter(instance, enabled, actor)
-            modeladmin.message_user(
-                request, f"{queryset.count()} {noun}(s) {verb}d.", messages.SUCCESS
-            )
+                try:
+                    setter(instance, enabled, actor)
+                except SelfLockout as refusal:
+                    modeladmin.message_user(request, str(refusal), messages.ERROR)
+                else:
+                    done += 1
+            modeladmin.message_user(request, f"{done} {noun}(s) {verb}d.", messages.SUCCESS)
 
         action.__name__ = f"{verb}_selected"
         return action

@@ -9,12 +9,12 @@ from rest_framework.views import APIView
 
 from orchestra import roles
 from orchestra.actions import (
+    SelfLockout,
     do_create_token,
     do_create_user,
     do_delete_user,
     do_revoke_token,
     do_set_user_roles,
-    self_lockout,
     set_user_enabled,
 )
 from orchestra.api_errors import Conflict
@@ -43,12 +43,6 @@ def user_queryset():
 
 def get_user(username: str) -> User:
     return get_object_or_404(user_queryset(), username=username)
-
-
-def refuse_lockout(user: User, request, roles: list[str] | None = None) -> None:
-    reason = self_lockout(user, Actor.from_request(request), roles)
-    if reason:
-        raise Conflict(reason)
 
 
 class Me(APIView):
@@ -91,9 +85,10 @@ class UserDetail(APIView):
 
     @extend_schema(responses={204: None, **LOCKOUT, **ERRORS})
     def delete(self, request, username: str):
-        user = get_user(username)
-        refuse_lockout(user, request)
-        do_delete_user(user, Actor.from_request(request))
+        try:
+            do_delete_user(get_user(username), Actor.from_request(request))
+        except SelfLockout as refusal:
+            raise Conflict(str(refusal))
         return Response(status=204)
 
 
@@ -109,8 +104,10 @@ class UserRoles(APIView):
         user = get_user(username)
         body = RolesSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        refuse_lockout(user, request, body.validated_data["roles"])
-        do_set_user_roles(user, body.validated_data["roles"], Actor.from_request(request))
+        try:
+            do_set_user_roles(user, body.validated_data["roles"], Actor.from_request(request))
+        except SelfLockout as refusal:
+            raise Conflict(str(refusal))
         return Response(UserSerializer(get_user(username)).data)
 
 
@@ -120,10 +117,10 @@ class UserEnabled(APIView):
 
     @extend_schema(request=None, responses={200: UserSerializer, **LOCKOUT, **ERRORS})
     def post(self, request, username: str):
-        user = get_user(username)
-        if not self.enabled:
-            refuse_lockout(user, request)
-        set_user_enabled(user, self.enabled, Actor.from_request(request))
+        try:
+            set_user_enabled(get_user(username), self.enabled, Actor.from_request(request))
+        except SelfLockout as refusal:
+            raise Conflict(str(refusal))
         return Response(UserSerializer(get_user(username)).data)
 
 

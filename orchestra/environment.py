@@ -132,6 +132,15 @@ def sqlite_database(path: Path) -> dict:
     }
 
 
+def http_url(name: str, default: str) -> str:
+    """An http:// or https:// address; unset or empty means the default."""
+    url = env_str(name, "").strip() or default
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"{name}: expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
 def redis_url(name: str) -> str:
     url = env_str(name, "").strip()
     if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):

@@ -1,5 +1,8 @@
 """Every request is authenticated by a token: the session cookie or an Authorization header."""
 
+from functools import partial
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
@@ -40,6 +43,11 @@ def _resolve(request):
     return token.user if token is not None else AnonymousUser()
 
 
+async def _aresolve(request):
+    """`await request.auser()` in async views: the same token, looked up once per request."""
+    return await sync_to_async(_resolve)(request)
+
+
 def set_session_cookie(response, request, value: str) -> None:
     """The session token's cookie: out of scripts' reach, same-site, HTTPS-only under HTTPS.
 
@@ -63,7 +71,7 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request) -> None:
         request.user = SimpleLazyObject(lambda: _resolve(request))
-        request.auser = None
+        request.auser = partial(_aresolve, request)
         if bearer_value(request):
             # Requests authenticated by a header are not exposed to CSRF: browsers never add it.
             request._dont_enforce_csrf_checks = True

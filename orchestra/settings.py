@@ -11,6 +11,7 @@ from orchestra.environment import (
     env_int,
     env_list,
     env_str,
+    http_url,
     redis_url,
 )
 
@@ -63,6 +64,11 @@ REVISION_PROVIDERS = {
     "github": env_str("ORCHESTRA_GITHUB_PROVIDER", "projects.revisions.GitHubProvider"),
 }
 AUTHORIZATION_ROLES = env_str("ORCHESTRA_ROLES", "orchestra.roles.DEFAULT_ROLES")
+
+# GitHub's API, read by the "github" provider: another address for GitHub Enterprise, a token
+# (best given as ORCHESTRA_GITHUB_TOKEN_FILE) for private repositories and a higher rate limit.
+GITHUB_API_URL = http_url("ORCHESTRA_GITHUB_API_URL", "https://api.github.com")
+GITHUB_TOKEN = env_str("ORCHESTRA_GITHUB_TOKEN", "").strip()
 
 # Worker liveness and dispatch.
 WORKER_INACTIVE_AFTER = env_int("ORCHESTRA_WORKER_INACTIVE_SECONDS", 120, minimum=1)

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from orchestra import audit, roles, throttling
 from orchestra.actions import (
+    SelfLockout,
     do_change_password,
     do_create_token,
     do_create_user,
     do_delete_user,
     do_revoke_token,
     do_set_user_roles,
-    self_lockout,
     set_user_enabled,
 )
 from orchestra.audit import Actor
@@ -58,7 +58,7 @@ def login(request):
         return render(request, "orchestra/login.html", context)
     address = request.META.get("REMOTE_ADDR") or None
     username = request.POST.get("username", "")
-    if throttling.is_throttled(username, address):
+    if not throttling.begin_attempt(username, address):
         return throttled(request, context)
     user = None
     if form.is_valid():
@@ -66,8 +66,8 @@ def login(request):
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
     if user is None:
-        # The same answer whether the user exists, is disabled or typed a wrong password.
-        throttling.record_failure(username, address)
+        # The same answer whether the user exists, is disabled or typed a wrong password;
+        # the attempt's record stays as the failure.
         audit.record(Actor(address=address), "login.failed", username[:300], actor_name=username[:150])
         if wants_json(request):
             return JsonResponse({"error": WRONG}, status=401)
@@ -207,22 +207,16 @@ def _subject(username: str) -> User:
     return get_object_or_404(User, username=username)
 
 
-def refused_lockout(request, subject: User, actor: Actor, roles: list[str] | None = None) -> bool:
-    """True (with a message for the next page) when the change would lock the actor out."""
-    reason = self_lockout(subject, actor, roles)
-    if reason:
-        messages.error(request, reason)
-    return bool(reason)
-
-
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_roles(request, username: str):
     form = RolesForm(request.POST)
     if form.is_valid():
         subject, actor = _subject(username), Actor.from_request(request)
-        if not refused_lockout(request, subject, actor, form.cleaned_data["roles"]):
+        try:
             do_set_user_roles(subject, form.cleaned_data["roles"], actor)
+        except SelfLockout as refusal:
+            messages.error(request, str(refusal))
     return redirect("user", username)
 
 
@@ -236,19 +230,21 @@ def user_enable(request, username: str):
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_disable(request, username: str):
-    subject, actor = _subject(username), Actor.from_request(request)
-    if not refused_lockout(request, subject, actor):
-        set_user_enabled(subject, False, actor)
+    try:
+        set_user_enabled(_subject(username), False, Actor.from_request(request))
+    except SelfLockout as refusal:
+        messages.error(request, str(refusal))
     return redirect("user", username)
 
 
 @requires(roles.MANAGE_USERS)
 @require_POST
 def user_delete(request, username: str):
-    subject, actor = _subject(username), Actor.from_request(request)
-    if refused_lockout(request, subject, actor):
+    try:
+        do_delete_user(_subject(username), Actor.from_request(request))
+    except SelfLockout as refusal:
+        messages.error(request, str(refusal))
         return redirect("user", username)
-    do_delete_user(subject, actor)
     return redirect("users")
 
 

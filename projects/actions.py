@@ -1,4 +1,7 @@
-"""State changes of jobs and schedules made by people; each writes its audit record."""
+"""State changes of jobs and schedules made by people; each writes its audit record in the
+same transaction, so a change is never made without its record."""
+
+from django.db import transaction
 
 from orchestra import audit
 from orchestra.audit import Actor
@@ -7,18 +10,20 @@ from projects.models import Job, Schedule
 
 def set_job_enabled(job: Job, enabled: bool, actor: Actor) -> Job:
     """Enable or disable a job; a disabled job cannot be triggered (pending runs stay)."""
-    changed = Job.objects.filter(pk=job.pk, is_enabled=not enabled).update(is_enabled=enabled)
+    with transaction.atomic():
+        changed = Job.objects.filter(pk=job.pk, is_enabled=not enabled).update(is_enabled=enabled)
+        if changed:
+            audit.record(actor, "job.enable" if enabled else "job.disable", str(job))
     job.is_enabled = enabled
-    if changed:
-        audit.record(actor, "job.enable" if enabled else "job.disable", str(job))
     return job
 
 
 def set_schedule_enabled(schedule: Schedule, enabled: bool, actor: Actor) -> Schedule:
-    changed = Schedule.objects.filter(pk=schedule.pk, is_enabled=not enabled).update(
-        is_enabled=enabled
-    )
+    with transaction.atomic():
+        changed = Schedule.objects.filter(pk=schedule.pk, is_enabled=not enabled).update(
+            is_enabled=enabled
+        )
+        if changed:
+            audit.record(actor, "schedule.enable" if enabled else "schedule.disable", str(schedule))
     schedule.is_enabled = enabled
-    if changed:
-        audit.record(actor, "schedule.enable" if enabled else "schedule.disable", str(schedule))
     return schedule

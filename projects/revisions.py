@@ -95,11 +95,10 @@ class GitProvider(RevisionProvider):
 class GitHubProvider(RevisionProvider):
     """A GitHub repository (`owner/name` or its https URL) read through GitHub's HTTP API.
 
-    The API's address is the setting GITHUB_API_URL (GitHub Enterprise, tests), a token for
-    private repositories GITHUB_TOKEN.
+    The API's address and the token for private repositories are the settings GITHUB_API_URL
+    and GITHUB_TOKEN (ORCHESTRA_GITHUB_API_URL, ORCHESTRA_GITHUB_TOKEN); the arguments
+    override them.
     """
-
-    default_api_url = "https://api.github.com"
 
     def __init__(self, repository: str, api_url: str | None = None, token: str | None = None):
         super().__init__(repository)
@@ -107,8 +106,8 @@ class GitHubProvider(RevisionProvider):
         self.name = path.strip("/").removesuffix(".git")
         if self.name.count("/") != 1:
             raise RevisionError(f"not a GitHub repository name: {repository!r}")
-        self.api_url = (api_url or getattr(settings, "GITHUB_API_URL", "") or self.default_api_url)
-        self.token = token if token is not None else getattr(settings, "GITHUB_TOKEN", "")
+        self.api_url = api_url or settings.GITHUB_API_URL
+        self.token = token if token is not None else settings.GITHUB_TOKEN
 
     def _get(self, path: str, **query) -> object:
         url = f"{self.api_url.rstrip('/')}/repos/{urllib.parse.quote(self.name)}/{path}"

@@ -149,9 +149,14 @@ def test_changing_the_password_ends_other_sessions(users):
 def test_administrators_cannot_lock_themselves_out(users, service):
     admin = users["administrator"][0]
     client = page(users, "administrator")
-    client.post("/users/administrator-user/disable/")
-    client.post("/users/administrator-user/delete/")
-    client.post("/users/administrator-user/roles/", {"roles": ["viewer"]})
+    for path, data, reason in (
+        ("disable/", {}, "You cannot disable or delete your own account."),
+        ("delete/", {}, "You cannot disable or delete your own account."),
+        ("roles/", {"roles": ["viewer"]}, "You cannot take the administrator role from yourself."),
+    ):
+        response = client.post(f"/users/administrator-user/{path}", data)
+        assert response.status_code == 302 and response["Location"] == "/users/administrator-user/"
+        assert reason in client.get(response["Location"]).content.decode()
     admin.refresh_from_db()
     assert admin.is_active and list(admin.groups.values_list("name", flat=True)) == ["administrator"]
     api = service("administrator")

@@ -2,9 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import DatabaseError
 from django.test import Client
 
 from orchestra.models import AuditEvent, Token
+from tests.orchestra.audit_failure import audit_records_refused, audit_refused  # noqa: F401 (fixture)
 from tests.api.conftest import make_run
 from runs.models import Status
 
@@ -118,8 +120,32 @@ def test_admin_user_changes_are_audited_once(users):
         "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00",
     })
     assert response.status_code == 302, response.content.decode()[-2000:]
-    record = only_record("user.change")
-    assert record.actor == users["administrator"][0] and record.target == "viewer-user"
-    assert "first_name" in record.details["fields"] and "groups" in record.details["fields"]
+    # The roles are changed by do_set_user_roles, which records them; the rest is a user.change.
+    change, roles = AuditEvent.objects.order_by("id")
+    assert (change.action, roles.action) == ("user.change", "user.roles")
+    assert change.actor == roles.actor == users["administrator"][0]
+    assert change.target == roles.target == "viewer-user"
+    assert "first_name" in change.details["fields"] and "groups" not in change.details["fields"]
+    assert roles.details == {"before": ["viewer"], "after": []}
     admin.post(f"/admin/auth/user/{viewer.pk}/delete/", {"post": "yes"})
     assert AuditEvent.objects.filter(action="user.delete", target="viewer-user").count() == 1
+
+
+def test_an_admin_bulk_delete_whose_audit_records_fail_deletes_nothing(users, audit_refused):
+    admin = Client(headers={"Authorization": f"Bearer {users['administrator'][1]}"})
+    selected = [Token.objects.get(user=users[role][0]).pk for role in ("viewer", "operator")]
+    data = {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    with pytest.raises(DatabaseError, match="audit refused"):
+        admin.post("/admin/orchestra/token/", data)
+    assert Token.objects.filter(pk__in=selected).count() == 2
+
+
+def test_an_admin_bulk_delete_of_users_is_all_or_nothing(users, transactional_db):
+    admin = Client(headers={"Authorization": f"Bearer {users['administrator'][1]}"})
+    selected = [users[role][0].pk for role in ("operator", "viewer")]
+    data = {"action": "delete_selected", "_selected_action": selected, "post": "yes"}
+    # Users are deleted in name order: the operator is, then the viewer's record fails.
+    with audit_records_refused(target="viewer-user"):
+        with pytest.raises(DatabaseError, match="audit refused"):
+            admin.post("/admin/auth/user/", data)
+    assert User.objects.filter(pk__in=selected).count() == 2

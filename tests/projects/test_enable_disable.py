@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
+from django.db import DatabaseError
 
 from orchestra.actions import set_user_enabled
 from orchestra.audit import Actor
@@ -11,6 +12,7 @@ from projects.configuration import load_configuration
 from projects.models import Job, Schedule
 from runs.actions import JobDisabled, claim_runs, do_trigger_run
 from runs.queue import waiting_reason
+from tests.orchestra.audit_failure import audit_refused  # noqa: F401 (fixture)
 from workers.actions import set_worker_enabled
 from workers.models import Worker
 
@@ -84,3 +86,21 @@ def test_disabled_user_cannot_log_in_and_its_tokens_stop_working(admin):
     set_user_enabled(user, True, admin)
     assert authenticate_token(value) is not None
     assert ("user.disable", "eve") in audit_actions()
+
+
+@pytest.mark.parametrize(
+    "setter, row, field",
+    [
+        (set_job_enabled, lambda: Job.objects.get(identifier="hello"), "is_enabled"),
+        (set_schedule_enabled, lambda: Schedule.objects.get(identifier="hello-hourly"), "is_enabled"),
+        (set_worker_enabled, lambda: Worker.objects.create(identifier="w1"), "is_enabled"),
+        (set_user_enabled, lambda: User.objects.create_user("eve"), "is_active"),
+    ],
+    ids=["job", "schedule", "worker", "user"],
+)
+def test_a_change_whose_audit_record_cannot_be_written_is_not_made(admin, audit_refused, setter, row, field):
+    instance = row()
+    with pytest.raises(DatabaseError, match="audit refused"):
+        setter(instance, False, admin)
+    assert getattr(type(instance).objects.get(pk=instance.pk), field) is True
+    assert getattr(instance, field) is True

@@ -12,6 +12,7 @@ from orchestra.extensions import revision_provider
 from projects.models import Project
 from projects.revisions import GitHubProvider, GitProvider, RevisionError
 from runs.models import Status
+from tests.orchestra.fresh_process import python_result
 from tests.website.conftest import add_run
 
 
@@ -105,6 +106,24 @@ def test_github_provider_reads_branches_and_commits_over_http(github):
     assert revision.identifier == "a" * 40 and revision.subject == "Fix it"
     assert revision.author == "Bo"
     assert ("/repos/team/app/commits?sha=main&per_page=5", "Bearer secret") in FakeGitHub.seen
+
+
+BRANCHES_OF_TEAM_APP = """
+import json
+import django
+django.setup()
+from orchestra.extensions import revision_provider
+print(json.dumps(revision_provider("github")("team/app").branches()))
+"""
+
+
+def test_the_github_address_and_token_come_from_the_environment(github, tmp_path):
+    # A private repository on GitHub Enterprise: the token kept in a file, as secrets are.
+    token_file = tmp_path / "github-token"
+    token_file.write_text("from-the-file\n")
+    variables = {"ORCHESTRA_GITHUB_API_URL": github, "ORCHESTRA_GITHUB_TOKEN_FILE": str(token_file)}
+    assert python_result(tmp_path / "data", variables, BRANCHES_OF_TEAM_APP) == ["main"]
+    assert FakeGitHub.seen == [("/repos/team/app/branches?per_page=10", "Bearer from-the-file")]
 
 
 def test_github_provider_reports_http_errors(github):
