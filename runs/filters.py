@@ -63,28 +63,55 @@ def _is_integer(text: str) -> bool:
 
 
 class RunOrderingFilter(django_filters.OrderingFilter):
-    """Runs not yet started or completed sort as the earliest on every database.
+    """Runs sort the same way on every database, and ties always fall in one order.
 
-    SQLite and MariaDB order NULL that way themselves; PostgreSQL is told (its own order puts
-    NULL last), and its indexes on these columns are built NULLS FIRST (runs/0006), so that
-    "most recently completed first" does not first walk past every active run.
+    Runs not yet started or completed, or without a worker, sort as the earliest. SQLite and
+    MariaDB order NULL that way themselves; PostgreSQL is told (its own order puts NULL last),
+    and its started and completed indexes are built NULLS FIRST (runs/0006), so that "most
+    recently completed first" does not first walk past every active run.
+
+    Ties (same status, same worker, not completed yet...) fall in the order the runs were
+    made, in the sort's direction: pages are cut by offset, and PostgreSQL left ties in
+    whatever order its plan met them, so a page repeated runs of the one before while others
+    never showed. Each sort goes on by what its index holds after the sorted column, so the
+    index is still read in order: (status, created), (source, created), (project, created)
+    and (job, created) by creation time; (started), (completed) and (job, worker, id) by row
+    id. What this costs: a join keeps only its outer table's order on PostgreSQL, so a sort
+    by project or job sorts the first project's or job's runs (100,000 runs in 4 projects:
+    1 -> 80 ms for the unfiltered list sorted by project), and the active runs are sorted
+    by id when sorted by started or completed ascending (10,000: 0.5 -> 8 ms).
     """
 
-    NULLABLE = ("started", "completed")
+    NULLABLE = ("started", "completed", "worker__identifier")
+    UNIQUE = ("identifier", "id", "pk")
+    TIE_BREAKERS = {
+        "status": ("created", "id"),
+        "source": ("created", "id"),
+        "project__identifier": ("created", "id"),
+        "job__identifier": ("created", "id"),
+    }
 
     def filter(self, qs, value):
         qs = super().filter(qs, value)
-        if value in EMPTY_VALUES or connections[qs.db].vendor != "postgresql":
+        if value in EMPTY_VALUES:
             return qs
-        ordering = []
-        for name in qs.query.order_by:
-            field = name.lstrip("-") if isinstance(name, str) else None
-            if field in self.NULLABLE and name[0] == "-":
-                name = F(field).desc(nulls_last=True)
-            elif field in self.NULLABLE:
-                name = F(field).asc(nulls_first=True)
-            ordering.append(name)
+        ordering = list(qs.query.order_by)
+        names = [name.lstrip("-") for name in ordering]
+        if not any(name in self.UNIQUE for name in names):
+            direction = "-" if ordering[-1].startswith("-") else ""
+            tie_breakers = self.TIE_BREAKERS.get(names[-1], ("id",))
+            ordering += [direction + name for name in tie_breakers if name not in names]
+        if connections[qs.db].vendor == "postgresql":
+            ordering = [self.nulls_first(name) for name in ordering]
         return qs.order_by(*ordering)
+
+    def nulls_first(self, name: str):
+        field = name.lstrip("-")
+        if field not in self.NULLABLE:
+            return name
+        if name.startswith("-"):
+            return F(field).desc(nulls_last=True)
+        return F(field).asc(nulls_first=True)
 
 
 class RunFilter(django_filters.FilterSet):

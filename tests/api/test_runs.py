@@ -12,6 +12,7 @@ from orchestra.extensions import log_store, run_transformers
 from runs.filters import RunFilter
 from runs.models import Run, RunStep, Status
 from tests.api.conftest import make_run
+from workers.models import Worker
 
 
 def identifiers(response) -> list[str]:
@@ -219,29 +220,105 @@ def ordering_names() -> list[str]:
     return [name for name, _ in RunFilter.base_filters["ordering"].extra["choices"] if not name.startswith("-")]
 
 
-@pytest.mark.parametrize("name", ordering_names())
-def test_run_list_sorts_by_every_column_both_ways(service, runs, name):
-    for ordering, descending in ((name, False), (f"-{name}", True)):
+@pytest.fixture
+def sortable(catalogue) -> dict[str, Run]:
+    """Six runs, made and created a to f, whose every sortable column orders them differently.
+
+    No column but `created` sorts them in the order they were made, nor in the list's default
+    order (newest first: f e d c b a), so an ignored or misread sort shows. Where values tie
+    (project, job, status, worker, source, and runs not started or completed) the ties fall
+    in the order the runs were made, in the sort's direction.
+    """
+    now = timezone.now()
+    worker_1, worker_2 = catalogue["worker"], Worker.objects.create(identifier="worker-2")
+    hello, echo, lone, schedule = catalogue["hello"], catalogue["echo"], catalogue["lone"], catalogue["schedule"]
+    made = {
+        "a": make_run(hello, Status.SUCCEEDED, worker=worker_2),
+        "b": make_run(lone, Status.CANCELLED),
+        "c": make_run(echo, Status.FAILED, worker=worker_1, source=Run.Source.PIPELINE),
+        "d": make_run(hello, Status.RUNNING, worker=worker_1, source=Run.Source.SCHEDULE, schedule=schedule),
+        "e": make_run(lone, Status.SUCCEEDED, worker=worker_2),
+        "f": make_run(hello, Status.PENDING, source=Run.Source.SCHEDULE, schedule=schedule),
+    }
+    columns = {  # name: identifier, then created, started, completed, last_update in minutes from now
+        "a": ("d" * 32, -60, -58, -57, -1),
+        "b": ("a" * 32, -50, None, -49, -49),
+        "c": ("f" * 32, -40, -15, -2, -2),
+        "d": ("b" * 32, -30, -29, None, -0.5),
+        "e": ("c" * 32, -20, -5, -3, -3),
+        "f": ("e" * 32, -10, None, None, -10),
+    }
+    for name, (identifier, *minutes) in columns.items():
+        created, started, completed, last_update = (
+            None if value is None else now + timedelta(minutes=value) for value in minutes
+        )
+        # update(), not save(): save() would set last_update to now, and created is set apart
+        # so that no two runs share a creation time.
+        Run.objects.filter(pk=made[name].pk).update(
+            identifier=identifier, created=created, started=started, completed=completed,
+            last_update=last_update,
+        )
+        made[name].refresh_from_db()
+    return made
+
+
+# Each column's ascending order of the `sortable` runs; descending is its exact reverse.
+ASCENDING = {
+    "identifier": "bdeafc",
+    "project": "acdfbe",  # examples, other
+    "job": "cadfbe",  # echo, hello, lone
+    "status": "bcfdae",  # cancelled, failed, pending, running, succeeded
+    "worker": "bfcdae",  # without a worker, worker-1, worker-2
+    "source": "cdfabe",  # pipeline, schedule, user
+    "created": "abcdef",
+    "started": "bfadce",  # not started first
+    "completed": "dfabec",  # not completed first
+    "last_update": "bfecad",
+}
+
+
+def test_every_column_of_the_runs_list_is_sortable_and_has_its_order_checked():
+    assert set(ordering_names()) == set(ASCENDING)
+
+
+@pytest.mark.parametrize("name", ASCENDING)
+def test_run_list_sorts_by_every_column_both_ways(service, sortable, name):
+    for ordering, expected in ((name, ASCENDING[name]), (f"-{name}", ASCENDING[name][::-1])):
         response = service("viewer").get("/api/runs", {"ordering": ordering})
         assert response.status_code == 200
-        values = [run[name] for run in response.json()["results"] if run[name] is not None]
-        assert values == sorted(values, reverse=descending), ordering
+        names = {run.identifier: name for name, run in sortable.items()}
+        assert "".join(names[identifier] for identifier in identifiers(response)) == expected, ordering
 
 
-def test_every_column_of_the_runs_list_is_sortable():
-    assert set(ordering_names()) >= {
-        "identifier", "project", "job", "status", "worker", "source", "created", "started",
-        "completed",
-    }
+def test_run_list_sorts_ties_the_same_way_on_every_page(service, catalogue):
+    """Pages are cut by offset, so ties must fall in one order on every request, or a page
+    repeats runs of the one before and another never shows them."""
+    now = timezone.now()
+    made = []
+    for number in range(12):
+        run = make_run(catalogue["hello"], Status.FAILED if number % 3 else Status.SUCCEEDED)
+        # Creation times in the reverse of the order the runs were made.
+        Run.objects.filter(pk=run.pk).update(created=now - timedelta(minutes=number))
+        made.append(run.identifier)
+    # Failed first (f < s), each status oldest first: the runs made last were created first.
+    expected = [made[number] for number in reversed(range(12)) if number % 3]
+    expected += [made[number] for number in reversed(range(12)) if not number % 3]
+    for ordering, order in (("status", expected), ("-status", expected[::-1])):
+        pages = [
+            identifiers(service("viewer").get("/api/runs", {"ordering": ordering, "page_size": 5, "page": page}))
+            for page in (1, 2, 3)
+        ]
+        assert pages == [order[:5], order[5:10], order[10:]], ordering
 
 
 def test_run_list_paginates_and_keeps_filters_in_links(service, runs):
     response = service("viewer").get("/api/runs", {"page_size": 2, "job": "hello", "ordering": "created"})
     data = response.json()
-    assert data["count"] == 3 and len(data["results"]) == 2
+    assert data["count"] == 3
+    assert identifiers(response) == [runs["ok"].identifier, runs["text"].identifier]
     assert "job=hello" in data["next"] and "ordering=created" in data["next"] and "page=2" in data["next"]
-    second = service("viewer").get("/api/runs", {"page_size": 2, "job": "hello", "ordering": "created", "page": 2}).json()
-    assert len(second["results"]) == 1 and second["previous"]
+    second = service("viewer").get("/api/runs", {"page_size": 2, "job": "hello", "ordering": "created", "page": 2})
+    assert identifiers(second) == [runs["scheduled"].identifier] and second.json()["previous"]
     assert service("viewer").get("/api/runs", {"page": 99}).status_code == 404
 
 

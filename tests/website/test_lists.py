@@ -3,12 +3,14 @@
 import re
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from runs.models import Run, Status
 from tests.website.conftest import add_run
+from workers.models import Worker
 
 
 def run_links(page: str) -> list[str]:
@@ -20,8 +22,9 @@ def test_runs_filter_by_status_project_job_worker_and_source(admin_client, popul
     page = admin_client.get("/runs/?status=failed").content.decode()
     assert run_links(page) == [runs["failed"].identifier]
     page = admin_client.get("/runs/?status=pending&status=running").content.decode()
-    assert set(run_links(page)) == {runs["running"].identifier, runs["pending"].identifier,
-                                    runs["pipeline"].identifier}
+    # In the list's default order, newest first.
+    assert run_links(page) == [runs["pipeline"].identifier, runs["pending"].identifier,
+                               runs["running"].identifier]
     page = admin_client.get("/runs/?project=other").content.decode()
     assert run_links(page) == [runs["failed"].identifier]
     page = admin_client.get("/runs/?job=log-flood&worker=w1").content.decode()
@@ -40,8 +43,8 @@ def test_runs_filter_by_creation_date_range(admin_client, populated):
     Run.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=10))
     since = (timezone.now() - timedelta(days=1)).date().isoformat()
     page = admin_client.get(f"/runs/?created_after={since}").content.decode()
-    assert old.identifier not in run_links(page)
-    assert len(run_links(page)) == Run.objects.count() - 1
+    newest_first = ["child", "pipeline", "scheduled", "xss", "pending", "running", "succeeded"]
+    assert run_links(page) == [populated["runs"][name].identifier for name in newest_first]
     until = (timezone.now() - timedelta(days=5)).date().isoformat()
     page = admin_client.get(f"/runs/?created_before={until}").content.decode()
     assert run_links(page) == [old.identifier]
@@ -53,18 +56,60 @@ def test_invalid_filter_is_shown_not_crashing(admin_client, populated):
     assert 'class="errors"' in response.content.decode()
 
 
-def test_every_runs_column_sorts_both_ways(admin_client, populated):
-    for column in ("identifier", "project", "job", "status", "worker", "source", "created",
-                   "completed"):
-        ascending = run_links(admin_client.get(f"/runs/?ordering={column}").content.decode())
-        descending = run_links(admin_client.get(f"/runs/?ordering=-{column}").content.decode())
-        assert sorted(ascending) == sorted(descending)
-    by_status = run_links(admin_client.get("/runs/?ordering=status").content.decode())
-    statuses = [Run.objects.get(identifier=identifier).status for identifier in by_status]
-    assert statuses == sorted(statuses)
-    by_status = run_links(admin_client.get("/runs/?ordering=-status").content.decode())
-    statuses = [Run.objects.get(identifier=identifier).status for identifier in by_status]
-    assert statuses == sorted(statuses, reverse=True)
+@pytest.fixture
+def sortable(populated) -> dict[str, Run]:
+    """The populated runs, with columns set so that every sortable column orders them
+    differently, and neither in the order they were made (and created) nor in the list's
+    default order, newest first: child pipeline scheduled xss pending running failed
+    succeeded. Ties fall in the order the runs were made, in the sort's direction."""
+    runs = populated["runs"]
+    now = timezone.now()
+    made = ["succeeded", "failed", "running", "pending", "xss", "scheduled", "pipeline", "child"]
+    identifiers = dict(zip(made, "52718463"))
+    completed = {"succeeded": -5, "failed": -65, "xss": -35, "scheduled": -25, "child": -2}
+    for number, name in enumerate(made):
+        fields = {
+            "identifier": identifiers[name] * 32,
+            # Minutes apart: no two runs share a creation time.
+            "created": now - timedelta(minutes=80 - 10 * number),
+        }
+        if name in completed:
+            fields["completed"] = now + timedelta(minutes=completed[name])
+        Run.objects.filter(pk=runs[name].pk).update(**fields)
+    Run.objects.filter(pk=runs["xss"].pk).update(worker=Worker.objects.get(identifier="w2"))
+    return {name: Run.objects.get(pk=runs[name].pk) for name in made}
+
+
+# Each column's ascending order of the `sortable` runs; descending is its exact reverse.
+ASCENDING = {
+    "identifier": ["pending", "failed", "child", "scheduled", "succeeded", "pipeline", "running", "xss"],
+    # examples, other
+    "project": ["succeeded", "running", "pending", "xss", "scheduled", "pipeline", "child", "failed"],
+    # build, echo, log-flood, pipeline-diamond
+    "job": ["failed", "succeeded", "xss", "scheduled", "child", "running", "pending", "pipeline"],
+    # failed, pending, running, succeeded
+    "status": ["failed", "pending", "running", "pipeline", "succeeded", "xss", "scheduled", "child"],
+    # no worker, w1, w2
+    "worker": ["pending", "scheduled", "pipeline", "succeeded", "failed", "running", "child", "xss"],
+    # pipeline, schedule, user
+    "source": ["child", "scheduled", "succeeded", "failed", "running", "pending", "xss", "pipeline"],
+    "created": ["succeeded", "failed", "running", "pending", "xss", "scheduled", "pipeline", "child"],
+    # not completed first
+    "completed": ["running", "pending", "pipeline", "failed", "xss", "scheduled", "succeeded", "child"],
+}
+
+
+def test_every_runs_column_is_checked_by_the_sort_test(admin_client, populated):
+    page = admin_client.get("/runs/").content.decode()
+    assert re.findall(r'<th><a href="\?ordering=(\w+)"', page) == list(ASCENDING)
+
+
+@pytest.mark.parametrize("column", ASCENDING)
+def test_every_runs_column_sorts_both_ways(admin_client, sortable, column):
+    names = {run.identifier: name for name, run in sortable.items()}
+    for ordering, expected in ((column, ASCENDING[column]), (f"-{column}", ASCENDING[column][::-1])):
+        page = admin_client.get(f"/runs/?ordering={ordering}").content.decode()
+        assert [names[identifier] for identifier in run_links(page)] == expected, ordering
 
 
 def test_sort_header_flips_direction_and_keeps_filters(admin_client, populated):
@@ -76,21 +121,23 @@ def test_sort_header_flips_direction_and_keeps_filters(admin_client, populated):
 
 def test_pagination_keeps_filters_and_sort(admin_client, populated):
     echo = populated["echo"]
+    # Oldest first: the populated failed run, then these in the order they were made.
+    expected = [populated["runs"]["failed"].identifier]
     for number in range(120):
-        add_run(echo, Status.FAILED, parameters={"text": str(number)})
+        expected.append(add_run(echo, Status.FAILED, parameters={"text": str(number)}).identifier)
     page = admin_client.get("/runs/?status=failed&ordering=created").content.decode()
     # The list is not counted: a page knows whether another follows, the last one the total.
     assert "<span>page 1</span>" in page
     assert 'href="?status=failed&amp;ordering=created&amp;page=2" rel="next"' in page
     second = admin_client.get("/runs/?status=failed&ordering=created&page=2").content.decode()
-    first_ids, second_ids = run_links(page), run_links(second)
-    assert len(first_ids) == len(second_ids) == 50 and not set(first_ids) & set(second_ids)
     assert 'href="?status=failed&amp;ordering=created&amp;page=1" rel="prev"' in second
     last = admin_client.get("/runs/?status=failed&ordering=created&page=3").content.decode()
-    assert len(run_links(last)) == 121 - 100
+    assert [run_links(page), run_links(second), run_links(last)] == [
+        expected[:50], expected[50:100], expected[100:]
+    ]
     assert "page 3 of 3 (121)" in last and 'rel="next"' not in last
     beyond = admin_client.get("/runs/?status=failed&ordering=created&page=9").content.decode()
-    assert run_links(beyond) == run_links(last)
+    assert run_links(beyond) == expected[100:]
     assert "1 in all" in admin_client.get("/runs/?project=other").content.decode()
 
 
@@ -109,17 +156,36 @@ def test_runs_list_query_count_does_not_grow_with_runs(admin_client, populated):
     assert few == 5, few
 
 
+def row_links(page: str, pattern: str) -> list[str]:
+    """The first link of each table row that matches `pattern` (a path with one group)."""
+    return re.findall(r'<tr><td><a href="' + pattern + '">', page)
+
+
 def test_other_lists_filter_and_sort(admin_client, populated):
-    page = admin_client.get("/jobs/?project=other").content.decode()
-    assert "/projects/other/jobs/build/" in page and "/jobs/echo/" not in page
-    page = admin_client.get("/jobs/?ordering=-identifier").content.decode()
-    assert page.index("/jobs/pipeline-diamond/") < page.index("/jobs/echo/")
-    page = admin_client.get("/workers/?enabled=false").content.decode()
-    assert 'href="/workers/w2/"' in page and 'href="/workers/w1/"' not in page
-    page = admin_client.get("/workers/?ordering=-identifier").content.decode()
-    assert page.index('href="/workers/w2/"') < page.index('href="/workers/w1/"')
-    page = admin_client.get("/projects/?ordering=-identifier").content.decode()
-    assert page.index('href="/projects/other/"') < page.index('href="/projects/examples/"')
+    def jobs(query: str) -> list[str]:
+        page = admin_client.get(f"/jobs/{query}").content.decode()
+        return [f"{project}/{job}" for project, job in
+                re.findall(r'<td><a href="/projects/([\w-]+)/jobs/([\w-]+)/">', page)]
+
+    def workers(query: str) -> list[str]:
+        return row_links(admin_client.get(f"/workers/{query}").content.decode(), r"/workers/([\w-]+)/")
+
+    def projects(query: str) -> list[str]:
+        return row_links(admin_client.get(f"/projects/{query}").content.decode(), r"/projects/([\w-]+)/")
+
+    assert jobs("?project=other") == ["other/build"]
+    # The default order is by project, then job: the sorts below differ from it.
+    assert jobs("") == ["examples/echo", "examples/log-flood", "examples/pipeline-diamond", "other/build"]
+    assert jobs("?ordering=identifier") == [
+        "other/build", "examples/echo", "examples/log-flood", "examples/pipeline-diamond"
+    ]
+    assert jobs("?ordering=-identifier") == [
+        "examples/pipeline-diamond", "examples/log-flood", "examples/echo", "other/build"
+    ]
+    assert workers("?enabled=false") == ["w2"]
+    assert workers("") == ["w1", "w2"] and workers("?ordering=-identifier") == ["w2", "w1"]
+    assert projects("") == ["examples", "other"]
+    assert projects("?ordering=-identifier") == ["other", "examples"]
 
 
 def test_pages_query_counts_do_not_grow_with_runs(admin_client, populated):
