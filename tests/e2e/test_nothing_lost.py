@@ -38,6 +38,17 @@ def wait_for_log_bytes(orchestra: Orchestra, identifier: str, minimum: int = 1, 
         time.sleep(0.05)
 
 
+def wait_until_the_worker_holds_more(orchestra: Orchestra, worker: str, identifier: str,
+                                     margin: int = 200_000, timeout: float = 30) -> None:
+    """Wait until the executor wrote `margin` bytes the master lacks: it ran on unobserved."""
+    on_worker = orchestra.data_dir / f"worker-{worker}" / "runs" / identifier / "logs" / "0.log"
+    on_master = orchestra.data_dir / "logs" / identifier[:2] / identifier / "0.log"
+    deadline = time.monotonic() + timeout
+    while on_worker.stat().st_size < on_master.stat().st_size + margin:
+        assert time.monotonic() < deadline, "the executor stopped writing"
+        time.sleep(0.05)
+
+
 def assert_complete(orchestra: Orchestra, identifier: str) -> None:
     run = orchestra.wait_for_run(identifier, timeout=90)
     assert run["status"] == "succeeded", run
@@ -54,7 +65,7 @@ def test_worker_client_killed_mid_run_resumes_byte_for_byte(orchestra):
     wait_for_log_bytes(orchestra, run["identifier"])
 
     orchestra.kill_worker("crashy")
-    time.sleep(1)  # the executor keeps printing while no client streams
+    wait_until_the_worker_holds_more(orchestra, "crashy", run["identifier"])
     orchestra.start_worker("crashy")
 
     assert_complete(orchestra, run["identifier"])
@@ -66,7 +77,7 @@ def test_master_killed_mid_run_resumes_byte_for_byte(orchestra):
     wait_for_log_bytes(orchestra, run["identifier"])
 
     orchestra.kill_master()
-    time.sleep(1)
+    wait_until_the_worker_holds_more(orchestra, "steady", run["identifier"])
     orchestra.start_master()
 
     assert_complete(orchestra, run["identifier"])
@@ -80,7 +91,7 @@ def test_connection_cut_and_restored_resumes_without_duplicates(orchestra):
         wait_for_log_bytes(orchestra, run["identifier"])
 
         proxy.cut()
-        time.sleep(1.5)
+        wait_until_the_worker_holds_more(orchestra, "far-away", run["identifier"])
         proxy.restore()
 
         assert_complete(orchestra, run["identifier"])
@@ -120,8 +131,7 @@ def test_abort_while_the_worker_is_disconnected_is_delivered_on_reconnection(orc
 
     status, _ = orchestra.api("POST", f"/api/runs/{run['identifier']}/abort")
     assert status in (200, 202)
-    time.sleep(0.5)
-    assert orchestra.run(run["identifier"])["status"] == "running"
+    assert orchestra.run(run["identifier"])["status"] == "running"  # until its worker says so
 
     orchestra.start_worker("sleepy")
     finished = orchestra.wait_for_run(run["identifier"], timeout=30)
