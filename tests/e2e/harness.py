@@ -15,12 +15,28 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 FINAL = ("succeeded", "failed", "aborted", "exception", "cancelled", "skipped")
 SECRET_KEY = "e2e-tests-secret-key-" + "x" * 32
+
+
+T = TypeVar("T")
+
+
+def poll(check: Callable[[], T | None], timeout: float, failure: Callable[[], str],
+         interval: float = 0.1) -> T:
+    """The first true value of `check()`, asked again every `interval` seconds; fails with
+    `failure()` once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, failure()
+        time.sleep(interval)
+    return value
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.e2e.configuration import numbered_lines
-from tests.e2e.harness import Orchestra, processes_under
+from tests.e2e.harness import Orchestra, poll, processes_under
 from tests.e2e.proxy import CuttableProxy
 
 pytestmark = pytest.mark.e2e
@@ -43,10 +43,8 @@ def wait_until_the_worker_holds_more(orchestra: Orchestra, worker: str, identifi
     """Wait until the executor wrote `margin` bytes the master lacks: it ran on unobserved."""
     on_worker = orchestra.data_dir / f"worker-{worker}" / "runs" / identifier / "logs" / "0.log"
     on_master = orchestra.data_dir / "logs" / identifier[:2] / identifier / "0.log"
-    deadline = time.monotonic() + timeout
-    while on_worker.stat().st_size < on_master.stat().st_size + margin:
-        assert time.monotonic() < deadline, "the executor stopped writing"
-        time.sleep(0.05)
+    poll(lambda: on_worker.stat().st_size >= on_master.stat().st_size + margin, timeout,
+         lambda: "the executor stopped writing", interval=0.05)
 
 
 def assert_complete(orchestra: Orchestra, identifier: str) -> None:

@@ -7,33 +7,20 @@ import re
 import signal
 import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
-from tests.e2e.harness import MANAGE, ROOT, SECRET_KEY, free_port, processes_under
+from tests.e2e.harness import MANAGE, ROOT, SECRET_KEY, free_port, poll, processes_under
 
 pytestmark = pytest.mark.e2e
 
 LOGIN_LINE = re.compile(r"running at (http://\S+/)\s+Log in as '(\w+)' with password '([^']+)'")
 
-T = TypeVar("T")
 
-
-def poll(check: Callable[[], T | None], timeout: float, failure: Callable[[], str]) -> T:
-    """The first true value of `check()`, asked again every 0.2 s; fails with `failure()`
-    once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, failure()
-        time.sleep(0.2)
-    return value
 
 
 @dataclass(frozen=True)

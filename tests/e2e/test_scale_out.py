@@ -2,20 +2,16 @@
 connected to another (both ways), the work is spread over the workers of both masters, and each
 run is executed once, by the worker it was given to."""
 
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from typing import TypeVar
 
 import pytest
 
-from tests.e2e.harness import FINAL, Orchestra
+from tests.e2e.harness import FINAL, Orchestra, poll
 from tests.postgres import postgres_database  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
-T = TypeVar("T")
 
 
 def redis_reachable() -> bool:
@@ -27,15 +23,6 @@ def redis_reachable() -> bool:
     except OSError:
         return False
 
-
-def poll(check: Callable[[], T | None], timeout: float, failure: Callable[[], str]) -> T:
-    """The first true value of `check()`, asked again every 0.1 s; fails with `failure()`
-    once `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, failure()
-        time.sleep(0.1)
-    return value
 
 
 def test_two_masters_share_the_work(tmp_path, postgres_database):  # noqa: F811

@@ -7,28 +7,21 @@ and the pipelines' final statuses.
 """
 
 import json
-import os
-import threading
 
-import django
+from tests.scenario import at_once, set_up_examples
 
 ROUNDS = 8
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra.settings")
-    django.setup()
-    from django.core.management import call_command
+    set_up_examples()
     from django.db import connection, transaction
 
     from orchestra.audit import SYSTEM
-    from projects.configuration import load_configuration
     from projects.models import Job
     from runs.actions import do_trigger_run, finish_run
     from runs.models import Run
 
-    call_command("migrate", verbosity=0)
-    load_configuration("examples.configuration")
     job = Job.objects.get(identifier="pipeline-diamond")
 
     def finish(pipeline, element: str) -> None:
@@ -40,20 +33,7 @@ def main() -> None:
     for _ in range(ROUNDS):
         pipeline = do_trigger_run(job, {}, SYSTEM)
         finish(pipeline, "a")
-        barrier = threading.Barrier(2)
-
-        def master(element: str) -> None:
-            barrier.wait()
-            try:
-                finish(pipeline, element)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=master, args=(name,)) for name in ("b", "c")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(lambda: finish(pipeline, "b"), lambda: finish(pipeline, "c"))
         starts = {
             element: Run.objects.filter(parent=pipeline, pipeline_element=element).count()
             for element in "abcd"

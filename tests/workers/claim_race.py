@@ -1,15 +1,13 @@
-"""Four "masters" (threads, each with its own database connection) claim runs for one worker
-at the same moment, as a worker's old and new connection through two masters may.
+"""Four "masters" claim runs for one worker at the same moment, as a worker's old and new
+connection through two masters may.
 
-Run by tests/workers/test_claim_race.py in a subprocess, against the database that
-ORCHESTRA_DATABASE_URL names. Prints one JSON line: per round, how many runs the worker held.
+Run by tests/workers/test_claim_race.py in a subprocess. Prints one JSON line: per round, how
+many runs the worker held.
 """
 
 import json
-import os
-import threading
 
-import django
+from tests.scenario import at_once, set_up_examples
 
 MASTERS = 4
 ROUNDS = 10
@@ -17,40 +15,22 @@ EXECUTORS = 3
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra.settings")
-    django.setup()
-    from django.core.management import call_command
+    set_up_examples()
     from django.db import connection
 
     from orchestra.audit import SYSTEM
-    from projects.configuration import load_configuration
     from projects.models import Job
     from runs.actions import claim_runs, do_trigger_run
     from runs.models import Run
     from workers.models import Worker
 
-    call_command("migrate", verbosity=0)
-    load_configuration("examples.configuration")
     hello = Job.objects.get(identifier="hello")
     held = []
     for round_number in range(ROUNDS):
         worker = Worker.objects.create(identifier=f"w{round_number}", executors=EXECUTORS)
         for _ in range(EXECUTORS * MASTERS):
             do_trigger_run(hello, {}, SYSTEM)
-        barrier = threading.Barrier(MASTERS)
-
-        def master() -> None:
-            try:
-                barrier.wait()
-                claim_runs(worker)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=master) for _ in range(MASTERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(*[lambda: claim_runs(worker)] * MASTERS)
         held.append(Run.objects.filter(worker=worker).count())
         Run.objects.filter(worker=None).delete()
     connection.close()
