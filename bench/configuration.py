@@ -1,6 +1,7 @@
 """The example projects plus the benchmark's jobs (see bench/log_streaming.py, bench/throughput.py)."""
 
 from examples.configuration import projects as example_projects
+from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Job, Parameter, Project, Step
 
 # Each line: its number, the time it was printed, padding to 60 bytes. A pause of 0 prints as

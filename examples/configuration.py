@@ -4,7 +4,16 @@ Commands use only what a plain Debian machine has (sh, echo, seq, python3). Each
 Python format string (docs/configuration.md): `{{` and `}}` stand for literal braces.
 """
 
-from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
+from projects.definitions import (
+    Element,
+    Job,
+    Parameter,
+    PipelineJob,
+    Project,
+    Resource,
+    Schedule,
+    Step,
+)
 
 # A step that stores {"answer": 42} in the run's results.
 WRITE_ANSWER = Step(
@@ -22,6 +31,14 @@ ECHO_AND_STORE = Step(
         "{text}",
         "{results_file}",
     ],
+)
+
+
+# Adds a line to the file at `path` and fails while it holds fewer than three.
+COUNT_ATTEMPTS = Step(
+    "count attempts",
+    ["sh", "-c", 'echo attempt >> "$1"; n=$(wc -l < "$1"); echo "attempt $n"; [ "$n" -ge 3 ]',
+     "sh", "{path}"],
 )
 
 
@@ -107,6 +124,54 @@ projects = [
                 properties={"pool": "special"},
                 steps=[Step("greet", ["echo", "Hello from the special pool: {worker}"])],
             ),
+            Job(
+                "sleepy",
+                description="Sleeps `seconds`; its timeout of 3 s ends it first by default.",
+                parameters=[Parameter("seconds", "How long to sleep.", default=30)],
+                steps=[Step("sleep", ["sleep", "{seconds}"])],
+                timeout=3,
+            ),
+            Job(
+                "silent",
+                description="Prints one line, then nothing: its silence timeout of 2 s ends it.",
+                steps=[Step("print then wait", ["sh", "-c", "echo 'one line, then silence'; sleep 30"])],
+                silence_timeout=2,
+            ),
+            Job(
+                "flaky",
+                description="Fails until its third attempt (counted in the file at `path`); "
+                "retried twice after a failure, 1 s then 2 s later.",
+                parameters=[Parameter("path", "A file counting the attempts.", required=True)],
+                steps=[COUNT_ATTEMPTS],
+                retries=2,
+                retry_on=["failed"],
+                retry_delay=1,
+            ),
+            Job(
+                "exclusive",
+                description="Sleeps `seconds`; never two runs at once.",
+                parameters=[Parameter("seconds", "How long to sleep.", default=1)],
+                steps=[Step("sleep", ["sleep", "{seconds}"])],
+                max_concurrent_runs=1,
+            ),
+            Job(
+                "deploy-a",
+                description="Holds the resource deploy-prod for a second.",
+                steps=[Step("deploy", ["sleep", "1"])],
+                resources=["deploy-prod"],
+            ),
+            Job(
+                "deploy-b",
+                description="Holds the resource deploy-prod for a second, like deploy-a.",
+                steps=[Step("deploy", ["sleep", "1"])],
+                resources=["deploy-prod"],
+            ),
+            Job(
+                "kept",
+                description="Prints `kept`; only its last 3 finished runs are kept.",
+                steps=[Step("echo", ["echo", "kept"])],
+                keep_runs=3,
+            ),
             diamond("pipeline-diamond", "a, then b and c, then d: all succeed."),
             diamond(
                 "pipeline-failure",
@@ -117,3 +182,6 @@ projects = [
         schedules=[Schedule("hello-hourly", "hello", "0 * * * *")],
     )
 ]
+
+# Held by deploy-a and deploy-b: one of them at a time.
+resources = [Resource("deploy-prod", capacity=1)]

@@ -35,7 +35,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}: expected true or false, got {value!r}")
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
+def env_int(name: str, default: int | None, minimum: int = 0) -> int | None:
     value = env_str(name, "").strip()
     if not value:
         return default

@@ -72,7 +72,12 @@ GITHUB_TOKEN = env_str("ORCHESTRA_GITHUB_TOKEN", "").strip()
 
 # Worker liveness and dispatch.
 WORKER_INACTIVE_AFTER = env_int("ORCHESTRA_WORKER_INACTIVE_SECONDS", 120, minimum=1)
-DISPATCH_SWEEP_SECONDS = env_int("ORCHESTRA_DISPATCH_SWEEP_SECONDS", 5, minimum=1)
+DISPATCH_SWEEP_SECONDS = env_int("ORCHESTRA_DISPATCH_SWEEP_SECONDS", 1, minimum=1)
+# A worker disconnected this long is lost: its active runs end `exception` (None: never).
+WORKER_LOST_AFTER = env_int("ORCHESTRA_WORKER_LOST_AFTER", None, minimum=1)
+
+# Retention: final runs older than this many days are deleted with their logs (None: kept).
+KEEP_RUNS_DAYS = env_int("ORCHESTRA_KEEP_RUNS_DAYS", None, minimum=1)
 SCHEDULER_SECONDS = env_int("ORCHESTRA_SCHEDULER_SECONDS", 10, minimum=1)
 
 # Tokens and login.

@@ -113,7 +113,10 @@ class TriggerJob(APIView):
         body = TriggerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            run = do_trigger_run(job, body.validated_data["parameters"], Actor.from_request(request))
+            run = do_trigger_run(
+                job, body.validated_data["parameters"], Actor.from_request(request),
+                priority=body.validated_data.get("priority"),
+            )
         except ParameterError as error:
             raise ValidationError({error.field: [error.message]})
         except JobDisabled as error:

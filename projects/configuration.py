@@ -1,7 +1,8 @@
 """Loading the configuration module at master start: validate everything, then sync the database.
 
-The module named by ORCHESTRA_CONFIGURATION defines `projects = [Project(...), ...]` with the
-classes of `projects.definitions` (re-exported here). Validation (`projects.validation`) names
+The module named by ORCHESTRA_CONFIGURATION defines `projects = [Project(...), ...]` (and, if
+its jobs hold any, `resources = [Resource(...), ...]`) with the classes of
+`projects.definitions` (re-exported here). Validation (`projects.validation`) names
 the project, the job, schedule or element, and the field of every problem, so a wrong definition
 stops the master with a message that says where to look. The database keeps what the
 configuration no longer defines (their runs stay), marked `is_configured=False` and disabled.
@@ -14,8 +15,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from projects import models
-from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
-from projects.validation import ConfigurationError, validate_projects
+from projects.definitions import (
+    Element,
+    Job,
+    Parameter,
+    PipelineJob,
+    Project,
+    Resource,
+    Schedule,
+    Step,
+)
+from projects.validation import ConfigurationError, validate_configuration, validate_projects
+from runs import models as run_models
 
 __all__ = [
     "ConfigurationError",
@@ -24,10 +35,12 @@ __all__ = [
     "Parameter",
     "PipelineJob",
     "Project",
+    "Resource",
     "Schedule",
     "Step",
     "SyncReport",
     "load_configuration",
+    "validate_configuration",
     "validate_projects",
     "sync_projects",
 ]
@@ -73,8 +86,8 @@ def _save(model, lookup: dict, values: dict, label: str, report: SyncReport, ena
 SYNC_ATTEMPTS = 3
 
 
-def sync_projects(projects: list[dict]) -> SyncReport:
-    """Write validated projects to the database in one transaction.
+def sync_projects(projects: list[dict], resources: list[dict] | None = None) -> SyncReport:
+    """Write validated projects (and resources, if given) to the database in one transaction.
 
     Masters started together sync at the same moment: the loser of a race to create a row gets
     an IntegrityError, and its next attempt finds the row and has nothing left to change.
@@ -82,16 +95,38 @@ def sync_projects(projects: list[dict]) -> SyncReport:
     attempts = 1
     while True:
         try:
-            return _sync_projects(projects)
+            return _sync_projects(projects, resources)
         except IntegrityError:
             if attempts == SYNC_ATTEMPTS:
                 raise
             attempts += 1
 
 
-def _sync_projects(projects: list[dict]) -> SyncReport:
+JOB_FIELDS = (
+    "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
+    "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
+    "priority", "keep_runs", "keep_days",
+)
+
+
+def _sync_resources(resources: list[dict], report: SyncReport) -> None:
+    kept = []
+    for resource in resources:
+        row = _save(
+            run_models.Resource, {"identifier": resource["identifier"]}, {"capacity": resource["capacity"]},
+            f"resource {resource['identifier']}", report,
+        )
+        kept.append(row.pk)
+    gone = run_models.Resource.objects.filter(is_configured=True).exclude(pk__in=kept)
+    report.removed.extend(f"resource {row}" for row in gone)
+    gone.update(is_configured=False)
+
+
+def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncReport:
     report = SyncReport()
     with transaction.atomic():
+        if resources is not None:
+            _sync_resources(resources, report)
         kept_projects, kept_jobs, kept_schedules = [], [], []
         for project in projects:
             project_row = _save(
@@ -107,10 +142,7 @@ def _sync_projects(projects: list[dict]) -> SyncReport:
             kept_projects.append(project_row.pk)
             job_rows = {}
             for job in project["jobs"]:
-                values = {
-                    name: job[name]
-                    for name in ("display_name", "description", "steps", "parameters", "properties", "pipeline")
-                }
+                values = {name: job[name] for name in JOB_FIELDS}
                 job_rows[job["identifier"]] = _save(
                     models.Job,
                     {"project": project_row, "identifier": job["identifier"]},
@@ -161,4 +193,5 @@ def load_configuration(module_name: str | None = None) -> SyncReport:
         ) from error
     if not hasattr(module, "projects"):
         raise ConfigurationError([f"module {module_name!r} defines no `projects` list"])
-    return sync_projects(validate_projects(module.projects))
+    projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
+    return sync_projects(projects, resources)

@@ -10,10 +10,17 @@ from typing import Any
 
 @dataclass
 class Step:
-    """One command of a job: a list of arguments, each a Python format string."""
+    """One command of a job: a list of arguments, each a Python format string.
+
+    `timeout` (seconds) ends the step once it has run that long, `silence_timeout` (seconds)
+    once it has printed nothing for that long; either ends the run `failed`. A step's own
+    `silence_timeout` replaces its job's.
+    """
 
     name: str
     command: list[str]
+    timeout: float | None = None
+    silence_timeout: float | None = None
 
 
 @dataclass
@@ -28,7 +35,18 @@ class Parameter:
 
 @dataclass
 class Job:
-    """Steps run in order on one worker whose properties match `properties`."""
+    """Steps run in order on one worker whose properties match `properties`.
+
+    Bounds (docs/configuration.md, "Bounding runs"):
+    - `timeout`, `silence_timeout`: seconds the whole run may last, or a step stay silent;
+    - `retries` runs again a run that ended with a status of `retry_on` (`failed`,
+      `exception`), after `retry_delay` seconds, doubled at each attempt;
+    - `max_concurrent_runs` (0: any number) and `resources` (names of `Resource`s, each held
+      while a run of the job is on a worker) limit what runs at once; `priority` orders the
+      queue (higher first), and a trigger may override it;
+    - `keep_runs` (the last N finished runs) and `keep_days` bound how long runs and their
+      logs are kept.
+    """
 
     identifier: str
     steps: list[Step] = field(default_factory=list)
@@ -38,6 +56,16 @@ class Job:
     display_name: str = ""
     # False disables the job at every master start; True keeps what administrators chose.
     enabled: bool = True
+    timeout: float | None = None
+    silence_timeout: float | None = None
+    retries: int = 0
+    retry_on: list[str] = field(default_factory=lambda: ["exception"])
+    retry_delay: float = 0
+    max_concurrent_runs: int = 0
+    resources: list[str] = field(default_factory=list)
+    priority: int = 0
+    keep_runs: int | None = None
+    keep_days: int | None = None
 
 
 @dataclass
@@ -57,13 +85,29 @@ class Element:
 
 @dataclass
 class PipelineJob:
-    """A job whose run triggers its elements as child runs."""
+    """A job whose run triggers its elements as child runs.
+
+    Its elements are bounded by their own jobs; `keep_runs` and `keep_days` bound how long the
+    pipeline's runs (and their elements with them) are kept.
+    """
 
     identifier: str
     elements: list[Element] = field(default_factory=list)
     description: str = ""
     display_name: str = ""
     enabled: bool = True
+    keep_runs: int | None = None
+    keep_days: int | None = None
+
+
+@dataclass
+class Resource:
+    """Something runs hold while they are on a worker, `capacity` runs at a time (a deploy
+    target, a licence, a test database). Declared in the configuration module's `resources`
+    list; jobs name it in their `resources`."""
+
+    identifier: str
+    capacity: int = 1
 
 
 @dataclass

@@ -2,7 +2,11 @@
 
 from django import forms
 
+from projects.validation import PRIORITY_RANGE
 from runs.parameters import ParameterError
+
+# Not a Python identifier, so never the name of a parameter.
+PRIORITY_FIELD = "run-priority"
 
 
 class TriggerForm(forms.Form):
@@ -24,11 +28,22 @@ class TriggerForm(forms.Form):
                     strip=False,
                 )
             self.fields[name] = field
+        self.fields[PRIORITY_FIELD] = forms.IntegerField(
+            label="priority", initial=job.priority, required=False,
+            min_value=PRIORITY_RANGE[0], max_value=PRIORITY_RANGE[1],
+            help_text="higher runs first",
+        )
+
+    def priority(self) -> int | None:
+        """The priority asked for; None (the job's) when the field is left empty."""
+        return self.cleaned_data[PRIORITY_FIELD]
 
     def parameters(self) -> dict:
         """The parameters to trigger with; empty optional fields fall back to their defaults."""
         parameters = {}
         for name, value in self.cleaned_data.items():
+            if name == PRIORITY_FIELD:
+                continue
             default = self.declarations[name].get("default")
             if value == "" and not self.declarations[name].get("required"):
                 continue

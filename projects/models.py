@@ -24,6 +24,10 @@ class Project(models.Model):
         return reverse("project", args=[self.identifier])
 
 
+def default_retry_on() -> list[str]:
+    return ["exception"]
+
+
 class Job(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
     identifier = models.SlugField(max_length=100)
@@ -38,6 +42,20 @@ class Job(models.Model):
     pipeline = models.JSONField(null=True, blank=True)
     is_enabled = models.BooleanField(default=True)
     is_configured = models.BooleanField(default=True)
+    # Bounds (docs/configuration.md, "Bounding runs"); steps may carry their own timeouts.
+    timeout = models.FloatField(null=True, blank=True, help_text="seconds a run may last")
+    silence_timeout = models.FloatField(
+        null=True, blank=True, help_text="seconds a step may print nothing"
+    )
+    retries = models.PositiveIntegerField(default=0)
+    retry_on = models.JSONField(default=default_retry_on, blank=True)
+    retry_delay = models.FloatField(default=0, help_text="seconds, doubled at each attempt")
+    max_concurrent_runs = models.PositiveIntegerField(default=0, help_text="0: any number")
+    # Identifiers of runs.Resource rows a run holds while it is on a worker.
+    resources = models.JSONField(default=list, blank=True)
+    priority = models.IntegerField(default=0)
+    keep_runs = models.PositiveIntegerField(null=True, blank=True)
+    keep_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["project__identifier", "identifier"]
@@ -58,6 +76,11 @@ class Job(models.Model):
     @property
     def can_be_triggered(self) -> bool:
         return self.is_enabled and self.is_configured
+
+    @property
+    def has_run_limits(self) -> bool:
+        """Whether a claim of its runs must count what else runs (docs/architecture.md)."""
+        return bool(self.max_concurrent_runs or self.resources)
 
 
 class Schedule(models.Model):

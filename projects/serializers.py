@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from projects.models import Job, Project, Schedule
+from projects.validation import PRIORITY_RANGE
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -20,7 +21,9 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = [
             "project", "identifier", "display_name", "description", "steps", "parameters",
-            "properties", "pipeline", "is_pipeline", "is_enabled", "is_configured",
+            "properties", "pipeline", "is_pipeline", "is_enabled", "is_configured", "timeout",
+            "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs",
+            "resources", "priority", "keep_runs", "keep_days",
         ]
 
 
@@ -39,6 +42,10 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 class TriggerSerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
+    priority = serializers.IntegerField(
+        required=False, min_value=PRIORITY_RANGE[0], max_value=PRIORITY_RANGE[1],
+        help_text="Higher runs first; the job's priority when absent",
+    )
 
 
 class StatusRunSerializer(serializers.Serializer):

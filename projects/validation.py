@@ -12,7 +12,16 @@ from typing import Any
 from croniter import croniter
 from django.conf import settings
 
-from projects.definitions import Element, Job, Parameter, PipelineJob, Project, Schedule, Step
+from projects.definitions import (
+    Element,
+    Job,
+    Parameter,
+    PipelineJob,
+    Project,
+    Resource,
+    Schedule,
+    Step,
+)
 from runs.models import FINAL_STATUSES
 from runs.parameters import ParameterError, resolve_parameters
 
@@ -35,6 +44,13 @@ RESERVED_NAMES = frozenset(
 )
 ANY_STATUS = "any"
 SCALAR_TYPES = (str, int, float, bool)
+# Statuses a run may be retried after: an aborted run was stopped on purpose, and the others
+# never ran or ran well.
+RETRYABLE_STATUSES = ("failed", "exception")
+DEFAULT_RETRY_ON = ["exception"]
+PRIORITY_RANGE = (-1000, 1000)
+# A day: a longer timeout is no bound at all, and every limit stays far from overflows.
+LONGEST_TIMEOUT = 30 * 24 * 3600
 
 
 class ConfigurationError(Exception):
@@ -43,6 +59,13 @@ class ConfigurationError(Exception):
     def __init__(self, errors: list[str]):
         self.errors = list(errors)
         super().__init__("invalid configuration:\n  " + "\n  ".join(self.errors))
+
+
+# A pipeline's own run holds no worker: its elements are bounded by their own jobs.
+PIPELINE_BOUNDS = {
+    "timeout": None, "silence_timeout": None, "retries": 0, "retry_on": DEFAULT_RETRY_ON,
+    "retry_delay": 0, "max_concurrent_runs": 0, "resources": [], "priority": 0,
+}
 
 
 def final_statuses() -> tuple[str, ...]:
@@ -92,7 +115,7 @@ def _normalize_steps(errors: _Errors, where: str, steps: Any) -> list[dict]:
     for index, step in enumerate(steps):
         name = f"steps[{index}]"
         if isinstance(step, dict):
-            step = Step(name=step.get("name"), command=step.get("command"))
+            step = Step(**{name: step.get(name) for name in ("name", "command", "timeout", "silence_timeout")})
         if not isinstance(step, Step):
             errors.add(where, name, f"must be a Step, got {type(step).__name__}")
             continue
@@ -108,8 +131,106 @@ def _normalize_steps(errors: _Errors, where: str, steps: Any) -> list[dict]:
             continue
         for argument in command:
             _check_format_string(errors, where, argument, f"{name}.command")
-        normalized.append({"name": step.name, "command": list(command)})
+        normalized.append({
+            "name": step.name,
+            "command": list(command),
+            **_timeouts(errors, where, step, prefix=f"{name}."),
+        })
     return normalized
+
+
+def _check_seconds(errors: _Errors, where: str, value: Any, field_name: str) -> float | None:
+    """A positive number of seconds (None: no limit)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= LONGEST_TIMEOUT:
+        errors.add(where, field_name, f"must be a number of seconds above 0, at most {LONGEST_TIMEOUT}")
+        return None
+    return value
+
+
+def _check_whole(errors: _Errors, where: str, value: Any, field_name: str, low: int, high: int,
+                 allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors.add(where, field_name, f"must be a whole number from {low} to {high}")
+        return None if allow_none else low
+    return value
+
+
+def _timeouts(errors: _Errors, where: str, definition: Step | Job, prefix: str = "") -> dict:
+    """The timeouts a step or a job declares, only those set (steps' JSON stays small)."""
+    declared = {}
+    for name in ("timeout", "silence_timeout"):
+        seconds = _check_seconds(errors, where, getattr(definition, name, None), f"{prefix}{name}")
+        if seconds is not None:
+            declared[name] = seconds
+    return declared
+
+
+def _retention(errors: _Errors, where: str, job: Job | PipelineJob) -> dict:
+    return {
+        "keep_runs": _check_whole(errors, where, job.keep_runs, "keep_runs", 1, 10**9, allow_none=True),
+        "keep_days": _check_whole(errors, where, job.keep_days, "keep_days", 1, 100_000, allow_none=True),
+    }
+
+
+def _bounds(errors: _Errors, where: str, job: Job, resources: set[str]) -> dict:
+    """A job's timeouts, retries, concurrency limit, resources, priority and retention."""
+    retry_on = job.retry_on
+    if isinstance(retry_on, str):
+        retry_on = [retry_on]
+    if not isinstance(retry_on, (list, tuple)) or not all(
+        status in RETRYABLE_STATUSES for status in retry_on
+    ):
+        errors.add(where, "retry_on", f"must be a list of {' and '.join(RETRYABLE_STATUSES)}")
+        retry_on = DEFAULT_RETRY_ON
+    job_resources = job.resources
+    if not isinstance(job_resources, (list, tuple)) or not all(
+        isinstance(name, str) for name in job_resources
+    ):
+        errors.add(where, "resources", "must be a list of resource identifiers")
+        job_resources = []
+    for name in job_resources:
+        if name not in resources:
+            errors.add(where, "resources", f"unknown resource {name!r} (declare it in `resources`)")
+    retry_delay = job.retry_delay
+    if isinstance(retry_delay, bool) or not isinstance(retry_delay, (int, float)) or not 0 <= retry_delay <= LONGEST_TIMEOUT:
+        errors.add(where, "retry_delay", f"must be a number of seconds from 0 to {LONGEST_TIMEOUT}")
+        retry_delay = 0
+    return {
+        "timeout": None, "silence_timeout": None, **_timeouts(errors, where, job),
+        "retries": _check_whole(errors, where, job.retries, "retries", 0, 100),
+        "retry_on": sorted(set(retry_on), key=RETRYABLE_STATUSES.index),
+        "retry_delay": retry_delay,
+        "max_concurrent_runs": _check_whole(
+            errors, where, job.max_concurrent_runs, "max_concurrent_runs", 0, 10**6
+        ),
+        "resources": sorted(set(job_resources)),
+        "priority": _check_whole(errors, where, job.priority, "priority", *PRIORITY_RANGE),
+        **_retention(errors, where, job),
+    }
+
+
+def validate_resources(errors: _Errors, resources: Any) -> list[dict]:
+    if not isinstance(resources, (list, tuple)):
+        errors.add("configuration", "resources", "must be a list of Resource")
+        return []
+    normalized: dict[str, dict] = {}
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, Resource):
+            errors.add("configuration", f"resources[{index}]", f"must be a Resource, got {type(resource).__name__}")
+            continue
+        where = _describe("resource", resource.identifier)
+        if not _check_identifier(errors, where, resource.identifier):
+            continue
+        if resource.identifier in normalized:
+            errors.add(where, "identifier", "duplicate resource")
+            continue
+        capacity = _check_whole(errors, where, resource.capacity, "capacity", 1, 10**6)
+        normalized[resource.identifier] = {"identifier": resource.identifier, "capacity": capacity}
+    return list(normalized.values())
 
 
 def _normalize_parameters(errors: _Errors, where: str, parameters: Any) -> list[dict]:
@@ -281,7 +402,7 @@ def _normalize_pipeline(
     return {"elements": elements}
 
 
-def _normalize_job(errors: _Errors, where: str, job: Job) -> dict:
+def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str]) -> dict:
     _check_text(errors, where, job.description, "description")
     _check_text(errors, where, job.display_name, "display_name")
     return {
@@ -293,6 +414,7 @@ def _normalize_job(errors: _Errors, where: str, job: Job) -> dict:
         "properties": _normalize_properties(errors, where, job.properties),
         "pipeline": None,
         "enabled": job.enabled is not False,
+        **_bounds(errors, where, job, resources),
     }
 
 
@@ -319,7 +441,8 @@ def _normalize_schedule(errors: _Errors, where: str, schedule: Schedule, jobs: d
     }
 
 
-def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -> dict:
+def _normalize_project(errors: _Errors, project: Project, providers: set[str],
+                       resources: set[str]) -> dict:
     where = _describe("project", project.identifier)
     for name in ("display_name", "description", "repository", "repository_provider"):
         _check_text(errors, where, getattr(project, name), name)
@@ -346,7 +469,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
         if isinstance(job, PipelineJob):
             pipelines.append((job.identifier, job))
         else:
-            jobs[job.identifier] = _normalize_job(errors, job_where, job)
+            jobs[job.identifier] = _normalize_job(errors, job_where, job, resources)
     plain_jobs = dict(jobs)
     for identifier, job in pipelines:
         job_where = f"{where}, job {identifier!r}"
@@ -363,6 +486,8 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
                 errors, job_where, job, plain_jobs, {name for name, _ in pipelines}
             ),
             "enabled": job.enabled is not False,
+            **PIPELINE_BOUNDS,
+            **_retention(errors, job_where, job),
         }
     schedules: dict[str, dict] = {}
     if not isinstance(project.schedules, (list, tuple)):
@@ -391,12 +516,15 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str]) -
     }
 
 
-def validate_projects(projects: Any) -> list[dict]:
-    """Plain data for the database from the definitions; raises ConfigurationError."""
+def validate_configuration(projects: Any, resources: Any = ()) -> tuple[list[dict], list[dict]]:
+    """Plain data for the database from the definitions of projects and resources; raises
+    ConfigurationError listing every problem."""
     errors = _Errors()
     providers = set(settings.REVISION_PROVIDERS)
     if not isinstance(projects, (list, tuple)):
         raise ConfigurationError(["`projects` must be a list of Project"])
+    resources = validate_resources(errors, resources)
+    resource_names = {resource["identifier"] for resource in resources}
     normalized: dict[str, dict] = {}
     for index, project in enumerate(projects):
         if not isinstance(project, Project):
@@ -408,7 +536,14 @@ def validate_projects(projects: Any) -> list[dict]:
         if project.identifier in normalized:
             errors.add(where, "identifier", "duplicate project")
             continue
-        normalized[project.identifier] = _normalize_project(errors, project, providers)
+        normalized[project.identifier] = _normalize_project(
+            errors, project, providers, resource_names
+        )
     if errors.messages:
         raise ConfigurationError(errors.messages)
-    return list(normalized.values())
+    return list(normalized.values()), resources
+
+
+def validate_projects(projects: Any) -> list[dict]:
+    """Plain data for the database from project definitions that use no resources."""
+    return validate_configuration(projects)[0]

@@ -16,6 +16,7 @@ from projects.scheduler import schedule_next_tick
 from projects.status import revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.parameters import ParameterError
+from runs.retention import describe_retention
 
 RECENT_RUNS = 20
 
@@ -64,7 +65,8 @@ def _job(project: str, job: str) -> Job:
 
 
 def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
-    context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all())}
+    context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
+               "retention": describe_retention(job)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 
@@ -81,7 +83,9 @@ def job_trigger(request, project: str, job: str):
     form = TriggerForm(job, request.POST)
     if form.is_valid():
         try:
-            run = do_trigger_run(job, form.parameters(), Actor.from_request(request))
+            run = do_trigger_run(
+                job, form.parameters(), Actor.from_request(request), priority=form.priority()
+            )
         except ParameterError as error:
             form.add_parameter_error(error)
         except JobDisabled as error:

@@ -41,10 +41,12 @@ def do_trigger_run(
     schedule=None,
     parent: Run | None = None,
     pipeline_element: str = "",
+    priority: int | None = None,
 ) -> Run:
     """Create a pending run of `job` (a pipeline run starts at once: it needs no worker).
 
-    Raises ParameterError, JobDisabled.
+    `priority` orders the queue (higher first); the job's when None. Raises ParameterError,
+    JobDisabled.
     """
     if not job.can_be_triggered:
         raise JobDisabled(f"job {job} is disabled")
@@ -53,6 +55,7 @@ def do_trigger_run(
         run = _create_run(
             job, resolved, actor, source=source, schedule=schedule, parent=parent,
             pipeline_element=pipeline_element,
+            priority=job.priority if priority is None else priority,
         )
         if job.is_pipeline:
             _start_without_worker(run)
@@ -90,7 +93,8 @@ def _create_run(job, parameters: dict, actor: Actor, *, status: str = Status.PEN
         RunStep(run=run, index=index, name=step["name"], status=step_status)
         for index, step in enumerate(job.steps)
     )
-    details = {"job": str(job), "parameters": parameters, "source": run.source}
+    details = {"job": str(job), "parameters": parameters, "source": run.source,
+               "priority": run.priority}
     if run.parent_id:
         details.update(parent=run.parent.identifier, element=run.pipeline_element)
     if status != Status.PENDING:

@@ -58,6 +58,15 @@ class Run(models.Model):
     completed = models.DateTimeField(null=True, blank=True)
     last_update = models.DateTimeField(auto_now=True)
     abort_requested = models.BooleanField(default=False)
+    # Higher first in the queue: the job's, unless the trigger gave another.
+    priority = models.IntegerField(default=0)
+    # A retry runs the same job with the same parameters: attempt 2 is the first retry.
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="retries"
+    )
+    attempt = models.PositiveIntegerField(default=1)
+    # A retry waits out its delay: no worker takes it before.
+    not_before = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -81,6 +90,8 @@ class Run(models.Model):
             models.Index(fields=["status", "completed"]),
             # A job's runs by worker: the sort reads this index alone, not 5,000 scattered rows.
             models.Index(fields=["job", "worker", "id"]),
+            # The queue: waiting runs, highest priority, then oldest first.
+            models.Index(fields=["status", "worker", "priority", "created"]),
         ]
 
     def __str__(self) -> str:
@@ -124,3 +135,18 @@ class RunStep(models.Model):
         if self.started and self.completed:
             return self.completed - self.started
         return None
+
+
+class Resource(models.Model):
+    """Something runs hold while they are on a worker, `capacity` at a time; written from the
+    configuration at master start (projects.configuration)."""
+
+    identifier = models.SlugField(max_length=100, unique=True)
+    capacity = models.PositiveIntegerField(default=1)
+    is_configured = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier

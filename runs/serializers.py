@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
 from runs.models import Run, RunStep
+from runs.queue import waiting_reason
 
 
 class RunStepSerializer(serializers.ModelSerializer):
@@ -20,13 +21,17 @@ class RunSerializer(serializers.ModelSerializer):
     triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     schedule = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     parent = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    retry_of = serializers.SlugRelatedField(
+        slug_field="identifier", read_only=True, help_text="The run this one retries"
+    )
 
     class Meta:
         model = Run
         fields = [
             "identifier", "project", "job", "parameters", "status", "status_message", "worker",
             "source", "triggered_by", "schedule", "parent", "pipeline_element", "results",
-            "created", "started", "completed", "last_update", "abort_requested",
+            "created", "started", "completed", "last_update", "abort_requested", "priority",
+            "attempt", "retry_of", "not_before",
         ]
 
     def to_representation(self, run: Run) -> dict:
@@ -44,15 +49,36 @@ class ChildRunSerializer(serializers.ModelSerializer):
         fields = ["identifier", "job", "pipeline_element", "status"]
 
 
+class RetrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Run
+        fields = ["identifier", "attempt", "status"]
+
+
 class RunDetailSerializer(RunSerializer):
     steps = RunStepSerializer(many=True, read_only=True)
     children = ChildRunSerializer(many=True, read_only=True, help_text="A pipeline's runs")
+    retries = RetrySerializer(many=True, read_only=True, help_text="Runs retrying this one")
+    timeout = serializers.FloatField(
+        source="job.timeout", read_only=True, allow_null=True,
+        help_text="Seconds the run may last (its job's)",
+    )
+    silence_timeout = serializers.FloatField(
+        source="job.silence_timeout", read_only=True, allow_null=True,
+        help_text="Seconds a step may print nothing (its job's, unless the step has its own)",
+    )
+    waiting_reason = serializers.SerializerMethodField(help_text="Why a pending run waits")
 
     class Meta(RunSerializer.Meta):
-        fields = RunSerializer.Meta.fields + ["steps", "children"]
+        fields = RunSerializer.Meta.fields + [
+            "steps", "children", "retries", "timeout", "silence_timeout", "waiting_reason",
+        ]
+
+    def get_waiting_reason(self, run: Run) -> str:
+        return waiting_reason(run)
 
 
-RUN_RELATIONS = ["project", "job", "worker", "triggered_by", "schedule", "parent"]
+RUN_RELATIONS = ["project", "job", "worker", "triggered_by", "schedule", "parent", "retry_of"]
 
 
 def run_list_queryset():
@@ -62,5 +88,6 @@ def run_list_queryset():
 
 def run_detail_queryset():
     return run_list_queryset().prefetch_related(
-        "steps", Prefetch("children", Run.objects.select_related("job").order_by("id"))
+        "steps", Prefetch("children", Run.objects.select_related("job").order_by("id")),
+        Prefetch("retries", Run.objects.order_by("attempt", "id")),
     )

@@ -61,7 +61,7 @@ def _run(identifier: str) -> Run:
     # took PostgreSQL 7 ms to plan, fifteen times the time to run.
     return get_object_or_404(
         Run.objects.select_related("project", "job", "worker").prefetch_related(
-            "parent__job", "schedule", "triggered_by"
+            "parent__job", "schedule", "triggered_by", "retry_of"
         ),
         identifier=identifier,
     )
@@ -81,6 +81,7 @@ def run_detail(request, identifier: str):
         if run.job.is_pipeline else [],
         "graph": render_pipeline_svg(run) if run.job.is_pipeline else "",
         "unmatched_reason": waiting_reason(run) if run.status == Status.PENDING else "",
+        "retries": run.retries.order_by("attempt", "id") if not run.job.is_pipeline else [],
     }
     return render(request, "runs/run_detail.html", context)
 

@@ -61,6 +61,14 @@ def duration(value) -> str:
 
 
 @register.filter
+def seconds(value) -> str:
+    """A bound in seconds as people write it: `3 s`, `1.5 s`, `90 s`."""
+    if value is None:
+        return ""
+    return f"{value:g} s"
+
+
+@register.filter
 def since(later, earlier):
     """`completed|since:started` -> the timedelta between them, or None."""
     if later and earlier:

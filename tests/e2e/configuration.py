@@ -1,6 +1,7 @@
 """The example projects plus jobs made for resilience tests (slow, large logs, never matched)."""
 
 from examples.configuration import projects as example_projects
+from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Job, Parameter, Project, Step
 
 # Prints `lines` numbered lines of 60 bytes in `bursts` bursts, pausing between bursts, so a

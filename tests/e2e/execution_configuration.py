@@ -6,6 +6,7 @@
 """
 
 from examples.configuration import projects as example_projects
+from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Element, Job, PipelineJob, Project, Schedule, Step
 
 projects = [

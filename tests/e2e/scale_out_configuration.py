@@ -2,6 +2,7 @@
 executor until the test opens a gate, then writes down that it ran and where."""
 
 from examples.configuration import projects as example_projects
+from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Job, Parameter, Project, Step
 
 # Waits for the file `gate` (two minutes at most), then appends "<text> <worker>" to the

@@ -12,6 +12,7 @@ from projects.configuration import (
     Step,
     load_configuration,
     sync_projects,
+    validate_configuration,
     validate_projects,
 )
 
@@ -33,13 +34,22 @@ def pipeline(*elements):
 
 
 def test_example_configuration_is_valid():
-    from examples.configuration import projects
+    from examples.configuration import projects, resources
 
-    (examples,) = validate_projects(projects)
+    (examples,), declared = validate_configuration(projects, resources)
     jobs = {job["identifier"]: job for job in examples["jobs"]}
-    for name in ("hello", "results", "fail", "log-flood", "echo", "results-chain", "special-pool",
-                 "pipeline-diamond", "pipeline-failure"):
-        assert name in jobs
+    assert sorted(jobs) == sorted([
+        "hello", "results", "fail", "log-flood", "slow-count", "echo", "results-chain",
+        "special-pool", "sleepy", "silent", "flaky", "exclusive", "deploy-a", "deploy-b", "kept",
+        "pipeline-diamond", "pipeline-failure",
+    ])
+    assert declared == [{"identifier": "deploy-prod", "capacity": 1}]
+    assert (jobs["sleepy"]["timeout"], jobs["silent"]["silence_timeout"]) == (3, 2)
+    assert {name: jobs["flaky"][name] for name in ("retries", "retry_on", "retry_delay")} == {
+        "retries": 2, "retry_on": ["failed"], "retry_delay": 1}
+    assert jobs["exclusive"]["max_concurrent_runs"] == 1
+    assert jobs["deploy-a"]["resources"] == jobs["deploy-b"]["resources"] == ["deploy-prod"]
+    assert jobs["kept"]["keep_runs"] == 3
     assert jobs["special-pool"]["properties"] == {"pool": "special"}
     assert jobs["log-flood"]["parameters"][0]["default"] == 100000
     assert examples["schedules"][0]["identifier"] == "hello-hourly"
@@ -280,3 +290,33 @@ def test_check_configuration_command():
     assert "examples.configuration: 1 projects" in out.getvalue() and "valid" in out.getvalue()
     with pytest.raises(CommandError, match="cannot load `projects` from 'tests.projects'"):
         call_command("check_configuration", "tests.projects")
+
+
+def test_bounds_are_validated_naming_the_job_and_field():
+    bad = Job(
+        "bad", steps=[Step("s", ["true"], timeout=-1)], timeout="soon", silence_timeout=0,
+        retries=-1, retry_on=["aborted"], retry_delay=-5, max_concurrent_runs=1.5,
+        resources=["nowhere"], priority=5000, keep_runs=0, keep_days="week",
+    )
+    message = error_of([project(jobs=[bad])])
+    for field_name in ("steps[0].timeout", "timeout", "silence_timeout", "retries", "retry_on",
+                       "retry_delay", "max_concurrent_runs", "resources", "priority",
+                       "keep_runs", "keep_days"):
+        assert f"project 'demo', job 'bad', field '{field_name}'" in message, field_name
+    assert "unknown resource 'nowhere'" in message
+
+
+def test_resources_are_validated_and_synced(db):
+    from projects.configuration import Resource
+    from runs.models import Resource as ResourceRow
+
+    with pytest.raises(ConfigurationError) as error:
+        validate_configuration([], [Resource("db", capacity=0), Resource("db"), Resource("bad name")])
+    assert "resource 'db', field 'capacity'" in str(error.value)
+    assert "resource 'db', field 'identifier': duplicate resource" in str(error.value)
+    sync_projects(*validate_configuration([project()], [Resource("db", capacity=2)]))
+    sync_projects(*validate_configuration([project()], [Resource("db", capacity=3), Resource("gpu")]))
+    assert list(ResourceRow.objects.values_list("identifier", "capacity", "is_configured")) == [
+        ("db", 3, True), ("gpu", 1, True)]
+    sync_projects(*validate_configuration([project()], []))
+    assert list(ResourceRow.objects.values_list("is_configured", flat=True)) == [False, False]

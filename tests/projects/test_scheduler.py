@@ -141,8 +141,8 @@ def test_tick_command_with_a_given_time(hourly):
 
 
 def test_scheduled_pipeline_is_one_run_at_a_time(db):
-    from examples.configuration import projects as example_projects
-    from projects.configuration import sync_projects, validate_projects
+    from examples.configuration import projects as example_projects, resources
+    from projects.configuration import sync_projects, validate_configuration
     from projects.definitions import Schedule as ScheduleDefinition
 
     from dataclasses import replace
@@ -150,7 +150,7 @@ def test_scheduled_pipeline_is_one_run_at_a_time(db):
     examples = replace(
         example_projects[0], schedules=[ScheduleDefinition("diamond", "pipeline-diamond", "*/5 * * * *")]
     )
-    sync_projects(validate_projects([examples]))
+    sync_projects(*validate_configuration([examples], resources))
     schedule = Schedule.objects.get(identifier="diamond")
     tick(at(10, 1))
     assert tick(at(10, 5)) == 1

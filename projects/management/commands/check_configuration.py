@@ -3,7 +3,7 @@ import importlib
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.configuration import ConfigurationError, validate_projects
+from projects.configuration import ConfigurationError, validate_configuration
 
 
 class Command(BaseCommand):
@@ -19,14 +19,16 @@ class Command(BaseCommand):
         module = module or settings.CONFIGURATION_MODULE
         try:
             try:
-                definitions = importlib.import_module(module).projects
+                loaded = importlib.import_module(module)
+                definitions = loaded.projects
             except Exception as error:
                 raise ConfigurationError([f"cannot load `projects` from {module!r}: {error!r}"])
-            projects = validate_projects(definitions)
+            projects, resources = validate_configuration(definitions, getattr(loaded, "resources", []))
         except ConfigurationError as error:
             raise CommandError(str(error))
         jobs = sum(len(project["jobs"]) for project in projects)
         schedules = sum(len(project["schedules"]) for project in projects)
         self.stdout.write(
-            f"{module}: {len(projects)} projects, {jobs} jobs, {schedules} schedules: valid"
+            f"{module}: {len(projects)} projects, {jobs} jobs, {schedules} schedules, "
+            f"{len(resources)} resources: valid"
         )
