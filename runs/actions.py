@@ -11,6 +11,7 @@ made by a person writes its audit record in the same transaction. What reacts to
                    └─abort: cancelled          abort: flag, the worker stops it ─┘
 """
 
+import enum
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -18,10 +19,11 @@ from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
+from orchestra.database import locked
 from orchestra.extensions import log_store
-from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, RunStep, Status
+from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status
 from runs.parameters import resolve_parameters
-from runs.queue import waiting_runs_for
+from runs.queue import Job, held_runs, jobs_holding, waiting_runs_for
 from runs.signals import run_abort_requested, run_ended, run_released, run_triggered
 
 
@@ -114,23 +116,35 @@ def _start_without_worker(run: Run) -> None:
 # Dispatch: claim, start, release --------------------------------------------------------------
 
 
-def claim_run(run: Run, worker) -> bool:
-    """Give the pending, unclaimed `run` to `worker` if it has a free executor.
+class Claim(enum.Enum):
+    """What a claim did; true only when it gave the run to the worker."""
 
-    The worker's row is locked while its active runs are counted, so no two claims (from two
-    masters, or from a worker's old and new connection) can give it more runs than executors.
+    CLAIMED = "claimed"
+    GONE = "the run no longer waits"
+    WORKER_FULL = "the worker has no free executor"
+    LIMITED = "its job's limit is reached or a resource it holds is busy"
+
+    def __bool__(self) -> bool:
+        return self is Claim.CLAIMED
+
+
+def claim_run(run: Run, worker) -> Claim:
+    """Give the waiting `run` to `worker` if the worker has a free executor and the run's job
+    its limits allow it.
+
+    The worker's row is locked while its active runs are counted, then (for a limited job) the
+    job's row and its resources' rows while theirs are: no two claims, from any masters, can
+    give a worker more runs than executors, or a job or resource more than it allows.
     """
     with transaction.atomic():
         if _free_executors(worker) < 1:
-            return False
+            return Claim.WORKER_FULL
         return _claim(run, worker)
 
 
 def claim_runs(worker) -> list[Run]:
-    """Claim, for every free executor of `worker`, the oldest waiting run it may take.
-
-    Runs it cannot take never hold it back, however many of them are queued ahead.
-    """
+    """Claim, for every free executor of `worker`, the first waiting run in queue order that it
+    may take and start. Runs it cannot take never hold it back, however many wait ahead."""
     claimed: list[Run] = []
     with transaction.atomic():
         free = _free_executors(worker)
@@ -155,8 +169,7 @@ def claim_runs(worker) -> list[Run]:
 def _free_executors(worker) -> int:
     """Executors of `worker` not holding an active run; locks the worker's row."""
     executors = (
-        type(worker).objects.select_for_update()
-        .filter(pk=worker.pk, is_enabled=True)
+        locked(type(worker).objects.filter(pk=worker.pk, is_enabled=True))
         .values_list("executors", flat=True)
         .first()
     )
@@ -166,13 +179,32 @@ def _free_executors(worker) -> int:
     return executors - busy
 
 
-def _claim(run: Run, worker) -> bool:
+def _claim(run: Run, worker) -> Claim:
+    if run.job.has_run_limits and not _within_limits(run.job_id):
+        return Claim.LIMITED
     claimed = Run.objects.filter(
         pk=run.pk, status=Status.PENDING, worker=None, abort_requested=False
     ).update(worker=worker, last_update=timezone.now())
-    if claimed:
-        run.worker = worker
-    return bool(claimed)
+    if not claimed:
+        return Claim.GONE
+    run.worker = worker
+    return Claim.CLAIMED
+
+
+def _within_limits(job_id: int) -> bool:
+    """Whether one more run of the job may be on a worker; locks the job's row and its
+    resources' rows (in that order, resources by name: every claim locks alike)."""
+    job = locked(Job.objects.filter(pk=job_id)).values("max_concurrent_runs", "resources").get()
+    limit = job["max_concurrent_runs"]
+    if limit and held_runs().filter(job_id=job_id).count() >= limit:
+        return False
+    resources = locked(Resource.objects.filter(identifier__in=job["resources"])).order_by(
+        "identifier"
+    )
+    for resource in resources:
+        if held_runs().filter(job_id__in=jobs_holding(resource.identifier)).count() >= resource.capacity:
+            return False
+    return len(resources) == len(job["resources"])
 
 
 def start_run(run: Run, worker) -> bool:

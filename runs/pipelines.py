@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from orchestra.audit import Actor
+from orchestra.database import locked
 from runs.actions import JobDisabled, do_abort_run, do_trigger_run, finish_run, record_unstarted_run
 from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
 from runs.parameters import ParameterError
@@ -139,9 +140,7 @@ def element_ended(sender, run: Run, parent_id: int | None, **kwargs) -> None:
 def on_child_finished(parent_id: int) -> None:
     """A child ended: start what its end allows, skip what it rules out, maybe end the pipeline."""
     with transaction.atomic():
-        parent = Run.objects.select_for_update().select_related("job", "project").filter(
-            pk=parent_id
-        ).first()
+        parent = locked(Run.objects.select_related("job", "project").filter(pk=parent_id)).first()
         if parent is None or parent.status not in ACTIVE_STATUSES:
             return
         _advance(parent)

@@ -1,64 +1,136 @@
-"""The queue of runs waiting for a worker, and which of them a worker may take.
+"""The queue of runs waiting for a worker, which of them a worker may take, and why a run waits.
 
-A job's properties decide which workers may take its runs (`ORCHESTRA_WORKER_MATCHER`), so the
-rule is applied once per job with waiting runs, not once per run: a worker then reads the oldest
-runs of the jobs it matches, and runs it cannot take never stand in its way, however many of
-them are queued ahead.
+Order: highest priority first, then oldest. A job's properties decide which workers may take
+its runs (`ORCHESTRA_WORKER_MATCHER`), so the rule is applied once per job with waiting runs,
+not once per run; a worker then reads the first runs of the jobs it matches and may start, so
+runs it cannot take, or may not start yet (their job's limit reached, a resource busy), never
+stand in its way, however many of them are queued ahead.
+
+The counts here choose candidates; the claim (`runs.actions`) counts again under row locks
+before it takes one.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Now
 
 from orchestra.extensions import worker_matcher
-from runs.models import Run, Status
+from runs.models import ACTIVE_STATUSES, Resource, Run, Status
 
-# Workers are the workers app's; the queue reads them through the run's relation, so that this
-# app does not depend on that one (which depends on this).
+# Jobs and workers belong to apps that depend on this one: the queue reads them through the
+# run's relations rather than importing those apps.
+Job = Run._meta.get_field("job").related_model
 Worker = Run._meta.get_field("worker").related_model
+
+QUEUE_ORDER = ("-priority", "created", "id")
 
 
 def waiting_runs() -> QuerySet:
-    """Pending runs no worker holds and nobody asked to stop (pipelines need no worker)."""
+    """Pending runs no worker holds, nobody asked to stop, and past any retry delay
+    (pipelines need no worker)."""
     return Run.objects.filter(
-        status=Status.PENDING, worker=None, abort_requested=False, job__pipeline__isnull=True
+        Q(not_before__isnull=True) | Q(not_before__lte=Now()),
+        status=Status.PENDING, worker=None, abort_requested=False, job__pipeline__isnull=True,
     )
 
 
+def held_runs() -> QuerySet:
+    """Runs on a worker (claimed or running): those that count against limits."""
+    return Run.objects.filter(status__in=ACTIVE_STATUSES, worker__isnull=False)
+
+
 def matching_jobs(properties: dict, jobs: dict[int, dict]) -> list[int]:
-    """The keys of `jobs` (key -> job properties) whose runs a worker with `properties` may take."""
+    """The keys of `jobs` (key -> job values) whose runs a worker with `properties` may take."""
     matches = worker_matcher()
-    return [key for key, job_properties in jobs.items() if matches(job_properties, properties)]
+    return [key for key, job in jobs.items() if matches(job["properties"], properties)]
 
 
 def waiting_jobs() -> dict[int, dict]:
-    """Jobs with waiting runs: key -> properties."""
+    """Jobs with waiting runs: key -> their properties, limit and resources."""
     keys = set(waiting_runs().values_list("job_id", flat=True).distinct())
-    job_model = Run._meta.get_field("job").related_model
-    return dict(job_model.objects.filter(pk__in=keys).values_list("pk", "properties"))
+    return {
+        job["pk"]: job
+        for job in Job.objects.filter(pk__in=keys).values(
+            "pk", "properties", "max_concurrent_runs", "resources"
+        )
+    }
+
+
+def jobs_holding(resource: str) -> list[int]:
+    """Keys of the jobs whose runs hold `resource` while they are on a worker."""
+    return [
+        key for key, resources in Job.objects.exclude(resources=[]).values_list("pk", "resources")
+        if resource in resources
+    ]
+
+
+def resource_use(resource: str) -> int:
+    return held_runs().filter(job_id__in=jobs_holding(resource)).count()
+
+
+def blocked_jobs(jobs: dict[int, dict]) -> dict[int, str]:
+    """Which of `jobs` may start no run now, and why: its limit reached or a resource busy."""
+    limited = [key for key, job in jobs.items() if job["max_concurrent_runs"]]
+    running = dict(
+        held_runs().filter(job_id__in=limited).values_list("job").annotate(count=Count("pk"))
+    ) if limited else {}
+    names = {name for job in jobs.values() for name in job["resources"]}
+    capacity = dict(Resource.objects.filter(identifier__in=names).values_list("identifier", "capacity"))
+    busy = {name for name in names if resource_use(name) >= capacity.get(name, 0)}
+    blocked = {}
+    for key, job in jobs.items():
+        limit = job["max_concurrent_runs"]
+        if limit and running.get(key, 0) >= limit:
+            blocked[key] = f"The job's limit of {limit} concurrent run(s) is reached."
+        elif held := sorted(busy.intersection(job["resources"])):
+            blocked[key] = f"Resource {', '.join(held)} busy."
+    return blocked
+
+
+def startable_jobs(jobs: dict[int, dict]) -> dict[int, dict]:
+    blocked = blocked_jobs(jobs)
+    return {key: job for key, job in jobs.items() if key not in blocked}
 
 
 def waiting_runs_for(worker, limit: int) -> list[Run]:
-    """Up to `limit` waiting runs `worker` may take, oldest first."""
-    jobs = matching_jobs(worker.properties, waiting_jobs())
+    """Up to `limit` waiting runs `worker` may take and start now, first in queue order first."""
+    jobs = matching_jobs(worker.properties, startable_jobs(waiting_jobs()))
     if not jobs:
         return []
     return list(
         waiting_runs().filter(job_id__in=jobs).select_related("job", "project")
-        .order_by("created", "id")[:limit]
+        .order_by(*QUEUE_ORDER)[:limit]
     )
 
 
 def waiting_reason(run: Run) -> str:
-    """Why a pending run waits, for its page; empty when it does not wait for a worker."""
+    """Why a pending run waits, for its page and the service; empty when it does not wait for
+    a worker."""
     if run.status != Status.PENDING or run.worker_id or run.job.is_pipeline:
         return ""
+    if run.not_before is not None and not waiting_runs().filter(pk=run.pk).exists():
+        return f"Its retry delay runs until {run.not_before:%Y-%m-%d %H:%M:%S} UTC."
     matches = worker_matcher()
     workers = list(Worker.objects.filter(is_enabled=True).values("properties", "is_connected"))
     matching = [worker for worker in workers if matches(run.job.properties, worker["properties"])]
     if not matching:
         return f"No enabled worker has the properties this job needs: {run.job.properties}."
-    if not any(worker["is_connected"] for worker in matching):
+    connected = [worker for worker in matching if worker["is_connected"]]
+    if not connected:
         return "No connected worker matches this job's properties right now."
-    ahead = waiting_runs().filter(job=run.job, created__lt=run.created).count()
+    job = {"pk": run.job_id, "properties": run.job.properties,
+           "max_concurrent_runs": run.job.max_concurrent_runs, "resources": run.job.resources}
+    blocked = blocked_jobs({run.job_id: job})
+    if blocked:
+        return blocked[run.job_id]
+    takeable = set()
+    for worker in connected:
+        takeable.update(matching_jobs(worker["properties"], waiting_jobs()))
+    ahead = waiting_runs().filter(job_id__in=takeable).filter(
+        Q(priority__gt=run.priority)
+        | Q(priority=run.priority, created__lt=run.created)
+        | Q(priority=run.priority, created=run.created, id__lt=run.pk)
+    ).count()
     if ahead:
-        return f"Every matching worker is busy; {ahead} earlier run(s) of this job wait too."
+        return f"Queued behind {ahead} run(s) for the same workers, which are all busy."
     return "Every matching worker is busy."
+

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from orchestra.database import locked
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
@@ -325,7 +326,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(executors, int) or isinstance(executors, bool) or executors < 1:
             raise sync.SyncError("field 'executors' must be a positive whole number")
         with transaction.atomic():
-            worker, created = Worker.objects.select_for_update().get_or_create(
+            worker, created = locked(Worker.objects).get_or_create(
                 identifier=identifier, defaults={"owner": self.user}
             )
             if worker.owner_id != self.user.pk:

@@ -25,9 +25,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Now
 
-from runs.actions import claim_run
+from runs.actions import Claim, claim_run
 from runs.models import ACTIVE_STATUSES, Run
-from runs.queue import matching_jobs, waiting_jobs, waiting_runs
+from runs.queue import QUEUE_ORDER, matching_jobs, startable_jobs, waiting_jobs, waiting_runs
 from workers.models import Worker
 
 OFFER = {"type": "run.offer"}
@@ -58,22 +58,28 @@ def assign_runs(runs: list[Run]) -> int:
     workers = free_workers()
     if not workers:
         return 0
-    jobs = {run.job_id: run.job.properties for run in runs}
+    jobs = {run.job_id: {"properties": run.job.properties} for run in runs}
     takers = {worker.pk: set(matching_jobs(worker.properties, jobs)) for worker in workers}
     told: dict[int, Worker] = {}
+    limited: set[int] = set()
     assigned = 0
     for run in runs:
+        if run.job_id in limited:
+            continue
         for worker in workers:
             if worker.free < 1 or run.job_id not in takers[worker.pk]:
                 continue
-            if claim_run(run, worker):
+            claim = claim_run(run, worker)
+            if claim is Claim.CLAIMED:
                 worker.free -= 1
                 told[worker.pk] = worker
                 assigned += 1
-                break
-            if not waiting_runs().filter(pk=run.pk).exists():
-                break  # taken by another master, or ended meanwhile
-            worker.free = 0  # full after all (another master's claim): skip it from now on
+            elif claim is Claim.WORKER_FULL:
+                worker.free = 0  # another master's claim filled it: skip it from now on
+                continue
+            elif claim is Claim.LIMITED:
+                limited.add(run.job_id)
+            break
         if not any(worker.free > 0 for worker in workers):
             break
     for worker in told.values():
@@ -88,8 +94,10 @@ def assign_run_when_committed(sender, run: Run, **kwargs) -> None:
 
 
 def assign_waiting_runs() -> int:
-    """The sweep: assign waiting runs, oldest first, to free workers that may take them."""
+    """The sweep: assign waiting runs, in queue order, to free workers that may take them."""
     jobs = waiting_jobs()
+    if jobs:
+        jobs = startable_jobs(jobs)
     if not jobs:
         return 0
     workers = free_workers()
@@ -101,15 +109,18 @@ def assign_waiting_runs() -> int:
     slots = sum(worker.free for worker in workers)
     runs = list(
         waiting_runs().filter(job_id__in=takeable).select_related("job")
-        .order_by("created", "id")[:slots]
+        .order_by(*QUEUE_ORDER)[:slots]
     )
     return assign_runs(runs)
 
 
 def wake_worker_when_committed(sender, run: Run, worker_id: int | None, **kwargs) -> None:
-    """`run_ended`: the run's worker has a free executor once this commits."""
+    """`run_ended`: the run's worker has a free executor once this commits, and the runs its
+    job's limit or resources held back may start (on any worker)."""
     if worker_id is not None:
         transaction.on_commit(lambda: wake_worker(worker_id))
+        if run.job.has_run_limits:
+            transaction.on_commit(assign_waiting_runs)
 
 
 def wake_worker(worker_id: int) -> None:

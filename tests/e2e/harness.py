@@ -170,6 +170,16 @@ class Orchestra:
         self.workers[identifier] = process
         return process
 
+    def wait_for_workers(self, *identifiers: str, timeout: float = 60) -> None:
+        """Wait until each of these workers is connected and done with its hello."""
+
+        def connected() -> bool:
+            status, body = self.api("GET", "/api/workers?page_size=100")
+            assert status == 200, body
+            return {worker["identifier"] for worker in body["results"] if worker["is_connected"]} >= set(identifiers)
+
+        poll(connected, timeout, lambda: f"workers {identifiers} did not all connect")
+
     def kill_worker(self, identifier: str, sig=signal.SIGKILL) -> None:
         """Kill the worker client only: executors run in their own sessions and survive."""
         process = self.workers.pop(identifier)

@@ -13,6 +13,7 @@ from orchestra.audit import SYSTEM
 from projects.models import Job, Project
 from runs.actions import claim_runs, do_trigger_run, finish_run, start_run
 from runs.models import Run, Status
+from runs.queue import waiting_reason
 from workers.background import mark_silent_workers_disconnected, offer_unconfirmed_runs
 from workers.dispatch import assign_waiting_runs
 from workers.models import Worker
@@ -153,3 +154,65 @@ def test_the_liveness_sweep_reads_the_databases_clock_not_the_masters(settings, 
     monkeypatch.setattr(timezone, "now", lambda: Worker.objects.get().last_seen + timedelta(minutes=10))
     assert mark_silent_workers_disconnected() == 0
     assert Worker.objects.get().is_connected
+
+
+def limited_job(identifier: str, **limits) -> Job:
+    limited = job(identifier)
+    Job.objects.filter(pk=limited.pk).update(**limits)
+    limited.refresh_from_db()
+    return limited
+
+
+def test_a_worker_takes_the_highest_priority_first_then_the_oldest():
+    hello = job("hello")
+    ordinary = [do_trigger_run(hello, {}, SYSTEM) for _ in range(3)]
+    urgent = do_trigger_run(hello, {}, SYSTEM, priority=10)
+    worker = Worker.objects.create(identifier="w", executors=2)
+    assert [run.pk for run in claim_runs(worker)] == [urgent.pk, ordinary[0].pk]
+
+
+def test_a_job_limited_to_one_run_waits_for_it_whatever_the_workers_and_then_goes_on():
+    first, second = connected_worker("a"), connected_worker("b")
+    exclusive = limited_job("exclusive", max_concurrent_runs=1)
+    hello = job("hello")
+    runs = [do_trigger_run(exclusive, {}, SYSTEM) for _ in range(2)]
+    other = do_trigger_run(hello, {}, SYSTEM)
+    assert [holder(run) is not None for run in runs] == [True, False]
+    assert holder(other) is not None  # the limit holds back the job's runs only
+    assert waiting_reason(runs[1]) == "The job's limit of 1 concurrent run(s) is reached."
+    assert claim_runs(first) == claim_runs(second) == []
+    finish_run(runs[0], Status.SUCCEEDED)
+    assert holder(runs[1]) is not None
+
+
+def test_jobs_holding_a_resource_share_its_capacity():
+    from runs.models import Resource
+
+    Resource.objects.create(identifier="deploy-prod", capacity=1)
+    deploy_a = limited_job("deploy-a", resources=["deploy-prod"])
+    deploy_b = limited_job("deploy-b", resources=["deploy-prod"])
+    connected_worker("w", executors=4)
+    a, b = do_trigger_run(deploy_a, {}, SYSTEM), do_trigger_run(deploy_b, {}, SYSTEM)
+    assert (holder(a), holder(b)) == ("w", None)
+    assert waiting_reason(b) == "Resource deploy-prod busy."
+    Resource.objects.update(capacity=2)
+    assert assign_waiting_runs() == 1
+    assert holder(b) == "w"
+
+
+def test_a_pending_run_says_why_it_waits():
+    hello = job("hello")
+    nobody = do_trigger_run(job("train", {"pool": "gpu"}), {}, SYSTEM)
+    assert waiting_reason(nobody) == "No enabled worker has the properties this job needs: {'pool': 'gpu'}."
+    Worker.objects.create(identifier="gpu-away", properties={"pool": "gpu"})
+    assert waiting_reason(nobody) == "No connected worker matches this job's properties right now."
+    connected_worker("busy")
+    taken, behind = do_trigger_run(hello, {}, SYSTEM), do_trigger_run(hello, {}, SYSTEM)
+    last = do_trigger_run(hello, {}, SYSTEM)
+    assert holder(taken) == "busy"
+    assert waiting_reason(behind) == "Every matching worker is busy."
+    assert waiting_reason(last) == "Queued behind 1 run(s) for the same workers, which are all busy."
+    assert waiting_reason(Run.objects.get(pk=taken.pk)) == ""
+    later = do_trigger_run(hello, {}, SYSTEM)
+    Run.objects.filter(pk=later.pk).update(not_before=timezone.now() + timedelta(hours=1))
+    assert waiting_reason(Run.objects.get(pk=later.pk)).startswith("Its retry delay runs until ")

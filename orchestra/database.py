@@ -1,0 +1,20 @@
+"""What differs between the databases Orchestra runs on, in one place."""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+
+def locked(queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset`, locked until the transaction ends, and only they.
+
+    Rows of joined tables (a default ordering or select_related joins them) are left alone
+    where the database can say so (`OF self`), and the lock is FOR NO KEY UPDATE where it
+    exists: inserting a row that refers to a locked one (a run of a locked job) does not wait
+    for it, so a claim never blocks a trigger nor deadlocks with one. SQLite has no row locks:
+    its write transactions take the database's lock at BEGIN (`transaction_mode` IMMEDIATE).
+    """
+    features = connection.features
+    return queryset.select_for_update(
+        no_key=features.has_select_for_no_key_update,
+        of=("self",) if features.has_select_for_update_of else (),
+    ).order_by()
