@@ -11,6 +11,11 @@ the standard library, and a lean interpreter starts several times faster (a fork
 still: bench/README.md, "Run throughput"). Either way it behaves the same. It never talks to
 the master: the worker client streams what it writes, so either may die without the other.
 
+Bounds come with the run request: the job's `timeout` (counted from the executor's start),
+`silence_timeout`, and each step's own (a step's `timeout` counts from its start; its
+`silence_timeout` replaces the job's). A step past one is ended as an abort ends it, and the
+run ends `failed`: the executor alone enforces them, so they hold while no worker client runs.
+
 RUN_DIR holds:
   run.json          the run request (written by the worker client before the start)
   state.json        status, message, pid, timestamps, per-step status and log size, results;
@@ -84,6 +89,11 @@ def formatting_context(request: dict, environment: dict, results: dict, run_dire
     return context
 
 
+def seconds(value: float) -> str:
+    """A number of seconds as the configuration wrote it: 3, not 3.0."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def write_json_atomically(path: str, data: dict) -> None:
     temporary = f"{path}.tmp"
     with open(temporary, "w") as file:
@@ -93,6 +103,33 @@ def write_json_atomically(path: str, data: dict) -> None:
     os.replace(temporary, path)
 
 
+class StepBounds:
+    """The bounds of one step: deadlines fixed at its start, and silence, which its output
+    pushes back (the log file's growth, checked at each look)."""
+
+    def __init__(self, name: str, log_path: str, deadlines: list[tuple[float, str]],
+                 silence: float | None):
+        self.name = name
+        self.log_path = log_path
+        self.deadlines = deadlines
+        self.silence = silence
+        self.log_size = os.path.getsize(log_path)
+        self.last_output = time.monotonic()
+
+    def exceeded(self, now: float) -> str:
+        """The message of the bound that passed first by `now` (monotonic), or ''."""
+        passed = [(deadline, message) for deadline, message in self.deadlines if now >= deadline]
+        if self.silence is not None:
+            size = os.path.getsize(self.log_path)
+            if size != self.log_size:
+                self.log_size, self.last_output = size, now
+            elif now - self.last_output >= self.silence:
+                passed.append((self.last_output + self.silence, (
+                    f"step {self.name!r} printed nothing for {seconds(self.silence)} s (silence_timeout)"
+                )))
+        return min(passed)[1] if passed else ""
+
+
 class Executor:
     def __init__(self, run_directory: str):
         self.directory = os.path.abspath(run_directory)
@@ -100,6 +137,10 @@ class Executor:
             self.request = json.load(file)
         self.abort_grace = float(self.request.get("abort_grace", ABORT_GRACE_SECONDS))
         self.abort_since: float | None = None
+        # Bounds count on the monotonic clock, so a wall clock set back or forth moves none.
+        self.started_monotonic = time.monotonic()
+        self.timeout = self.request.get("timeout")
+        self.silence_timeout = self.request.get("silence_timeout")
         self.process: subprocess.Popen | None = None
         self.state = {
             "status": "running",
@@ -161,6 +202,12 @@ class Executor:
         step.update(status="running", started=time.time())
         self.save()
         with open(self.log_path(index), "ab") as log:
+            deadline = self.job_deadline()
+            if deadline is not None and time.monotonic() >= deadline:
+                return self.end_step(step, log, "failed", None, (
+                    f"the run exceeded the job's timeout of {seconds(self.timeout)} s "
+                    f"before step {step['name']!r} started"
+                ))
             try:
                 context = formatting_context(
                     self.request, environment, self.state["results"], self.directory, results_file
@@ -173,6 +220,7 @@ class Executor:
                 ORCHESTRA_RUN_IDENTIFIER=self.request.get("identifier", ""),
                 ORCHESTRA_RUN_DIRECTORY=self.directory,
             )
+            bounds = self.bounds(step, definition)
             try:
                 self.process = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -183,9 +231,11 @@ class Executor:
                 return self.end_step(step, log, "failed", None, f"cannot start {argv[0]!r}: {error}")
             step["pid"] = self.process.pid
             self.save()
-            exit_code = self.wait()
+            exit_code, exceeded = self.wait(bounds)
             if self.abort_since is not None:
                 return self.end_step(step, log, "aborted", exit_code, "aborted on request")
+            if exceeded:
+                return self.end_step(step, log, "failed", exit_code, exceeded)
             problem = self.merge_results(results_file)
             if problem:
                 return self.end_step(step, log, "failed", exit_code, problem)
@@ -193,14 +243,44 @@ class Executor:
                 return self.end_step(step, log, "failed", exit_code, f"step {step['name']!r} exited with status {exit_code}")
             return self.end_step(step, log, "succeeded", exit_code, "")
 
-    def wait(self) -> int:
+    def job_deadline(self) -> float | None:
+        """When the run must be over (monotonic clock), if its job has a timeout."""
+        return None if self.timeout is None else self.started_monotonic + self.timeout
+
+    def bounds(self, step: dict, definition: dict) -> StepBounds:
+        """The bounds of a step about to start."""
+        name, started = step["name"], time.monotonic()
+        deadlines = []
+        if definition.get("timeout") is not None:
+            deadlines.append((started + definition["timeout"], (
+                f"step {name!r} exceeded its timeout of {seconds(definition['timeout'])} s"
+            )))
+        if self.timeout is not None:
+            deadlines.append((self.job_deadline(), (
+                f"step {name!r} exceeded the job's timeout of {seconds(self.timeout)} s"
+            )))
+        silence = definition.get("silence_timeout", self.silence_timeout)
+        return StepBounds(name, self.log_path(step["index"]), deadlines, silence)
+
+    def wait(self, bounds: StepBounds) -> tuple[int, str]:
+        """Wait for the step's process, ending its process group on an abort or once one of
+        its bounds passed; returns its exit code and that bound's message ('' if none passed)."""
+        exceeded = ""
+        stopping_since: float | None = None
         terminated = killed = False
         while True:
-            if self.abort_since is not None:
+            now = time.monotonic()
+            if stopping_since is None:
+                exceeded = bounds.exceeded(now)
+                if exceeded:
+                    stopping_since = now
+                elif self.abort_since is not None:
+                    stopping_since = self.abort_since
+            if stopping_since is not None:
                 if not terminated:
                     self.signal_step(signal.SIGTERM)
                     terminated = True
-                elif not killed and time.monotonic() - self.abort_since > self.abort_grace:
+                elif not killed and now - stopping_since > self.abort_grace:
                     self.signal_step(signal.SIGKILL)
                     killed = True
             try:
@@ -208,13 +288,13 @@ class Executor:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        if self.abort_since is not None:
+        if stopping_since is not None:
             # Whatever the step left behind in its process group goes too.
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        return exit_code
+        return exit_code, exceeded
 
     def merge_results(self, results_file: str) -> str:
         """Merge the step's results into the run's; return a problem description or ''."""

@@ -18,6 +18,8 @@ from workers.models import Worker
 # run page, so they are bounded like the rest of a row.
 MAX_RESULTS_BYTES = 1024 * 1024
 MAX_MESSAGE_LENGTH = 10_000
+# The bounds a job and each of its steps may declare, enforced by the executor.
+TIMEOUTS = ("timeout", "silence_timeout")
 
 
 class SyncError(Exception):
@@ -58,13 +60,22 @@ def step_log_sizes(run: Run) -> dict[str, int]:
 
 
 def run_request(run: Run) -> dict:
-    """What a worker needs to execute `run` (sent in `run.start`)."""
+    """What a worker needs to execute `run` (sent in `run.start`).
+
+    Timeouts travel only when set, so a run without bounds costs no more bytes than before.
+    """
+    job = run.job
     return {
         "identifier": run.identifier,
         "project": run.project.identifier,
-        "job": run.job.identifier,
+        "job": job.identifier,
         "parameters": run.parameters,
-        "steps": [{"name": step["name"], "command": step["command"]} for step in run.job.steps],
+        **{name: getattr(job, name) for name in TIMEOUTS if getattr(job, name) is not None},
+        "steps": [
+            {"name": step["name"], "command": step["command"],
+             **{name: step[name] for name in TIMEOUTS if step.get(name) is not None}}
+            for step in job.steps
+        ],
     }
 
 

@@ -123,6 +123,36 @@ async def test_a_new_run_is_offered_then_streamed_and_finished():
     assert not worker.is_connected and worker.channel_name == ""
 
 
+@database_sync_to_async
+def trigger_bounded() -> Run:
+    project, _ = Project.objects.get_or_create(identifier="p", defaults={"display_name": "P"})
+    job = Job.objects.create(
+        project=project, identifier="bounded", display_name="Bounded", timeout=30,
+        steps=[
+            {"name": "fetch", "command": ["true"], "timeout": 5, "silence_timeout": 2.5},
+            {"name": "build", "command": ["true"]},
+        ],
+    )
+    return do_trigger_run(job, {}, SYSTEM)
+
+
+async def test_the_run_request_carries_the_timeouts_that_are_set_and_only_those():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger_bounded()
+    offer = await communicator.receive_json_from(timeout=5)
+    assert offer["run"] == {
+        "identifier": run.identifier, "project": "p", "job": "bounded", "parameters": {},
+        "timeout": 30,
+        "steps": [
+            {"name": "fetch", "command": ["true"], "timeout": 5, "silence_timeout": 2.5},
+            {"name": "build", "command": ["true"]},
+        ],
+    }
+    await communicator.disconnect()
+
+
 async def test_reconnection_reports_offsets_and_ends_runs_the_worker_lost():
     token = await worker_user()
     communicator = await connect(token)

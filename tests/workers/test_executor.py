@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from workers.client.rundir import FINAL_STATUSES, START_TIMEOUT_SECONDS, RunDirectory
+from workers.executor import Executor
 
 
 def start(tmp_path, steps, parameters=None, **extra):
@@ -200,3 +201,108 @@ def test_an_executor_whose_pid_file_was_never_written_is_found_by_the_pid_in_its
     assert restarted.settle_dead_executor()["status"] == "running"
     restarted.abort()
     assert wait_final(directory)["status"] == "aborted"
+
+
+# Bounds ---------------------------------------------------------------------------------------
+
+# A step that ignores SIGTERM, as its child does (an ignored signal stays ignored across exec):
+# only the SIGKILL after the grace period ends them.
+STUBBORN = "trap '' TERM; sleep 300 & echo $! > child.pid; echo started; wait"
+
+
+def duration(step):
+    return step["completed"] - step["started"]
+
+
+def last_line(directory, index):
+    return log(directory, index).splitlines()[-1].decode()
+
+
+def test_a_step_past_its_timeout_is_ended_with_its_process_group_and_fails_the_run(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "stubborn", "command": ["sh", "-c", STUBBORN], "timeout": 1},
+        {"name": "never", "command": ["true"]},
+    ], abort_grace=1)
+    state = wait_final(directory)
+    message = "step 'stubborn' exceeded its timeout of 1 s"
+    assert (state["status"], state["message"]) == ("failed", message)
+    assert [step["status"] for step in state["steps"]] == ["failed", "cancelled"]
+    assert state["steps"][0]["exit_code"] == -signal.SIGKILL
+    # Ended once the limit and the grace period had passed, not before.
+    assert duration(state["steps"][0]) >= 2
+    assert last_line(directory, 0) == f"[orchestra] {message}"
+    child = int((directory.path / "workspace" / "child.pid").read_text())
+    wait_until(lambda: gone(child) and gone(state["steps"][0]["pid"]), "end of the step's process group")
+
+
+def test_the_jobs_timeout_counts_from_the_start_of_the_run_across_steps(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "first", "command": ["sleep", "1"]},
+        {"name": "second", "command": ["sh", "-c", "sleep 300 & echo $! > child.pid; wait"]},
+    ], timeout=3)
+    state = wait_final(directory)
+    message = "step 'second' exceeded the job's timeout of 3 s"
+    assert (state["status"], state["message"]) == ("failed", message)
+    first, second = state["steps"]
+    assert (first["status"], second["status"]) == ("succeeded", "failed")
+    assert second["exit_code"] == -signal.SIGTERM
+    # The second step had less than the whole timeout: the first one used some of it.
+    assert duration(second) < 3 <= second["completed"] - state["started"]
+    assert log(directory, 0) == b""
+    assert last_line(directory, 1) == f"[orchestra] {message}"
+    child = int((directory.path / "workspace" / "child.pid").read_text())
+    wait_until(lambda: gone(child), "end of the step's child")
+
+
+def test_a_run_already_past_the_jobs_timeout_does_not_start_its_next_step(tmp_path):
+    marker = tmp_path / "ran"
+    directory = RunDirectory.create(tmp_path, {
+        "identifier": "run0001", "project": "p", "job": "j", "worker": "w", "parameters": {},
+        "timeout": 3, "steps": [{"name": "touch", "command": ["touch", str(marker)]}],
+    })
+    executor = Executor(str(directory.path))
+    # The run began 3 s ago: the time a step racing its deadline to the end could leave.
+    executor.started_monotonic -= 3
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        executor.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    state = directory.state()
+    message = "the run exceeded the job's timeout of 3 s before step 'touch' started"
+    assert (state["status"], state["message"]) == ("failed", message)
+    assert state["steps"][0]["status"] == "failed"
+    assert last_line(directory, 0) == f"[orchestra] {message}"
+    assert not marker.exists()
+
+
+def test_output_resets_the_silence_timeout_and_silence_ends_the_step(tmp_path):
+    directory = start(tmp_path, [
+        # Silent for 2.5 s, but its own silence timeout replaces the job's.
+        {"name": "patient", "command": ["sh", "-c", "sleep 2.5; echo done"], "silence_timeout": 5},
+        # Talks every 0.5 s for 3 s: longer than the silence timeout, never silent that long.
+        {"name": "talkative", "command": ["sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done"]},
+        {"name": "quiet", "command": ["sh", "-c", "echo one line; sleep 300 & echo $! > child.pid; wait"]},
+    ], silence_timeout=2)
+    state = wait_final(directory, timeout=40)
+    message = "step 'quiet' printed nothing for 2 s (silence_timeout)"
+    assert (state["status"], state["message"]) == ("failed", message)
+    assert [step["status"] for step in state["steps"]] == ["succeeded", "succeeded", "failed"]
+    assert duration(state["steps"][1]) >= 3
+    assert duration(state["steps"][2]) >= 2
+    assert log(directory, 2) == f"one line\n[orchestra] {message}\n".encode()
+    child = int((directory.path / "workspace" / "child.pid").read_text())
+    wait_until(lambda: gone(child), "end of the step's child")
+
+
+def test_an_abort_during_a_timeouts_grace_period_ends_the_run_aborted(tmp_path):
+    directory = start(tmp_path, [{"name": "stubborn", "command": [
+        "sh", "-c", "trap 'echo terminated' TERM; echo started; while :; do sleep 0.1; done"],
+        "timeout": 1}], abort_grace=2)
+    wait_step_started(directory)
+    wait_until(lambda: b"terminated" in log(directory, 0), "SIGTERM at the timeout")
+    directory.abort()
+    state = wait_final(directory)
+    assert (state["status"], state["message"]) == ("aborted", "aborted on request")
+    assert state["steps"][0]["status"] == "aborted"
+    assert last_line(directory, 0) == "[orchestra] aborted on request"
