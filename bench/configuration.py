@@ -1,4 +1,5 @@
-"""The example projects plus the benchmark's jobs (see bench/log_streaming.py, bench/throughput.py)."""
+"""The example projects plus the benchmark's jobs (see bench/log_streaming.py, bench/throughput.py,
+bench/fleet.py, bench/outcomes.py)."""
 
 from examples.configuration import projects as example_projects
 from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
@@ -28,6 +29,9 @@ projects = [
             ),
             # A run that costs Orchestra everything and the step nothing: throughput.
             Job("true", steps=[Step("true", ["true"])]),
+            # `true` for one worker of a fleet (bench/fleet.py): only a worker with the property
+            # pool=fleet may take it; the idle workers connected beside it say pool=idle.
+            Job("fleet", properties={"pool": "fleet"}, steps=[Step("true", ["true"])]),
         ],
     ),
 ]
