@@ -69,6 +69,7 @@ urlpatterns = [
     path(RUN, runs.RunDetail.as_view(), name="api-run"),
     path(f"{RUN}/steps/<int:index>/log", runs.RunStepLog.as_view(), name="api-run-step-log"),
     path(f"{RUN}/abort", runs.AbortRun.as_view(), name="api-run-abort"),
+    path(f"{RUN}/mark-exception", runs.MarkRunException.as_view(), name="api-run-mark-exception"),
     path(f"{RUN}/archive", runs.RunArchive.as_view(), name="api-run-archive"),
     path("workers", workers.WorkerList.as_view(), name="api-workers"),
     path(WORKER, workers.WorkerDetail.as_view(), name="api-worker"),

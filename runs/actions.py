@@ -13,6 +13,7 @@ made by a person writes its audit record in the same transaction. What reacts to
 
 import enum
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -83,6 +84,24 @@ def record_unstarted_run(job, parameters: dict, actor: Actor, status: str, messa
     return run
 
 
+def do_retry_run(run: Run) -> Run:
+    """Run again, as a new run, a run that ended with a status its job retries (`runs.retries`
+    decides when): same job, parameters, priority, pipeline and schedule, linked to it by
+    `retry_of`, its attempt counted, and waiting out the job's delay, doubled at each attempt.
+    Triggered, and audited, on behalf of whoever triggered the first attempt."""
+    job = run.job
+    delay = job.retry_delay * 2 ** (run.attempt - 1)
+    with transaction.atomic():
+        retry = _create_run(
+            job, run.parameters, Actor(user=run.triggered_by), source=run.source,
+            schedule=run.schedule, parent=run.parent, pipeline_element=run.pipeline_element,
+            priority=run.priority, retry_of=run, attempt=run.attempt + 1,
+            not_before=timezone.now() + timedelta(seconds=delay) if delay else None,
+        )
+        run_triggered.send(sender=Run, run=retry)
+    return retry
+
+
 def _create_run(job, parameters: dict, actor: Actor, *, status: str = Status.PENDING,
                 **fields) -> Run:
     run = Run.objects.create(
@@ -99,6 +118,8 @@ def _create_run(job, parameters: dict, actor: Actor, *, status: str = Status.PEN
                "priority": run.priority}
     if run.parent_id:
         details.update(parent=run.parent.identifier, element=run.pipeline_element)
+    if run.retry_of_id:
+        details.update(retry_of=run.retry_of.identifier, attempt=run.attempt)
     if status != Status.PENDING:
         details["status"] = status
     audit.record(actor, "run.trigger", run.identifier, **details)

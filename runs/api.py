@@ -1,4 +1,4 @@
-"""The service's runs: list, read, log by offset, abort and archive."""
+"""The service's runs: list, read, log by offset, abort, mark exception and archive."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestra import roles
+from orchestra.api_errors import Conflict
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
-from runs.actions import do_abort_run
+from runs.actions import do_abort_run, do_mark_run_exception
 from runs.archive import archive_response
 from runs.filters import RunFilter
 from runs.logs import LogRangeError, log_range, step_log_response
@@ -88,6 +89,27 @@ class AbortRun(APIView):
     @extend_schema(request=None, responses={200: RunDetailSerializer, **ERRORS})
     def post(self, request, identifier: str):
         do_abort_run(get_run(identifier), Actor.from_request(request))
+        return Response(RunDetailSerializer(get_run(identifier)).data)
+
+
+class MarkRunException(APIView):
+    """Give up on an active run whose worker is lost: it ends `exception` (and is retried if
+    its job says so); its worker, if it returns, is told to drop it."""
+
+    required_authorization = roles.ABORT
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: RunDetailSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The run already ended"),
+            **ERRORS,
+        },
+    )
+    def post(self, request, identifier: str):
+        run = get_run(identifier)
+        if not do_mark_run_exception(run, Actor.from_request(request)):
+            raise Conflict(f"run {identifier} already ended {run.status}")
         return Response(RunDetailSerializer(get_run(identifier)).data)
 
 

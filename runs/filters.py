@@ -124,6 +124,10 @@ class RunFilter(django_filters.FilterSet):
     worker = django_filters.CharFilter(field_name="worker__identifier")
     source = django_filters.ChoiceFilter(choices=Run.Source.choices)
     parent = django_filters.CharFilter(field_name="parent__identifier")
+    # A run's retries (`retry_of=<its identifier>`), or the runs of a given attempt (1: first
+    # attempts only; 2 and more: retries).
+    retry_of = django_filters.CharFilter(field_name="retry_of__identifier")
+    attempt = django_filters.NumberFilter(min_value=1)
     # Query string `created_after` and `created_before` (dates, both inclusive).
     created = django_filters.DateFromToRangeFilter(
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
@@ -150,7 +154,7 @@ class RunFilter(django_filters.FilterSet):
 
     class Meta:
         model = Run
-        fields = ["project", "job", "status", "worker", "source", "created", "result"]
+        fields = ["project", "job", "status", "worker", "source", "created", "result", "attempt"]
 
     def filter_result(self, queryset, name, value: str):
         key, _, expected = value.partition("=")

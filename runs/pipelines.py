@@ -97,7 +97,7 @@ def pipeline_elements(run: Run) -> list[ElementState]:
     """The elements of a pipeline run in definition order, each with its child run if any."""
     if not run.job.is_pipeline:
         return []
-    children = {child.pipeline_element: child for child in run.children.order_by("id")}
+    children = {child.pipeline_element: child for child in run.children.order_by("attempt", "id")}
     return [
         ElementState(
             identifier=element["identifier"],
@@ -165,7 +165,8 @@ def resume_pipelines() -> int:
 
 
 def _statuses(run: Run) -> dict[str, str]:
-    return dict(run.children.values_list("pipeline_element", "status"))
+    """Each reached element's status: its last attempt's, so a pipeline waits for a retry."""
+    return dict(run.children.order_by("attempt", "id").values_list("pipeline_element", "status"))
 
 
 def _advance(run: Run) -> None:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("runs/<str:identifier>/steps/<int:index>/raw", views.step_raw_log, name="run-step-raw"),
     path("runs/<str:identifier>/archive", views.run_archive, name="run-archive"),
     path("runs/<str:identifier>/abort", views.run_abort, name="run-abort"),
+    path("runs/<str:identifier>/mark-exception", views.run_mark_exception, name="run-mark-exception"),
 ]

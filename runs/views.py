@@ -1,5 +1,6 @@
 """Website pages of runs: the runs list, a run, its log and its archive."""
 
+from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -8,7 +9,7 @@ from orchestra import roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
-from runs.actions import do_abort_run
+from runs.actions import do_abort_run, do_mark_run_exception
 from runs.archive import archive_response
 from runs.filters import RunFilter
 from runs.logs import LogRangeError, log_range, step_log_response, step_logs
@@ -118,5 +119,16 @@ def run_abort(request, identifier: str):
     return redirect(run)
 
 
+@requires(roles.ABORT)
+@require_POST
+def run_mark_exception(request, identifier: str):
+    run = _run(identifier)
+    if do_mark_run_exception(run, Actor.from_request(request)):
+        messages.success(request, f"Run {identifier} marked as exception.")
+    else:
+        messages.error(request, f"Run {identifier} already ended {run.status}.")
+    return redirect(run)
+
+
 __all__ = ["run_list", "run_detail", "run_log", "step_raw_log", "run_archive",
-           "run_abort"]
+           "run_abort", "run_mark_exception"]

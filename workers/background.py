@@ -5,7 +5,8 @@
 - Worker liveness: every consumer refreshes its worker's `last_seen` (MasterConsumer.keep_alive);
   a worker marked connected whose `last_seen` is older than WORKER_INACTIVE_AFTER lost its
   master (killed process) and is marked disconnected. Both times are the database's clock, so
-  masters with different clocks agree. Its runs keep their status (see docs/architecture.md).
+  masters with different clocks agree. Its runs keep their status until it has been away
+  ORCHESTRA_WORKER_LOST_AFTER, if set: then they end `exception` (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`).
@@ -23,7 +24,8 @@ from django.db.models.functions import Now
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
 from runs import pipelines
-from runs.models import Run, Status
+from runs.actions import finish_run
+from runs.models import ACTIVE_STATUSES, Run, Status
 from workers.dispatch import OFFER, assign_waiting_runs, tell
 from workers.models import Worker
 
@@ -52,12 +54,36 @@ def offer_unconfirmed_runs() -> int:
 
 async def worker_liveness_sweep() -> None:
     await database_sync_to_async(mark_silent_workers_disconnected)()
+    await database_sync_to_async(end_runs_of_lost_workers)()
 
 
 def mark_silent_workers_disconnected() -> int:
     limit = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
     return Worker.objects.filter(is_connected=True, last_seen__lt=limit).update(
         is_connected=False, channel_name=""
+    )
+
+
+def end_runs_of_lost_workers() -> int:
+    """Active runs of workers disconnected longer than ORCHESTRA_WORKER_LOST_AFTER end
+    `exception` (and are retried if their job says so); returns how many. A lost worker that
+    comes back is told to drop them (`workers.sync.reconcile`)."""
+    lost_after = settings.WORKER_LOST_AFTER
+    if lost_after is None:
+        return 0
+    lost = Worker.objects.filter(
+        is_connected=False, last_seen__lt=Now() - timedelta(seconds=lost_after)
+    )
+    runs = Run.objects.filter(worker__in=lost, status__in=ACTIVE_STATUSES).select_related(
+        "worker", "job"
+    )
+    return sum(
+        finish_run(
+            run, Status.EXCEPTION,
+            f"worker {run.worker.identifier} lost: disconnected for more than {lost_after} s",
+            worker=run.worker,
+        )
+        for run in runs
     )
 
 
@@ -80,7 +106,9 @@ async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
 
 
 def start(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
-    liveness_seconds = max(1, min(30, settings.WORKER_INACTIVE_AFTER // 3))
+    liveness_seconds = max(1, min(
+        30, settings.WORKER_INACTIVE_AFTER // 3, (settings.WORKER_LOST_AFTER or 90) // 3
+    ))
     return [
         loop.create_task(every(settings.DISPATCH_SWEEP_SECONDS, dispatch_sweep)),
         loop.create_task(every(liveness_seconds, worker_liveness_sweep)),

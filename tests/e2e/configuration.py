@@ -43,6 +43,17 @@ projects = [
                 steps=[Step("sleep", ["sh", "-c", "echo sleeping; exec sleep {seconds}"])],
             ),
             Job(
+                # Sleeps the first time (marking `path`), ends at once the next: a retry after
+                # its worker is lost finishes quickly.
+                "slow-once",
+                parameters=[Parameter("path", required=True)],
+                steps=[Step("sleep the first time", [
+                    "sh", "-c", 'if [ -e "$1" ]; then echo again; else touch "$1"; echo first; exec sleep 300; fi',
+                    "sh", "{path}",
+                ])],
+                retries=1,
+            ),
+            Job(
                 "unmatched",
                 properties={"pool": "nobody"},
                 steps=[Step("never", ["true"])],

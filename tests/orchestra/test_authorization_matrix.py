@@ -80,6 +80,7 @@ ANSWERS = {
     ("PUT", "api/users/<str:username>/roles"): 400,  # "roles" is required
     ("GET", "admin/(?P<url>.*)$"): 404,  # the admin's answer to a path it does not know
     ("GET", "admin/r/<path:content_type_id>/<path:object_id>/"): 302,  # "view on site"
+    ("POST", "api/runs/<str:identifier>/mark-exception"): 409,  # the run already ended
 }
 # The service's catch-all: a JSON 404 to every method.
 UNKNOWN_SERVICE_ROUTE = "api/^.*$"
@@ -90,7 +91,7 @@ POST_ONLY = {
     "users/<str:username>/delete/", "users/<str:username>/tokens/<int:token_id>/revoke/",
     "projects/<slug:project>/jobs/<slug:job>/trigger", "projects/<slug:project>/jobs/<slug:job>/enabled",
     "projects/<slug:project>/schedules/<slug:schedule>/enabled", "runs/<str:identifier>/abort",
-    "workers/<str:identifier>/enabled",
+    "runs/<str:identifier>/mark-exception", "workers/<str:identifier>/enabled",
 }
 
 
