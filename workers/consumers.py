@@ -27,6 +27,7 @@ from runs.actions import claim_runs, finish_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.models import Worker
+from workers.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ CLOSE_FORBIDDEN = 4002
 CLOSE_IDENTIFIER_TAKEN = 4003
 CLOSE_DISABLED = 4004
 CLOSE_REPLACED = 4005
-CLOSE_PROTOCOL = 4006
+CLOSE_UNANSWERABLE = 4006
 
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
@@ -48,6 +49,14 @@ class Refused(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+class TooLarge(Exception):
+    """A message the worker could not take: more than MAX_MESSAGE_BYTES once encoded."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes, more than the {MAX_MESSAGE_BYTES} bytes a message may hold")
+        self.size = size
 
 
 class MasterConsumer(AsyncJsonWebsocketConsumer):
@@ -132,7 +141,18 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 )
         else:
             self.internal_failures.pop(run_identifier, None)
-            await self.send_json({"type": "response", "id": request_id, **answer})
+            try:
+                await self.deliver({"type": "response", "id": request_id, **answer})
+            except TooLarge as error:
+                await self.send_error(request_id, f"the answer would be {error}")
+                if kind == "hello":
+                    # The same hello would get the same answer after any reconnection.
+                    await self.refuse(Refused(
+                        CLOSE_UNANSWERABLE,
+                        f"the answer to this worker's hello would be {error}: it reports more "
+                        "runs than one message can answer",
+                    ))
+                return
             if kind == "hello":
                 # Runs are offered after the answer, so the worker knows where it stands first.
                 await self.claim_and_offer()
@@ -140,13 +160,13 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def send_error(self, request_id, text: str, **details) -> None:
         worker = self.worker.identifier if self.worker else "(unregistered)"
         logger.warning("worker %s: refused message %s: %s", worker, request_id, text)
-        await self.send_json({"type": "error", "id": request_id, "error": text, **details})
+        await self.deliver({"type": "error", "id": request_id, "error": text, **details})
 
     async def refuse(self, refusal: Refused) -> None:
         logger.warning("worker connection refused: %s", refusal.reason)
         # Daphne 4.2 sends the close code but drops the reason text: the reason goes first
         # in a message of its own.
-        await self.send_json({"type": "refused", "code": refusal.code, "reason": refusal.reason})
+        await self.deliver({"type": "refused", "code": refusal.code, "reason": refusal.reason})
         await self.close(code=refusal.code, reason=refusal.reason)
 
     # Requests from the worker -----------------------------------------------------------------
@@ -213,10 +233,18 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     # Requests to the worker -------------------------------------------------------------------
 
+    async def deliver(self, message: dict) -> None:
+        """Send a message, or raise TooLarge if the worker could not take it: sent, it would end
+        the connection, and go again after the reconnection, forever."""
+        text = json.dumps(message)  # ASCII (ensure_ascii): as many bytes as characters
+        if len(text) > MAX_MESSAGE_BYTES:
+            raise TooLarge(len(text))
+        await self.send(text_data=text)
+
     async def request(self, kind: str, run_identifier: str, **fields) -> None:
         request_id = next(self.request_ids)
+        await self.deliver({"type": kind, "id": request_id, **fields})
         self.outstanding[request_id] = (kind, run_identifier)
-        await self.send_json({"type": kind, "id": request_id, **fields})
 
     async def claim_and_offer(self) -> None:
         """Claim runs for the worker's free executors, then offer what is claimed for it."""
@@ -240,8 +268,26 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
             return
         for run_request in requests:
-            self.offered.add(run_request["identifier"])
-            await self.request("run.start", run_request["identifier"], run=run_request)
+            identifier = run_request["identifier"]
+            self.offered.add(identifier)
+            try:
+                await self.request("run.start", identifier, run=run_request)
+            except TooLarge as error:
+                await self.give_up_undeliverable(identifier, error)
+
+    async def give_up_undeliverable(self, run_identifier: str, error: TooLarge) -> None:
+        """A run whose request cannot be delivered ends `exception` (which frees its executor
+        for the next run): offered again, it would fail again."""
+        message = (
+            f"the run request cannot be sent to worker {self.worker.identifier}: it is {error} "
+            "(its parameters or steps are too large)"
+        )
+        logger.warning("run %s: %s", run_identifier, message)
+        try:
+            await self.end_in_exception(run_identifier, message)
+        except Exception:
+            # Left pending on this worker: the next connection offers it again, and tries again.
+            logger.exception("ending run %s failed", run_identifier)
 
     async def confirm_start(self, run_identifier: str) -> None:
         abort = await self.confirm_started(run_identifier)

@@ -173,6 +173,22 @@ async def test_a_run_its_worker_cannot_start_ends_in_exception_and_is_not_offere
     await communicator.disconnect()
 
 
+async def test_a_hello_whose_answer_would_be_too_large_for_a_message_is_refused_with_4006():
+    communicator = await connect(await worker_user())
+    # Runs the master does not know: each is answered {"drop": ...}, more bytes than reported.
+    runs = [f"{number:032x}" for number in range(20_000)]
+    await communicator.send_json_to({"type": "hello", "id": 1, "identifier": "w1", "executors": 1,
+                                     "properties": {}, "runs": runs})
+    answer = await communicator.receive_json_from(timeout=30)
+    assert answer["type"] == "error" and answer["id"] == 1, str(answer)[:200]
+    assert "more than the 1048576 bytes a message may hold" in answer["error"]
+    refusal = await communicator.receive_json_from(timeout=5)
+    assert (refusal["type"], refusal["code"]) == ("refused", 4006)
+    assert "reports more runs than one message can answer" in refusal["reason"]
+    closed = await communicator.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4006)
+
+
 async def test_a_worker_identifier_belongs_to_its_first_user():
     await hello(await connect(await worker_user("first")), identifier="shared")
     intruder = await connect(await worker_user("second"))
