@@ -12,6 +12,7 @@ import json
 import logging
 from itertools import count
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils import timezone
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
+from orchestra.values import InvalidValue, check_text
 from runs.actions import claim_runs, finish_run, start_run
 from runs.models import Run, Status
 from workers import sync
@@ -42,6 +44,12 @@ CLOSE_UNANSWERABLE = 4006
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
 MAX_INTERNAL_FAILURES = 10
+# A request id is echoed in its answer and in the log: a whole number that every JSON reader
+# holds, or a short text.
+MAX_ID_LENGTH = 100
+# What an error (and its log line) says is cut to this many characters: it may quote what the
+# worker sent, which is up to a megabyte.
+MAX_ERROR_LENGTH = 1000
 
 
 class Refused(Exception):
@@ -59,10 +67,23 @@ class TooLarge(Exception):
         self.size = size
 
 
+def request_id_of(message: dict) -> int | str | None:
+    """The message's id if the master can echo it (MAX_ID_LENGTH), else None."""
+    value = message.get("id")
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    try:
+        return check_text(value, "id", max_length=MAX_ID_LENGTH)
+    except InvalidValue:
+        return None
+
+
 class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = None
         self.worker: Worker | None = None
+        # Refused, replaced or gone: nothing more is sent nor answered on this connection.
+        self.closing = False
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
         self.outstanding: dict[int, tuple[str, str]] = {}
@@ -87,11 +108,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     # Incoming frames -----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.closing:
+            return  # frames that were on their way when the master closed the connection
         if text_data is None:
             await self.send_error(None, "binary frames are not part of the protocol")
             return
         try:
             message = json.loads(text_data)
+        except RecursionError:
+            await self.send_error(None, "malformed JSON: nested too deeply")
+            return
         except ValueError as error:
             await self.send_error(None, f"malformed JSON: {error}")
             return
@@ -101,20 +127,20 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send_error(None, "a message is a JSON object with a 'type'")
             return
-        request_id = message.get("id")
+        request_id = request_id_of(message)
         kind = message["type"]
         if kind in ("response", "error"):
-            await self.handle_answer(message)
+            await self.handle_answer(message, request_id)
             return
-        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
-            await self.send_error(None, f"a {kind!r} request needs an 'id' (number or text)")
+        if request_id is None:
+            await self.send_error(
+                None, f"a {sync.quote(kind)} request needs an 'id': a whole number or a text of "
+                f"at most {MAX_ID_LENGTH} characters",
+            )
             return
         handler = self.handlers.get(kind)
         if handler is None:
-            await self.send_error(request_id, f"unknown message type {kind!r}")
-            return
-        if self.user is None:
-            await self.send_error(request_id, "not authenticated")
+            await self.send_error(request_id, f"unknown message type {sync.quote(kind)}")
             return
         if kind != "hello" and self.worker is None:
             await self.send_error(request_id, f"{kind!r} before 'hello'")
@@ -157,9 +183,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 # Runs are offered after the answer, so the worker knows where it stands first.
                 await self.claim_and_offer()
 
-    async def send_error(self, request_id, text: str, **details) -> None:
+    async def send_error(self, request_id: int | str | None, text: str, **details) -> None:
+        text = sync.shorten(text, MAX_ERROR_LENGTH)
         worker = self.worker.identifier if self.worker else "(unregistered)"
-        logger.warning("worker %s: refused message %s: %s", worker, request_id, text)
+        logger.warning("worker %s: refused message %s: %s", worker, sync.quote(request_id), text)
         await self.deliver({"type": "error", "id": request_id, "error": text, **details})
 
     async def refuse(self, refusal: Refused) -> None:
@@ -167,6 +194,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         # Daphne 4.2 sends the close code but drops the reason text: the reason goes first
         # in a message of its own.
         await self.deliver({"type": "refused", "code": refusal.code, "reason": refusal.reason})
+        self.closing = True
         await self.close(code=refusal.code, reason=refusal.reason)
 
     # Requests from the worker -----------------------------------------------------------------
@@ -175,8 +203,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if self.worker is not None:
             raise sync.SyncError("'hello' was already received on this connection")
         runs = message.get("runs", [])
-        if not isinstance(runs, list) or not all(isinstance(run, str) for run in runs):
+        if not isinstance(runs, list):
             raise sync.SyncError("field 'runs' must be a list of run identifiers")
+        for run in runs:
+            sync.check_run_identifier(run, "runs")
         self.worker, previous_channel = await self.register(message)
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
@@ -204,31 +234,30 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     handlers = {"hello": handle_hello, "log": handle_log, "state": handle_state}
 
-    async def handle_answer(self, message: dict) -> None:
+    async def handle_answer(self, message: dict, request_id: int | str | None) -> None:
         """A worker's response or error to a request the master sent."""
-        pending = self.outstanding.pop(message.get("id"), None)
+        pending = self.outstanding.pop(request_id, None)
         if pending is None:
-            await self.send_error(None, f"answer to unknown request {message.get('id')!r}")
+            await self.send_error(None, f"answer to unknown request {sync.quote(message.get('id'))}")
             return
         kind, run_identifier = pending
+        reason = message.get("error", "")
+        reason = sync.shorten(reason if isinstance(reason, str) else sync.quote(reason), MAX_ERROR_LENGTH)
         if kind == "run.start":
             if message["type"] == "response":
                 await self.confirm_start(run_identifier)
             else:
                 # Offering it again would loop: a run its worker cannot start ends here.
                 logger.warning(
-                    "worker %s refused run %s: %s",
-                    self.worker.identifier, run_identifier, message.get("error"),
+                    "worker %s refused run %s: %s", self.worker.identifier, run_identifier, reason
                 )
                 await self.end_in_exception(
                     run_identifier,
-                    f"worker {self.worker.identifier} could not start the run: "
-                    f"{str(message.get('error', ''))[:1000]}",
+                    f"worker {self.worker.identifier} could not start the run: {reason}",
                 )
         elif message["type"] == "error":
             logger.warning(
-                "worker %s: %s %s failed: %s",
-                self.worker.identifier, kind, run_identifier, message.get("error"),
+                "worker %s: %s %s failed: %s", self.worker.identifier, kind, run_identifier, reason
             )
 
     # Requests to the worker -------------------------------------------------------------------
@@ -236,10 +265,17 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def deliver(self, message: dict) -> None:
         """Send a message, or raise TooLarge if the worker could not take it: sent, it would end
         the connection, and go again after the reconnection, forever."""
+        if self.closing:
+            return
         text = json.dumps(message)  # ASCII (ensure_ascii): as many bytes as characters
         if len(text) > MAX_MESSAGE_BYTES:
             raise TooLarge(len(text))
-        await self.send(text_data=text)
+        try:
+            await self.send(text_data=text)
+        except (OSError, Disconnected):
+            # The worker went away meanwhile (ASGI servers raise an OSError, daphne 4.2 autobahn's
+            # Disconnected): its disconnect event follows.
+            self.closing = True
 
     async def request(self, kind: str, run_identifier: str, **fields) -> None:
         request_id = next(self.request_ids)
@@ -248,7 +284,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     async def claim_and_offer(self) -> None:
         """Claim runs for the worker's free executors, then offer what is claimed for it."""
-        if self.worker is None:
+        if self.worker is None or self.closing:
             return
         try:
             await self.claim()
@@ -260,7 +296,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def offer_claimed_runs(self) -> None:
         """Offer the worker the runs claimed for it and not yet offered on this connection
         (by this consumer or by any master's dispatch)."""
-        if self.worker is None:
+        if self.worker is None or self.closing:
             return
         try:
             requests = await self.claimed_run_requests()
