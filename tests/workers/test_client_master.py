@@ -25,11 +25,14 @@ class Master:
     """Answers hello, acknowledges every log chunk and state, except those `fails` picks:
     those get the error a master sends when it failed to store them (`retry`)."""
 
-    def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: int | None = None):
+    def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: int | None = None,
+                 close_frame: bool = True):
         self.fails = fails
         # Refuse the worker after its hello with this close code, as a master refuses a revoked
         # token (4001).
         self.refuse = refuse
+        # False: the connection then drops without a close frame (as through a proxy that cuts it).
+        self.close_frame = close_frame
         self.received: list[tuple[float, dict]] = []
         self.authorizations: list[str | None] = []
         self.arrived = asyncio.Condition()
@@ -43,7 +46,10 @@ class Master:
                 self.received.append((time.monotonic(), message))
                 if self.refuse:
                     await connection.send(json.dumps({"type": "refused", "code": self.refuse, "reason": "seen enough"}))
-                    await connection.close(self.refuse)
+                    if self.close_frame:
+                        await connection.close(self.refuse)
+                    else:
+                        connection.transport.abort()
                     return
                 await connection.send(json.dumps({**self.answer(message), "id": message["id"]}))
                 async with self.arrived:
@@ -175,6 +181,16 @@ async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the
         # Not after the 60 s a hello answer may take: the connection is gone.
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=rf"\({code}\): seen enough"):
+                await client.run_forever()
+    assert [message["type"] for _, message in master.received] == ["hello"]
+
+
+async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
+    master = Master(refuse=4001, close_frame=False)
+    async with serving(master) as url:
+        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        async with asyncio.timeout(10):
+            with pytest.raises(Refused, match=r"\(4001\): seen enough"):
                 await client.run_forever()
     assert [message["type"] for _, message in master.received] == ["hello"]
 

@@ -119,8 +119,10 @@ class WorkerClient:
         self.request_ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future] = {}
         self.connection: ClientConnection | None = None
-        # Why the master refused this connection (it says so just before closing it).
+        # Why the master refused this connection, and the close code it announced (it says so
+        # just before closing it).
         self.refusal = ""
+        self.refusal_code: int | None = None
         # Executors are forked from a fork server, started at the first run (False: each
         # executor is a fresh interpreter, as after any failure of the fork server).
         self.use_fork_server = fork_server
@@ -141,8 +143,10 @@ class WorkerClient:
                     await self.session(connection)
                     delays = backoff_delays()
             except ConnectionClosed as closed:
-                code = closed.rcvd.code if closed.rcvd else None
-                reason = (closed.rcvd.reason if closed.rcvd else "") or self.refusal
+                # The refusal message counts even if the close frame was lost on the way (a
+                # proxy that drops the connection): it says which code and why.
+                code = self.refusal_code or (closed.rcvd.code if closed.rcvd else None)
+                reason = self.refusal or (closed.rcvd.reason if closed.rcvd else "")
                 if code in FATAL_CLOSE_CODES:
                     raise Refused(f"the master refused this worker ({code}): {reason}")
                 logger.warning("connection to the master closed (%s %s)", code, reason)
@@ -154,7 +158,7 @@ class WorkerClient:
                 logger.warning("cannot reach the master at %s: %s", self.master_url, error)
             finally:
                 self.connection = None
-                self.refusal = ""
+                self.refusal, self.refusal_code = "", None
                 for future in self.waiting.values():
                     future.cancel()
                 self.waiting.clear()
@@ -251,6 +255,8 @@ class WorkerClient:
                 continue
             if kind == "refused":
                 self.refusal = str(message.get("reason", ""))
+                code = message.get("code")
+                self.refusal_code = code if isinstance(code, int) else None
                 continue
             if kind in ("response", "error"):
                 future = self.waiting.get(message.get("id"))
