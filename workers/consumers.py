@@ -12,7 +12,6 @@ import json
 import logging
 from itertools import count
 
-from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -82,7 +81,8 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = None
         self.worker: Worker | None = None
-        # Refused, replaced or gone: nothing more is sent nor answered on this connection.
+        # Refused or replaced: nothing more is sent nor answered on this connection (daphne
+        # raises on a send after the master's close).
         self.closing = False
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
@@ -270,12 +270,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         text = json.dumps(message)  # ASCII (ensure_ascii): as many bytes as characters
         if len(text) > MAX_MESSAGE_BYTES:
             raise TooLarge(len(text))
-        try:
-            await self.send(text_data=text)
-        except (OSError, Disconnected):
-            # The worker went away meanwhile (ASGI servers raise an OSError, daphne 4.2 autobahn's
-            # Disconnected): its disconnect event follows.
-            self.closing = True
+        await self.send(text_data=text)
 
     async def request(self, kind: str, run_identifier: str, **fields) -> None:
         request_id = next(self.request_ids)
