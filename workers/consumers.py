@@ -24,7 +24,7 @@ from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from orchestra.values import InvalidValue, check_text
-from runs.actions import claim_runs, finish_run, start_run
+from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.models import Worker
@@ -262,20 +262,25 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     # Requests to the worker -------------------------------------------------------------------
 
-    async def deliver(self, message: dict) -> None:
-        """Send a message, or raise TooLarge if the worker could not take it: sent, it would end
-        the connection, and go again after the reconnection, forever."""
+    async def deliver(self, message: dict) -> bool:
+        """Send a message unless the connection is closing; whether it was sent. TooLarge if
+        the worker could not take it: sent, it would end the connection, and go again after the
+        reconnection, forever."""
         if self.closing:
-            return
+            return False
         text = json.dumps(message)  # ASCII (ensure_ascii): as many bytes as characters
         if len(text) > MAX_MESSAGE_BYTES:
             raise TooLarge(len(text))
         await self.send(text_data=text)
+        return True
 
-    async def request(self, kind: str, run_identifier: str, **fields) -> None:
+    async def request(self, kind: str, run_identifier: str, **fields) -> bool:
+        """Send a request; whether it was sent."""
         request_id = next(self.request_ids)
-        await self.deliver({"type": kind, "id": request_id, **fields})
+        if not await self.deliver({"type": kind, "id": request_id, **fields}):
+            return False
         self.outstanding[request_id] = (kind, run_identifier)
+        return True
 
     async def claim_and_offer(self) -> None:
         """Claim runs for the worker's free executors, then offer what is claimed for it."""
@@ -302,7 +307,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             identifier = run_request["identifier"]
             self.offered.add(identifier)
             try:
-                await self.request("run.start", identifier, run=run_request)
+                if not await self.request("run.start", identifier, run=run_request):
+                    # Closing: the run goes back to the queue when the connection ends.
+                    self.offered.discard(identifier)
             except TooLarge as error:
                 await self.give_up_undeliverable(identifier, error)
 
@@ -425,9 +432,19 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def mark_disconnected(self) -> None:
-        Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
-            is_connected=False, channel_name="", last_seen=Now()
-        )
+        """The worker is gone, if this connection still stood for it; the runs claimed for it
+        that this connection never offered go back to the queue (the worker cannot hold them).
+        Runs it offered stay: the worker may have started them, and says so at its return."""
+        with transaction.atomic():
+            if not Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
+                is_connected=False, channel_name="", last_seen=Now()
+            ):
+                return
+            unoffered = Run.objects.filter(worker=self.worker, status=Status.PENDING).exclude(
+                identifier__in=self.offered
+            )
+            for run in unoffered:
+                release_run(run, self.worker)
 
     @database_sync_to_async
     def touch(self) -> None:

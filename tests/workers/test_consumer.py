@@ -15,7 +15,9 @@ from orchestra.audit import SYSTEM
 from orchestra.extensions import log_store
 from orchestra.tokens import create_token
 from projects.models import Job, Project
-from runs.actions import do_abort_run, do_mark_run_exception, do_trigger_run, finish_run
+from runs.actions import (
+    claim_run, claim_runs, do_abort_run, do_mark_run_exception, do_trigger_run, finish_run,
+)
 from runs.models import Run, Status
 from workers.models import Worker
 
@@ -534,3 +536,47 @@ async def test_a_refused_connection_answers_nothing_more_until_it_is_closed():
     assert (closed["type"], closed["code"]) == ("websocket.close", 4001)
     await communicator.send_json_to({"type": "hello", "id": 4, "identifier": "w1"})
     assert await communicator.receive_nothing(timeout=0.3)
+
+
+@database_sync_to_async
+def trigger_unmatched() -> Run:
+    """A run no worker of these tests matches: dispatch leaves it waiting."""
+    project, _ = Project.objects.get_or_create(identifier="p", defaults={"display_name": "P"})
+    job, _ = Job.objects.get_or_create(
+        project=project, identifier="pooled",
+        defaults={"display_name": "Pooled", "properties": {"pool": "elsewhere"},
+                  "steps": [{"name": "s0", "command": ["true"]}]},
+    )
+    return do_trigger_run(job, {}, SYSTEM)
+
+
+async def test_a_run_claimed_for_a_worker_that_leaves_before_it_was_offered_goes_back_to_the_queue():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    run = await trigger_unmatched()
+    # Claimed by another master's dispatch, whose word to this consumer is still on its way.
+    assert await database_sync_to_async(claim_run)(run, worker)
+    await communicator.disconnect()
+    run = await reload(run)
+    assert (run.status, run.worker_id) == (Status.PENDING, None)
+
+
+async def test_a_run_offered_to_a_worker_that_leaves_stays_with_it_until_it_returns():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    run = await trigger()
+    await communicator.receive_json_from(timeout=5)  # offered: the worker may have started it
+    await communicator.disconnect()
+    assert (await reload(run)).worker.identifier == "w1"
+
+
+async def test_no_run_is_claimed_for_a_worker_that_is_not_connected():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    await communicator.disconnect()
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    run = await trigger()  # one it matches
+    assert not await database_sync_to_async(claim_run)(run, worker)
+    assert await database_sync_to_async(claim_runs)(worker) == []
+    assert (await reload(run)).worker_id is None
