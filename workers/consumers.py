@@ -87,7 +87,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
         self.outstanding: dict[int, tuple[str, str]] = {}
-        # Runs offered to the worker on this connection (the offer may still await its answer).
+        # Runs offered to the worker on this connection whose offer awaits its answer.
         self.offered: set[str] = set()
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
@@ -241,6 +241,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(None, f"answer to unknown request {sync.quote(message.get('id'))}")
             return
         kind, run_identifier = pending
+        if kind == "run.start":
+            # Answered: it is no longer pending on this worker, or is offered again.
+            self.offered.discard(run_identifier)
         reason = message.get("error", "")
         reason = sync.shorten(reason if isinstance(reason, str) else sync.quote(reason), MAX_ERROR_LENGTH)
         if kind == "run.start":
@@ -305,11 +308,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             return
         for run_request in requests:
             identifier = run_request["identifier"]
-            self.offered.add(identifier)
             try:
-                if not await self.request("run.start", identifier, run=run_request):
-                    # Closing: the run goes back to the queue when the connection ends.
-                    self.offered.discard(identifier)
+                # Unsent (closing), it goes back to the queue when the connection ends.
+                if await self.request("run.start", identifier, run=run_request):
+                    self.offered.add(identifier)
             except TooLarge as error:
                 await self.give_up_undeliverable(identifier, error)
 
@@ -440,11 +442,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 is_connected=False, channel_name="", last_seen=Now()
             ):
                 return
-            unoffered = Run.objects.filter(worker=self.worker, status=Status.PENDING).exclude(
-                identifier__in=self.offered
-            )
-            for run in unoffered:
-                release_run(run, self.worker)
+            for run in Run.objects.filter(worker=self.worker, status=Status.PENDING):
+                if run.identifier not in self.offered:
+                    release_run(run, self.worker)
 
     @database_sync_to_async
     def touch(self) -> None:
@@ -461,13 +461,14 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def claimed_run_requests(self) -> list[dict]:
+        # No more runs are claimed for a worker than it has executors: those offered are left
+        # out here rather than in the query, whose size would grow with them.
         runs = (
             Run.objects.filter(worker=self.worker, status=Status.PENDING)
-            .exclude(identifier__in=self.offered)
             .select_related("job", "project")
             .order_by("created", "id")
         )
-        return [sync.run_request(run) for run in runs]
+        return [sync.run_request(run) for run in runs if run.identifier not in self.offered]
 
     @database_sync_to_async
     def confirm_started(self, run_identifier: str) -> bool:

@@ -19,6 +19,7 @@ from runs.actions import (
     claim_run, claim_runs, do_abort_run, do_mark_run_exception, do_trigger_run, finish_run,
 )
 from runs.models import Run, Status
+from workers.consumers import MasterConsumer
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -580,3 +581,33 @@ async def test_no_run_is_claimed_for_a_worker_that_is_not_connected():
     assert not await database_sync_to_async(claim_run)(run, worker)
     assert await database_sync_to_async(claim_runs)(worker) == []
     assert (await reload(run)).worker_id is None
+
+
+class RememberedConsumer(MasterConsumer):
+    """The master's consumer, kept at hand to give it the history of a long-lived connection."""
+
+    instances: list[MasterConsumer] = []
+
+    async def connect(self) -> None:
+        RememberedConsumer.instances.append(self)
+        await super().connect()
+
+
+async def test_a_connection_that_offered_hundreds_of_thousands_of_runs_still_offers_the_next():
+    token = await worker_user()
+    communicator = WebsocketCommunicator(
+        RememberedConsumer.as_asgi(), "/ws/master/",
+        headers=[(b"authorization", f"Bearer {token}".encode())],
+    )
+    assert (await communicator.connect())[0]
+    await hello(communicator)
+    consumer = RememberedConsumer.instances[-1]
+    # A busy worker's months on one connection: more identifiers than one SQL statement takes.
+    consumer.offered.update(f"{number:032x}" for number in range(260_000))
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=30)
+    assert (offer["type"], offer["run"]["identifier"]) == ("run.start", run.identifier)
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    await wait_for(run, lambda run: run.status == Status.RUNNING)
+    assert run.identifier not in consumer.offered  # answered: nothing more to remember
+    await communicator.disconnect()
