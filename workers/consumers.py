@@ -62,7 +62,9 @@ class TooLarge(Exception):
     """A message the worker could not take: more than MAX_MESSAGE_BYTES once encoded."""
 
     def __init__(self, size: int):
-        super().__init__(f"{size} bytes, more than the {MAX_MESSAGE_BYTES} bytes a message may hold")
+        super().__init__(
+            f"{size} bytes, more than the {MAX_MESSAGE_BYTES} bytes a message may hold"
+        )
         self.size = size
 
 
@@ -205,8 +207,8 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         runs = message.get("runs", [])
         if not isinstance(runs, list):
             raise sync.SyncError("field 'runs' must be a list of run identifiers")
-        for run in runs:
-            sync.check_run_identifier(run, "runs")
+        for position, run in enumerate(runs):
+            sync.check_run_identifier(run, f"runs[{position}]")
         self.worker, previous_channel = await self.register(message)
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
@@ -238,15 +240,18 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         """A worker's response or error to a request the master sent."""
         pending = self.outstanding.pop(request_id, None)
         if pending is None:
-            await self.send_error(None, f"answer to unknown request {sync.quote(message.get('id'))}")
+            await self.send_error(
+                None, f"answer to unknown request {sync.quote(message.get('id'))}"
+            )
             return
         kind, run_identifier = pending
-        if kind == "run.start":
-            # Answered: it is no longer pending on this worker, or is offered again.
-            self.offered.discard(run_identifier)
         reason = message.get("error", "")
-        reason = sync.shorten(reason if isinstance(reason, str) else sync.quote(reason), MAX_ERROR_LENGTH)
+        reason = sync.shorten(
+            reason if isinstance(reason, str) else sync.quote(reason), MAX_ERROR_LENGTH
+        )
         if kind == "run.start":
+            # Answered: no longer pending on this worker, or to be offered again.
+            self.offered.discard(run_identifier)
             if message["type"] == "response":
                 await self.confirm_start(run_identifier)
             else:

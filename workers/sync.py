@@ -58,7 +58,7 @@ def check_run_identifier(value: object, field: str) -> str:
         return check_text(value, field, max_length=MAX_RUN_IDENTIFIER_LENGTH)
     except InvalidValue:
         raise SyncError(
-            f"field {field!r} must hold run identifiers (texts of at most "
+            f"field {field!r} must be a run identifier (a text of at most "
             f"{MAX_RUN_IDENTIFIER_LENGTH} characters)"
         )
 

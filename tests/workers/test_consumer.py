@@ -466,7 +466,7 @@ async def test_a_hello_whose_runs_are_not_run_identifiers_is_an_error_naming_the
     communicator = await connect(await worker_user())
     answer = await request(communicator, {"type": "hello", "id": 1, "identifier": "w1",
                                           "executors": 1, "properties": {}, "runs": runs})
-    assert answer["type"] == "error" and "'runs'" in answer["error"], answer
+    assert answer["type"] == "error" and "field 'runs" in answer["error"], answer
     await hello(communicator)
     await communicator.disconnect()
 
