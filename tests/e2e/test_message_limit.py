@@ -47,8 +47,8 @@ def test_a_run_request_too_large_for_a_message_ends_in_exception_and_the_worker_
     assert "cannot be sent to worker w1" in run["status_message"]
     assert "more than the 1048576 bytes a message may hold" in run["status_message"]
 
-    after = orchestra.trigger("examples", "hello")
-    assert orchestra.wait_for_run(after["identifier"])["status"] == "succeeded"
+    after = orchestra.wait_for_run(orchestra.trigger("examples", "hello")["identifier"])
+    assert (after["status"], after["worker"]) == ("succeeded", "w1")
     assert worker.poll() is None
     assert connections(orchestra, "w1") == 1
 
@@ -61,7 +61,7 @@ def test_a_state_too_large_for_a_message_ends_the_run_in_exception_and_the_worke
     assert "more than the 1048576 bytes a message may hold" in run["status_message"]
     assert run["results"] == {}
 
-    after = orchestra.trigger("examples", "hello")
-    assert orchestra.wait_for_run(after["identifier"])["status"] == "succeeded"
+    after = orchestra.wait_for_run(orchestra.trigger("examples", "hello")["identifier"])
+    assert (after["status"], after["worker"]) == ("succeeded", "w1")
     assert worker.poll() is None
     assert connections(orchestra, "w1") == 1
