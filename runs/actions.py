@@ -188,9 +188,14 @@ def claim_runs(worker) -> list[Run]:
 
 
 def _free_executors(worker) -> int:
-    """Executors of `worker` not holding an active run; locks the worker's row."""
+    """Executors of `worker` not holding an active run; locks the worker's row.
+
+    None for a worker that is disabled or not connected: a run claimed for a connection that is
+    gone would wait for that worker's return. A connection marks its worker disconnected under
+    the same lock, and gives back what it never offered (workers.consumers).
+    """
     executors = (
-        locked(type(worker).objects.filter(pk=worker.pk, is_enabled=True))
+        locked(type(worker).objects.filter(pk=worker.pk, is_enabled=True, is_connected=True))
         .values_list("executors", flat=True)
         .first()
     )

@@ -24,10 +24,12 @@ from orchestra.database import locked
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
-from runs.actions import claim_runs, finish_run, start_run
+from orchestra.values import InvalidValue, check_text
+from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.models import Worker
+from workers.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,17 @@ CLOSE_FORBIDDEN = 4002
 CLOSE_IDENTIFIER_TAKEN = 4003
 CLOSE_DISABLED = 4004
 CLOSE_REPLACED = 4005
-CLOSE_PROTOCOL = 4006
+CLOSE_UNANSWERABLE = 4006
 
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
 MAX_INTERNAL_FAILURES = 10
+# A request id is echoed in its answer and in the log: a whole number that every JSON reader
+# holds, or a short text.
+MAX_ID_LENGTH = 100
+# What an error (and its log line) says is cut to this many characters: it may quote what the
+# worker sent, which is up to a megabyte.
+MAX_ERROR_LENGTH = 1000
 
 
 class Refused(Exception):
@@ -51,14 +59,38 @@ class Refused(Exception):
         self.reason = reason
 
 
+class TooLarge(Exception):
+    """A message the worker could not take: more than MAX_MESSAGE_BYTES once encoded."""
+
+    def __init__(self, size: int):
+        super().__init__(
+            f"{size} bytes, more than the {MAX_MESSAGE_BYTES} bytes a message may hold"
+        )
+        self.size = size
+
+
+def request_id_of(message: dict) -> int | str | None:
+    """The message's id if the master can echo it (MAX_ID_LENGTH), else None."""
+    value = message.get("id")
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    try:
+        return check_text(value, "id", max_length=MAX_ID_LENGTH)
+    except InvalidValue:
+        return None
+
+
 class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = None
         self.worker: Worker | None = None
+        # Refused or replaced: nothing more is sent nor answered on this connection (daphne
+        # raises on a send after the master's close).
+        self.closing = False
         self.request_ids = count(1)
         # Requests the master sent and awaits an answer for: id -> (type, run identifier).
         self.outstanding: dict[int, tuple[str, str]] = {}
-        # Runs offered to the worker on this connection (the offer may still await its answer).
+        # Runs offered to the worker on this connection whose offer awaits its answer.
         self.offered: set[str] = set()
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
@@ -79,11 +111,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     # Incoming frames -----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.closing:
+            return  # frames that were on their way when the master closed the connection
         if text_data is None:
             await self.send_error(None, "binary frames are not part of the protocol")
             return
         try:
             message = json.loads(text_data)
+        except RecursionError:
+            await self.send_error(None, "malformed JSON: nested too deeply")
+            return
         except ValueError as error:
             await self.send_error(None, f"malformed JSON: {error}")
             return
@@ -93,20 +130,20 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send_error(None, "a message is a JSON object with a 'type'")
             return
-        request_id = message.get("id")
+        request_id = request_id_of(message)
         kind = message["type"]
         if kind in ("response", "error"):
-            await self.handle_answer(message)
+            await self.handle_answer(message, request_id)
             return
-        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
-            await self.send_error(None, f"a {kind!r} request needs an 'id' (number or text)")
+        if request_id is None:
+            await self.send_error(
+                None, f"a {sync.quote(kind)} request needs an 'id': a whole number or a text of "
+                f"at most {MAX_ID_LENGTH} characters",
+            )
             return
         handler = self.handlers.get(kind)
         if handler is None:
-            await self.send_error(request_id, f"unknown message type {kind!r}")
-            return
-        if self.user is None:
-            await self.send_error(request_id, "not authenticated")
+            await self.send_error(request_id, f"unknown message type {sync.quote(kind)}")
             return
         if kind != "hello" and self.worker is None:
             await self.send_error(request_id, f"{kind!r} before 'hello'")
@@ -133,21 +170,34 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 )
         else:
             self.internal_failures.pop(run_identifier, None)
-            await self.send_json({"type": "response", "id": request_id, **answer})
+            try:
+                await self.deliver({"type": "response", "id": request_id, **answer})
+            except TooLarge as error:
+                await self.send_error(request_id, f"the answer would be {error}")
+                if kind == "hello":
+                    # The same hello would get the same answer after any reconnection.
+                    await self.refuse(Refused(
+                        CLOSE_UNANSWERABLE,
+                        f"the answer to this worker's hello would be {error}: it reports more "
+                        "runs than one message can answer",
+                    ))
+                return
             if kind == "hello":
                 # Runs are offered after the answer, so the worker knows where it stands first.
                 await self.claim_and_offer()
 
-    async def send_error(self, request_id, text: str, **details) -> None:
+    async def send_error(self, request_id: int | str | None, text: str, **details) -> None:
+        text = sync.shorten(text, MAX_ERROR_LENGTH)
         worker = self.worker.identifier if self.worker else "(unregistered)"
-        logger.warning("worker %s: refused message %s: %s", worker, request_id, text)
-        await self.send_json({"type": "error", "id": request_id, "error": text, **details})
+        logger.warning("worker %s: refused message %s: %s", worker, sync.quote(request_id), text)
+        await self.deliver({"type": "error", "id": request_id, "error": text, **details})
 
     async def refuse(self, refusal: Refused) -> None:
         logger.warning("worker connection refused: %s", refusal.reason)
         # Daphne 4.2 sends the close code but drops the reason text: the reason goes first
         # in a message of its own.
-        await self.send_json({"type": "refused", "code": refusal.code, "reason": refusal.reason})
+        await self.deliver({"type": "refused", "code": refusal.code, "reason": refusal.reason})
+        self.closing = True
         await self.close(code=refusal.code, reason=refusal.reason)
 
     # Requests from the worker -----------------------------------------------------------------
@@ -156,8 +206,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if self.worker is not None:
             raise sync.SyncError("'hello' was already received on this connection")
         runs = message.get("runs", [])
-        if not isinstance(runs, list) or not all(isinstance(run, str) for run in runs):
+        if not isinstance(runs, list):
             raise sync.SyncError("field 'runs' must be a list of run identifiers")
+        for position, run in enumerate(runs):
+            sync.check_run_identifier(run, f"runs[{position}]")
         self.worker, previous_channel = await self.register(message)
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
@@ -185,43 +237,63 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     handlers = {"hello": handle_hello, "log": handle_log, "state": handle_state}
 
-    async def handle_answer(self, message: dict) -> None:
+    async def handle_answer(self, message: dict, request_id: int | str | None) -> None:
         """A worker's response or error to a request the master sent."""
-        pending = self.outstanding.pop(message.get("id"), None)
+        pending = self.outstanding.pop(request_id, None)
         if pending is None:
-            await self.send_error(None, f"answer to unknown request {message.get('id')!r}")
+            await self.send_error(
+                None, f"answer to unknown request {sync.quote(message.get('id'))}"
+            )
             return
         kind, run_identifier = pending
+        reason = message.get("error", "")
+        reason = sync.shorten(
+            reason if isinstance(reason, str) else sync.quote(reason), MAX_ERROR_LENGTH
+        )
         if kind == "run.start":
+            # Answered: no longer pending on this worker, or to be offered again.
+            self.offered.discard(run_identifier)
             if message["type"] == "response":
                 await self.confirm_start(run_identifier)
             else:
                 # Offering it again would loop: a run its worker cannot start ends here.
                 logger.warning(
-                    "worker %s refused run %s: %s",
-                    self.worker.identifier, run_identifier, message.get("error"),
+                    "worker %s refused run %s: %s", self.worker.identifier, run_identifier, reason
                 )
                 await self.end_in_exception(
                     run_identifier,
-                    f"worker {self.worker.identifier} could not start the run: "
-                    f"{str(message.get('error', ''))[:1000]}",
+                    f"worker {self.worker.identifier} could not start the run: {reason}",
                 )
         elif message["type"] == "error":
             logger.warning(
-                "worker %s: %s %s failed: %s",
-                self.worker.identifier, kind, run_identifier, message.get("error"),
+                "worker %s: %s %s failed: %s", self.worker.identifier, kind, run_identifier, reason
             )
 
     # Requests to the worker -------------------------------------------------------------------
 
-    async def request(self, kind: str, run_identifier: str, **fields) -> None:
+    async def deliver(self, message: dict) -> bool:
+        """Send a message unless the connection is closing; whether it was sent. TooLarge if
+        the worker could not take it: sent, it would end the connection, and go again after the
+        reconnection, forever."""
+        if self.closing:
+            return False
+        text = json.dumps(message)  # ASCII (ensure_ascii): as many bytes as characters
+        if len(text) > MAX_MESSAGE_BYTES:
+            raise TooLarge(len(text))
+        await self.send(text_data=text)
+        return True
+
+    async def request(self, kind: str, run_identifier: str, **fields) -> bool:
+        """Send a request; whether it was sent."""
         request_id = next(self.request_ids)
+        if not await self.deliver({"type": kind, "id": request_id, **fields}):
+            return False
         self.outstanding[request_id] = (kind, run_identifier)
-        await self.send_json({"type": kind, "id": request_id, **fields})
+        return True
 
     async def claim_and_offer(self) -> None:
         """Claim runs for the worker's free executors, then offer what is claimed for it."""
-        if self.worker is None:
+        if self.worker is None or self.closing:
             return
         try:
             await self.claim()
@@ -233,7 +305,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def offer_claimed_runs(self) -> None:
         """Offer the worker the runs claimed for it and not yet offered on this connection
         (by this consumer or by any master's dispatch)."""
-        if self.worker is None:
+        if self.worker is None or self.closing:
             return
         try:
             requests = await self.claimed_run_requests()
@@ -241,8 +313,27 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
             return
         for run_request in requests:
-            self.offered.add(run_request["identifier"])
-            await self.request("run.start", run_request["identifier"], run=run_request)
+            identifier = run_request["identifier"]
+            try:
+                # Unsent (closing), it goes back to the queue when the connection ends.
+                if await self.request("run.start", identifier, run=run_request):
+                    self.offered.add(identifier)
+            except TooLarge as error:
+                await self.give_up_undeliverable(identifier, error)
+
+    async def give_up_undeliverable(self, run_identifier: str, error: TooLarge) -> None:
+        """A run whose request cannot be delivered ends `exception` (which frees its executor
+        for the next run): offered again, it would fail again."""
+        message = (
+            f"the run request cannot be sent to worker {self.worker.identifier}: it is {error} "
+            "(its parameters or steps are too large)"
+        )
+        logger.warning("run %s: %s", run_identifier, message)
+        try:
+            await self.end_in_exception(run_identifier, message)
+        except Exception:
+            # Left pending on this worker: the next connection offers it again, and tries again.
+            logger.exception("ending run %s failed", run_identifier)
 
     async def confirm_start(self, run_identifier: str) -> None:
         abort = await self.confirm_started(run_identifier)
@@ -349,9 +440,17 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def mark_disconnected(self) -> None:
-        Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
-            is_connected=False, channel_name="", last_seen=Now()
-        )
+        """The worker is gone, if this connection still stood for it; the runs claimed for it
+        that this connection never offered go back to the queue (the worker cannot hold them).
+        Runs it offered stay: the worker may have started them, and says so at its return."""
+        with transaction.atomic():
+            if not Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
+                is_connected=False, channel_name="", last_seen=Now()
+            ):
+                return
+            for run in Run.objects.filter(worker=self.worker, status=Status.PENDING):
+                if run.identifier not in self.offered:
+                    release_run(run, self.worker)
 
     @database_sync_to_async
     def touch(self) -> None:
@@ -368,13 +467,14 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def claimed_run_requests(self) -> list[dict]:
+        # No more runs are claimed for a worker than it has executors: those offered are left
+        # out here rather than in the query, whose size would grow with them.
         runs = (
             Run.objects.filter(worker=self.worker, status=Status.PENDING)
-            .exclude(identifier__in=self.offered)
             .select_related("job", "project")
             .order_by("created", "id")
         )
-        return [sync.run_request(run) for run in runs]
+        return [sync.run_request(run) for run in runs if run.identifier not in self.offered]
 
     @database_sync_to_async
     def confirm_started(self, run_identifier: str) -> bool:

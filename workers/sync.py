@@ -20,6 +20,10 @@ MAX_RESULTS_BYTES = 1024 * 1024
 MAX_MESSAGE_LENGTH = 10_000
 # The bounds a job and each of its steps may declare, enforced by the executor.
 TIMEOUTS = ("timeout", "silence_timeout")
+# Run.identifier's length.
+MAX_RUN_IDENTIFIER_LENGTH = 32
+# A value the worker sent, quoted in an error or a log line, is cut to this many characters.
+MAX_QUOTE_LENGTH = 100
 
 
 class SyncError(Exception):
@@ -38,15 +42,37 @@ class InvalidState(SyncError):
     """A state holding a value the master cannot store: the run ends `exception`, naming it."""
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters if longer (it may quote a megabyte the worker sent)."""
+    return text if len(text) <= limit else f"{text[:limit - 15]}... (cut short)"
+
+
+def quote(value: object) -> str:
+    """A value the worker sent, for an error or a log line: short, on one line, and never
+    walking a structure (which may nest as deep as the JSON parser allows)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return shorten(repr(value), MAX_QUOTE_LENGTH)
+    return f"a JSON {'object' if isinstance(value, dict) else 'list'}"
+
+
+def check_run_identifier(value: object, field: str) -> str:
+    try:
+        return check_text(value, field, max_length=MAX_RUN_IDENTIFIER_LENGTH)
+    except InvalidValue:
+        raise SyncError(
+            f"field {field!r} must be a run identifier (a text of at most "
+            f"{MAX_RUN_IDENTIFIER_LENGTH} characters)"
+        )
+
+
 def run_of(worker: Worker, run_identifier: object) -> Run:
     """The run `worker` holds, or SyncError: a worker may only touch its own runs."""
-    if not isinstance(run_identifier, str):
-        raise SyncError("field 'run' must be a run identifier")
+    check_run_identifier(run_identifier, "run")
     run = Run.objects.filter(identifier=run_identifier).select_related("job", "project").first()
     if run is None:
-        raise SyncError(f"unknown run {run_identifier}")
+        raise SyncError(f"unknown run {run_identifier!r}")
     if run.worker_id != worker.pk:
-        raise SyncError(f"run {run_identifier} is not assigned to worker {worker.identifier}")
+        raise SyncError(f"run {run_identifier!r} is not assigned to worker {worker.identifier}")
     return run
 
 
@@ -145,14 +171,16 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
     cannot store ends the run `exception` (InvalidState). Returns {"final": bool}.
     """
     run = run_of(worker, run_identifier)
-    if run.status in FINAL_STATUSES:
-        return {"final": True}
     try:
         status, message, steps, results = parse_state(state)
     except InvalidValue as error:
-        finish_run(run, Status.EXCEPTION, f"the worker reported an invalid state: {error}",
+        # Guarded: a run that already ended keeps its status.
+        finish_run(run, Status.EXCEPTION,
+                   shorten(f"the worker reported an invalid state: {error}", MAX_MESSAGE_LENGTH),
                    worker=worker)
         raise InvalidState(f"invalid state: {error}", final=True)
+    if run.status in FINAL_STATUSES:
+        return {"final": True}
     final = status in FINAL_STATUSES
     if final:
         stored = step_log_sizes(run)
@@ -172,19 +200,23 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
 
 
 def parse_state(state: object) -> tuple[str, str, list[dict], dict]:
-    """The state a worker reports, checked value by value (InvalidValue names the field)."""
+    """The state a worker reports, checked value by value (InvalidValue names the field).
+
+    A field that is absent or null takes its empty value; any other value of a wrong type, a
+    falsy one too (`"steps": 0`), is refused.
+    """
     if not isinstance(state, dict):
         raise InvalidValue("state", "must be an object")
     status = state.get("status")
     if status not in Status.values or status in (Status.PENDING, Status.SKIPPED):
-        raise InvalidValue("state.status", f"invalid run status {status!r}")
-    message = check_text(state.get("message") or "", "state.message",
+        raise InvalidValue("state.status", f"invalid run status {quote(status)}")
+    message = check_text(given(state, "message", ""), "state.message",
                          max_length=MAX_MESSAGE_LENGTH)
-    results = state.get("results") or {}
+    results = given(state, "results", {})
     if not isinstance(results, dict):
         raise InvalidValue("state.results", "must be an object")
     check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES)
-    reported_steps = state.get("steps") or []
+    reported_steps = given(state, "steps", [])
     if not isinstance(reported_steps, list):
         raise InvalidValue("state.steps", "must be a list")
     steps = []
@@ -194,12 +226,18 @@ def parse_state(state: object) -> tuple[str, str, list[dict], dict]:
             raise InvalidValue(field, "must be an object")
         step_status = step.get("status")
         if step_status not in Status.values:
-            raise InvalidValue(f"{field}.status", f"invalid step status {step_status!r}")
+            raise InvalidValue(f"{field}.status", f"invalid step status {quote(step_status)}")
         steps.append({
             "index": check_count(step.get("index"), f"{field}.index"),
             "status": step_status,
             "started": check_timestamp(step.get("started"), f"{field}.started"),
             "completed": check_timestamp(step.get("completed"), f"{field}.completed"),
-            "log_size": check_count(step.get("log_size") or 0, f"{field}.log_size"),
+            "log_size": check_count(given(step, "log_size", 0), f"{field}.log_size"),
         })
     return status, message, steps, results
+
+
+def given(values: dict, key: str, empty: object) -> object:
+    """`values[key]`, or `empty` if it is absent or null."""
+    value = values.get(key)
+    return empty if value is None else value

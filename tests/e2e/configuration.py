@@ -1,4 +1,5 @@
-"""The example projects plus jobs made for resilience tests (slow, large logs, never matched)."""
+"""The example projects plus jobs made for resilience tests (slow, large logs, large results,
+never matched)."""
 
 from examples.configuration import projects as example_projects
 from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
@@ -52,6 +53,16 @@ projects = [
                     "sh", "{path}",
                 ])],
                 retries=1,
+            ),
+            Job(
+                "big-results",
+                parameters=[Parameter("size", default=1000)],
+                steps=[Step("write", [
+                    "python3", "-c",
+                    "import json, os, sys; json.dump({{'blob': 'x' * int(sys.argv[1])}}, "
+                    "open(os.environ['ORCHESTRA_RESULTS_FILE'], 'w'))",
+                    "{size}",
+                ])],
             ),
             Job(
                 "unmatched",

@@ -108,6 +108,10 @@ class Orchestra:
             )
         return completed.stdout
 
+    def shell(self, code: str) -> str:
+        """Run Python code in a Django shell on this installation's database; returns stdout."""
+        return self.manage("shell", "--no-imports", "--command", code)
+
     def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         output = open(self.output_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
@@ -264,6 +268,16 @@ class Orchestra:
         request.add_header("Authorization", f"Bearer {self.admin_token}")
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.read(), int(response.headers["X-Log-Size"])
+
+    def wait_for_worker(self, identifier: str, connected: bool = True, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            status, worker = self.api("GET", f"/api/workers/{identifier}")
+            if status == 200 and worker["is_connected"] == connected:
+                return worker
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker {identifier}: {status} {worker} after {timeout} s")
+            time.sleep(0.1)
 
     def wait_for_run(self, identifier: str, statuses=FINAL, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout

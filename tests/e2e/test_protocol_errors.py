@@ -8,6 +8,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.e2e.harness import Orchestra
+
 pytestmark = pytest.mark.e2e
 
 
@@ -115,3 +117,34 @@ def test_refused_connections_are_closed_with_a_reason(orchestra):
         exchange(raw, {"type": "hello", "id": 1, "identifier": "mine", "executors": 1})
         message, code = refusal(raw)
     assert code == 4004 and "disabled" in message["reason"]
+
+
+DISABLE_THE_WORKER_USER = """
+from django.contrib.auth.models import User
+from orchestra.actions import set_user_enabled
+from orchestra.audit import SYSTEM
+
+set_user_enabled(User.objects.get(username="worker"), False, SYSTEM)
+"""
+
+
+def test_a_worker_whose_user_is_disabled_stops_with_the_reason(tmp_path):
+    # The master checks a connected worker's token every WORKER_INACTIVE_SECONDS / 3: 2 s.
+    orchestra = Orchestra(tmp_path, configuration="tests.e2e.configuration",
+                          env={"ORCHESTRA_WORKER_INACTIVE_SECONDS": "6"})
+    try:
+        orchestra.start_master()
+        worker = orchestra.start_worker("w1")
+        running = orchestra.trigger("resilience", "numbered", {"lines": 1000000, "bursts": 1000})
+        orchestra.wait_for_run(running["identifier"], statuses=("running",))
+        orchestra.shell(DISABLE_THE_WORKER_USER)
+        assert worker.wait(timeout=30) == 1
+        output = orchestra.output("worker-w1")
+        assert output.strip().splitlines()[-1] == (
+            "the master refused this worker (4001): the token was revoked or its user disabled"
+        )
+        assert output.count("connected to") == 1
+        assert orchestra.output("master").count("worker w1 connected") == 1
+        assert orchestra.run(running["identifier"])["status"] == "running"
+    finally:
+        orchestra.stop()

@@ -67,11 +67,13 @@ def test_disabled_worker_is_not_counted_for_a_pending_run(admin):
 
 
 def test_worker_claims_only_runs_its_properties_match(admin):
-    plain = Worker.objects.create(identifier="plain", properties={})
+    plain = Worker.objects.create(identifier="plain", is_connected=True, properties={})
     special = Worker.objects.create(identifier="special", properties={"pool": "special"})
     run = do_trigger_run(Job.objects.get(identifier="special-pool"), {}, admin)
     assert claim_runs(plain) == []
     assert "No connected worker" in waiting_reason(run)
+    assert claim_runs(special) == []  # a worker claims only while connected
+    Worker.objects.filter(pk=special.pk).update(is_connected=True)
     assert [claimed.pk for claimed in claim_runs(special)] == [run.pk]
     assert claim_runs(special) == []
 

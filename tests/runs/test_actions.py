@@ -59,7 +59,8 @@ def test_finishing_ends_the_steps_cut_short_and_cancels_those_never_started(job)
 
 
 def test_a_run_held_by_another_worker_is_not_finished_by_this_one(job):
-    holder, other = Worker.objects.create(identifier="holder"), Worker.objects.create(identifier="other")
+    holder = Worker.objects.create(identifier="holder", is_connected=True)
+    other = Worker.objects.create(identifier="other", is_connected=True)
     run = do_trigger_run(job, {}, SYSTEM)
     assert [claimed.pk for claimed in claim_runs(holder)] == [run.pk]
     assert not finish_run(run, Status.SUCCEEDED, worker=other)
@@ -69,7 +70,7 @@ def test_a_run_held_by_another_worker_is_not_finished_by_this_one(job):
 
 def test_abort_cancels_a_waiting_run_flags_a_held_one_and_ignores_an_ended_one(job, ended):
     held, waiting, over = (do_trigger_run(job, {}, SYSTEM) for _ in range(3))
-    worker = Worker.objects.create(identifier="w", executors=1)
+    worker = Worker.objects.create(identifier="w", executors=1, is_connected=True)
     assert [claimed.pk for claimed in claim_runs(worker)] == [held.pk]
     finish_run(over, Status.FAILED)
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def worker() -> Worker:
-    return Worker.objects.create(identifier="w", executors=10)
+    return Worker.objects.create(identifier="w", executors=10, is_connected=True)
 
 
 def job(identifier: str = "flaky", **bounds) -> Job:

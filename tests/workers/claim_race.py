@@ -27,7 +27,7 @@ def main() -> None:
     hello = Job.objects.get(identifier="hello")
     held = []
     for round_number in range(ROUNDS):
-        worker = Worker.objects.create(identifier=f"w{round_number}", executors=EXECUTORS)
+        worker = Worker.objects.create(identifier=f"w{round_number}", executors=EXECUTORS, is_connected=True)
         for _ in range(EXECUTORS * MASTERS):
             do_trigger_run(hello, {}, SYSTEM)
         at_once(*[lambda: claim_runs(worker)] * MASTERS)

@@ -29,7 +29,7 @@ def main() -> None:
     report = {}
     for lock, job_name in (("job", "exclusive"), ("resource", "deploy-a")):
         job = Job.objects.get(identifier=job_name)
-        holder, claimer = (Worker.objects.create(identifier=f"{lock}-{name}") for name in ("h", "c"))
+        holder, claimer = (Worker.objects.create(identifier=f"{lock}-{name}", is_connected=True) for name in ("h", "c"))
         waiting = do_trigger_run(job, {}, SYSTEM)
         locked, release = threading.Event(), threading.Event()
 

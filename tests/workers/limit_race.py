@@ -29,7 +29,7 @@ def main() -> None:
     for round_number in range(ROUNDS):
         for name, jobs in (("exclusive", [exclusive]), ("deploy-prod", deploys)):
             workers = [
-                Worker.objects.create(identifier=f"{name}-{round_number}-{index}", executors=2)
+                Worker.objects.create(identifier=f"{name}-{round_number}-{index}", executors=2, is_connected=True)
                 for index in range(MASTERS)
             ]
             for _ in range(MASTERS):

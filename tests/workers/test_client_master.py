@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from workers.client.connection import Refused, WorkerClient
 from workers.client.rundir import FINAL_STATUSES, RunDirectory
+from workers.protocol import MAX_MESSAGE_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +25,14 @@ class Master:
     """Answers hello, acknowledges every log chunk and state, except those `fails` picks:
     those get the error a master sends when it failed to store them (`retry`)."""
 
-    def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: bool = False):
+    def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: int | None = None,
+                 close_frame: bool = True):
         self.fails = fails
-        # Refuse the worker after its hello as a master refuses a revoked token: the client stops.
+        # Refuse the worker after its hello with this close code, as a master refuses a revoked
+        # token (4001).
         self.refuse = refuse
+        # False: the connection then drops without a close frame (as through a proxy that cuts it).
+        self.close_frame = close_frame
         self.received: list[tuple[float, dict]] = []
         self.authorizations: list[str | None] = []
         self.arrived = asyncio.Condition()
@@ -40,8 +45,11 @@ class Master:
                 message = json.loads(text)
                 self.received.append((time.monotonic(), message))
                 if self.refuse:
-                    await connection.send(json.dumps({"type": "refused", "code": 4001, "reason": "seen enough"}))
-                    await connection.close(4001)
+                    await connection.send(json.dumps({"type": "refused", "code": self.refuse, "reason": "seen enough"}))
+                    if self.close_frame:
+                        await connection.close(self.refuse)
+                    else:
+                        connection.transport.abort()
                     return
                 await connection.send(json.dumps({**self.answer(message), "id": message["id"]}))
                 async with self.arrived:
@@ -165,15 +173,39 @@ async def test_the_back_off_starts_again_from_its_shortest_delay_after_a_success
     directory.process.wait(timeout=20)
 
 
-async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the_reason(tmp_path):
-    master = Master(refuse=True)
+@pytest.mark.parametrize("code", [4001, 4006])
+async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the_reason(tmp_path, code):
+    master = Master(refuse=code)
     async with serving(master) as url:
         client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
         # Not after the 60 s a hello answer may take: the connection is gone.
         async with asyncio.timeout(10):
+            with pytest.raises(Refused, match=rf"\({code}\): seen enough"):
+                await client.run_forever()
+    assert [message["type"] for _, message in master.received] == ["hello"]
+
+
+async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
+    master = Master(refuse=4001, close_frame=False)
+    async with serving(master) as url:
+        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        async with asyncio.timeout(10):
             with pytest.raises(Refused, match=r"\(4001\): seen enough"):
                 await client.run_forever()
     assert [message["type"] for _, message in master.received] == ["hello"]
+
+
+async def test_a_hello_too_large_for_a_message_stops_the_client_unsent(tmp_path):
+    master = Master()
+    async with serving(master) as url:
+        client = WorkerClient(url, "token", "w1", {"big": "x" * MAX_MESSAGE_BYTES}, 1, tmp_path,
+                              fork_server=False)
+        # Sent, it would end the connection, and go again after every reconnection.
+        async with asyncio.timeout(10):
+            with pytest.raises(Refused, match=r"hello is \d+ bytes, more than the 1048576 bytes"):
+                await client.run_forever()
+    assert master.authorizations == ["Bearer token"]
+    assert master.received == []
 
 
 @pytest.mark.parametrize("command", [["-m", "workers.client"], [str(ROOT / "manage.py"), "runworker_client"]])
@@ -188,7 +220,7 @@ async def test_the_client_reads_its_token_and_data_directory_from_files(tmp_path
         ORCHESTRA_WORKER_TOKEN_FILE=str(tmp_path / "token"),
         ORCHESTRA_DATA_DIR_FILE=str(tmp_path / "data-dir"),
     )
-    master = Master(refuse=True)
+    master = Master(refuse=4001)
     async with serving(master) as url:
         # Run from tmp_path: the default ./data is then neither the directory the file names
         # nor inside the checkout.

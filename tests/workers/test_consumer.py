@@ -15,8 +15,11 @@ from orchestra.audit import SYSTEM
 from orchestra.extensions import log_store
 from orchestra.tokens import create_token
 from projects.models import Job, Project
-from runs.actions import do_abort_run, do_mark_run_exception, do_trigger_run, finish_run
+from runs.actions import (
+    claim_run, claim_runs, do_abort_run, do_mark_run_exception, do_trigger_run, finish_run,
+)
 from runs.models import Run, Status
+from workers.consumers import MasterConsumer
 from workers.models import Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,6 +206,22 @@ async def test_a_run_its_worker_cannot_start_ends_in_exception_and_is_not_offere
     await communicator.disconnect()
 
 
+async def test_a_hello_whose_answer_would_be_too_large_for_a_message_is_refused_with_4006():
+    communicator = await connect(await worker_user())
+    # Runs the master does not know: each is answered {"drop": ...}, more bytes than reported.
+    runs = [f"{number:032x}" for number in range(20_000)]
+    await communicator.send_json_to({"type": "hello", "id": 1, "identifier": "w1", "executors": 1,
+                                     "properties": {}, "runs": runs})
+    answer = await communicator.receive_json_from(timeout=30)
+    assert answer["type"] == "error" and answer["id"] == 1, str(answer)[:200]
+    assert "more than the 1048576 bytes a message may hold" in answer["error"]
+    refusal = await communicator.receive_json_from(timeout=5)
+    assert (refusal["type"], refusal["code"]) == ("refused", 4006)
+    assert "reports more runs than one message can answer" in refusal["reason"]
+    closed = await communicator.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4006)
+
+
 async def test_a_worker_identifier_belongs_to_its_first_user():
     await hello(await connect(await worker_user("first")), identifier="shared")
     intruder = await connect(await worker_user("second"))
@@ -336,6 +355,27 @@ async def test_a_worker_is_offered_no_more_runs_than_its_executors_and_more_as_t
     ({"status": "running", "steps": [{"index": 0, "status": "running", "started": 1e20}]},
      "state.steps[0].started"),
     ({"status": "running", "message": "\ud800"}, "state.message"),
+    ({"status": "running", "steps": [{"index": 0, "status": "running", "started": 1e300}]},
+     "state.steps[0].started"),
+    # Wrong types, falsy ones too: none is taken for an empty value.
+    (5, "state"),
+    ({"status": 5}, "state.status"),
+    ({"status": "running", "steps": 5}, "state.steps"),
+    ({"status": "running", "steps": 0}, "state.steps"),
+    ({"status": "running", "steps": {}}, "state.steps"),
+    ({"status": "running", "steps": ["s0"]}, "state.steps[0]"),
+    ({"status": "running", "results": []}, "state.results"),
+    ({"status": "running", "results": 0}, "state.results"),
+    ({"status": "running", "message": 0}, "state.message"),
+    ({"status": "running", "message": []}, "state.message"),
+    ({"status": "running", "steps": [{"index": "0", "status": "running"}]}, "state.steps[0].index"),
+    ({"status": "running", "steps": [{"index": 0, "status": 1}]}, "state.steps[0].status"),
+    ({"status": "running", "steps": [{"index": 0, "status": "running", "log_size": False}]},
+     "state.steps[0].log_size"),
+    ({"status": "running", "steps": [{"index": 0, "status": "running", "log_size": ""}]},
+     "state.steps[0].log_size"),
+    ({"status": "running", "steps": [{"index": 0, "status": "running", "completed": "now"}]},
+     "state.steps[0].completed"),
 ])
 async def test_a_state_the_database_cannot_store_ends_the_run_in_exception_naming_the_field(state, field):
     token = await worker_user()
@@ -414,4 +454,190 @@ async def test_a_live_connection_takes_its_worker_back_after_a_liveness_sweep_cu
     await database_sync_to_async(do_abort_run)(run, SYSTEM)
     abort = await communicator.receive_json_from(timeout=5)
     assert abort["type"] == "run.abort" and abort["run"] == run.identifier
+    await communicator.disconnect()
+
+
+async def test_a_state_for_a_run_that_already_ended_is_checked_all_the_same():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    await database_sync_to_async(do_mark_run_exception)(run, SYSTEM)
+    state = {"status": "succeeded", "results": []}
+    answer = await request(communicator, {"type": "state", "id": 30, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True
+    assert answer["error"].startswith("invalid state: state.results: ")
+    run = await reload(run)
+    assert run.status == Status.EXCEPTION and run.status_message.startswith("marked as exception")
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("run", 5), ("run", ["x"]), ("run", None), ("run", "r" * 33), ("run", "nul\x00"),
+    ("step", "0"), ("step", -1), ("step", 1.5), ("step", True), ("step", None),
+    ("offset", "0"), ("offset", -1), ("offset", 0.5), ("offset", False), ("offset", 2**64),
+    ("data", 5), ("data", None), ("data", "%%%"), ("data", ["AA=="]), ("data", "é"),
+])
+async def test_a_wrongly_typed_log_field_is_an_error_naming_it(field, value):
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    message = {**chunk(run, 0, b"kept\n"), field: value}
+    answer = await request(communicator, message)
+    assert answer["type"] == "error" and answer["id"] == 10 and "retry" not in answer, answer
+    assert (f"'{field}'" if field != "step" and field != "offset" else f"{field}:") in answer["error"]
+    assert (await request(communicator, chunk(run, 0, b"kept\n")))["offset"] == 5
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("runs", [5, "r", [5], [["r"]], ["r" * 33], ["\ud800"]])
+async def test_a_hello_whose_runs_are_not_run_identifiers_is_an_error_naming_them(runs):
+    communicator = await connect(await worker_user())
+    answer = await request(communicator, {"type": "hello", "id": 1, "identifier": "w1",
+                                          "executors": 1, "properties": {}, "runs": runs})
+    assert answer["type"] == "error" and "field 'runs" in answer["error"], answer
+    await hello(communicator)
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("frame", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"type": "hello", "id": 1, "properties": ' + "[" * 100_000 + "]" * 100_000 + "}",
+])
+async def test_a_deeply_nested_frame_is_an_error_and_the_connection_stays(frame):
+    communicator = await connect(await worker_user())
+    await communicator.send_to(text_data=frame)
+    answer = await communicator.receive_json_from(timeout=5)
+    assert answer == {"type": "error", "id": None, "error": "malformed JSON: nested too deeply"}
+    await hello(communicator)
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("request_id", [None, [1], {"a": 1}, 1.5, True, 2**64, "i" * 101, "\ud800"])
+async def test_a_request_without_a_usable_id_is_an_error_naming_the_id(request_id):
+    communicator = await connect(await worker_user())
+    answer = await request(communicator, {"type": "hello", "id": request_id, "identifier": "w1"})
+    assert answer == {"type": "error", "id": None, "error": "a 'hello' request needs an 'id': "
+                      "a whole number or a text of at most 100 characters"}
+    await hello(communicator)
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["response", "error"])
+@pytest.mark.parametrize("request_id", [[1], {"a": 1}, None, 12345, "x" * 200_000])
+async def test_an_answer_to_no_request_of_the_masters_is_an_error(kind, request_id):
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=5)  # awaiting its answer
+    answer = await request(communicator, {"type": kind, "id": request_id, "error": [[["deep"]]]})
+    assert answer["type"] == "error" and answer["id"] is None
+    assert answer["error"].startswith("answer to unknown request") and len(answer["error"]) < 300
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    assert (await wait_for(run, lambda run: run.status == Status.RUNNING)).worker.identifier == "w1"
+    await communicator.disconnect()
+
+
+async def test_what_a_worker_sent_is_quoted_in_errors_no_longer_than_a_few_hundred_characters():
+    communicator = await connect(await worker_user())
+    answer = await request(communicator, {"type": "t" * 500_000, "id": 1})
+    assert answer["type"] == "error" and answer["id"] == 1
+    assert answer["error"].startswith("unknown message type 'ttt") and len(answer["error"]) < 300
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    state = {"status": "running", "results": {"k" * 500_000: float("nan")}}
+    answer = await request(communicator, {"type": "state", "id": 2, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True and len(answer["error"]) < 2000
+    assert len((await reload(run)).status_message) <= 10_000
+    await communicator.disconnect()
+
+
+async def test_a_refused_connection_answers_nothing_more_until_it_is_closed():
+    communicator = WebsocketCommunicator(
+        application, "/ws/master/", headers=[(b"authorization", b"Bearer " + b"0" * 64)]
+    )
+    assert (await communicator.connect())[0]
+    for request_id in range(3):
+        await communicator.send_json_to({"type": "hello", "id": request_id, "identifier": "w1"})
+    refusal = await communicator.receive_json_from(timeout=5)
+    assert (refusal["type"], refusal["code"]) == ("refused", 4001)
+    closed = await communicator.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4001)
+    await communicator.send_json_to({"type": "hello", "id": 4, "identifier": "w1"})
+    assert await communicator.receive_nothing(timeout=0.3)
+
+
+@database_sync_to_async
+def trigger_unmatched() -> Run:
+    """A run no worker of these tests matches: dispatch leaves it waiting."""
+    project, _ = Project.objects.get_or_create(identifier="p", defaults={"display_name": "P"})
+    job, _ = Job.objects.get_or_create(
+        project=project, identifier="pooled",
+        defaults={"display_name": "Pooled", "properties": {"pool": "elsewhere"},
+                  "steps": [{"name": "s0", "command": ["true"]}]},
+    )
+    return do_trigger_run(job, {}, SYSTEM)
+
+
+async def test_a_run_claimed_for_a_worker_that_leaves_before_it_was_offered_goes_back_to_the_queue():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    run = await trigger_unmatched()
+    # Claimed by another master's dispatch, whose word to this consumer is still on its way.
+    assert await database_sync_to_async(claim_run)(run, worker)
+    await communicator.disconnect()
+    run = await reload(run)
+    assert (run.status, run.worker_id) == (Status.PENDING, None)
+
+
+async def test_a_run_offered_to_a_worker_that_leaves_stays_with_it_until_it_returns():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    run = await trigger()
+    await communicator.receive_json_from(timeout=5)  # offered: the worker may have started it
+    await communicator.disconnect()
+    assert (await reload(run)).worker.identifier == "w1"
+
+
+async def test_no_run_is_claimed_for_a_worker_that_is_not_connected():
+    communicator = await connect(await worker_user())
+    await hello(communicator)
+    await communicator.disconnect()
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    run = await trigger()  # one it matches
+    assert not await database_sync_to_async(claim_run)(run, worker)
+    assert await database_sync_to_async(claim_runs)(worker) == []
+    assert (await reload(run)).worker_id is None
+
+
+class RememberedConsumer(MasterConsumer):
+    """The master's consumer, kept at hand to give it the history of a long-lived connection."""
+
+    instances: list[MasterConsumer] = []
+
+    async def connect(self) -> None:
+        RememberedConsumer.instances.append(self)
+        await super().connect()
+
+
+async def test_a_connection_that_offered_hundreds_of_thousands_of_runs_still_offers_the_next():
+    token = await worker_user()
+    communicator = WebsocketCommunicator(
+        RememberedConsumer.as_asgi(), "/ws/master/",
+        headers=[(b"authorization", f"Bearer {token}".encode())],
+    )
+    assert (await communicator.connect())[0]
+    await hello(communicator)
+    consumer = RememberedConsumer.instances[-1]
+    # A busy worker's months on one connection: more identifiers than one SQL statement takes.
+    consumer.offered.update(f"{number:032x}" for number in range(260_000))
+    run = await trigger()
+    offer = await communicator.receive_json_from(timeout=30)
+    assert (offer["type"], offer["run"]["identifier"]) == ("run.start", run.identifier)
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    await wait_for(run, lambda run: run.status == Status.RUNNING)
+    assert run.identifier not in consumer.offered  # answered: nothing more to remember
     await communicator.disconnect()

@@ -83,14 +83,14 @@ def test_a_worker_takes_the_oldest_run_it_matches_however_many_it_cannot_take_wa
     for _ in range(60):
         do_trigger_run(gpu_job, {}, SYSTEM)
     older, newer = do_trigger_run(hello, {}, SYSTEM), do_trigger_run(hello, {}, SYSTEM)
-    worker = Worker.objects.create(identifier="plain", executors=1)
+    worker = Worker.objects.create(identifier="plain", executors=1, is_connected=True)
     assert [run.pk for run in claim_runs(worker)] == [older.pk]
     Worker.objects.filter(pk=worker.pk).update(executors=3)
     assert [run.pk for run in claim_runs(worker)] == [newer.pk]
 
 
 def test_a_worker_is_never_given_more_runs_than_executors():
-    worker = Worker.objects.create(identifier="w", executors=2)
+    worker = Worker.objects.create(identifier="w", executors=2, is_connected=True)
     hello = job("hello")
     runs = [do_trigger_run(hello, {}, SYSTEM) for _ in range(4)]
     assert [run.pk for run in claim_runs(worker)] == [runs[0].pk, runs[1].pk]
@@ -102,7 +102,7 @@ def test_a_worker_is_never_given_more_runs_than_executors():
 
 
 def test_a_disabled_worker_claims_nothing():
-    worker = Worker.objects.create(identifier="w", executors=2, is_enabled=False)
+    worker = Worker.objects.create(identifier="w", executors=2, is_enabled=False, is_connected=True)
     do_trigger_run(job("hello"), {}, SYSTEM)
     assert claim_runs(worker) == []
 
@@ -167,7 +167,7 @@ def test_a_worker_takes_the_highest_priority_first_then_the_oldest():
     hello = job("hello")
     ordinary = [do_trigger_run(hello, {}, SYSTEM) for _ in range(3)]
     urgent = do_trigger_run(hello, {}, SYSTEM, priority=10)
-    worker = Worker.objects.create(identifier="w", executors=2)
+    worker = Worker.objects.create(identifier="w", executors=2, is_connected=True)
     assert [run.pk for run in claim_runs(worker)] == [urgent.pk, ordinary[0].pk]
 
 

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from workers.client.forkserver import ForkServer, ForkServerError
 from workers.client.rundir import FINAL_STATUSES, RunDirectory, step_environment
+from workers.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("orchestra.worker")
 
@@ -42,7 +43,10 @@ BACKOFF_MAX_SECONDS = 15.0
 RETRY_FIRST_SECONDS = 0.1
 RETRY_MAX_SECONDS = 30.0
 # Refusals that waiting will not cure: the client stops and says why.
-FATAL_CLOSE_CODES = {4001: "token refused", 4002: "not allowed", 4003: "identifier taken"}
+FATAL_CLOSE_CODES = {
+    4001: "token refused", 4002: "not allowed", 4003: "identifier taken",
+    4006: "hello cannot be answered",
+}
 
 
 class MasterError(Exception):
@@ -55,6 +59,13 @@ class MasterError(Exception):
 
 class Refused(Exception):
     pass
+
+
+class TooLarge(Exception):
+    """A message the master could not take: more than MAX_MESSAGE_BYTES once encoded."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes, more than the {MAX_MESSAGE_BYTES} bytes a message may hold")
 
 
 @dataclass
@@ -108,8 +119,10 @@ class WorkerClient:
         self.request_ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future] = {}
         self.connection: ClientConnection | None = None
-        # Why the master refused this connection (it says so just before closing it).
+        # Why the master refused this connection, and the close code it announced (it says so
+        # just before closing it).
         self.refusal = ""
+        self.refusal_code: int | None = None
         # Executors are forked from a fork server, started at the first run (False: each
         # executor is a fresh interpreter, as after any failure of the fork server).
         self.use_fork_server = fork_server
@@ -124,14 +137,16 @@ class WorkerClient:
                 async with connect(
                     self.master_url,
                     additional_headers={"Authorization": f"Bearer {self.token}"},
-                    proxy=None, compression=None, max_size=2**20, open_timeout=10,
+                    proxy=None, compression=None, max_size=MAX_MESSAGE_BYTES, open_timeout=10,
                 ) as connection:
                     self.connection = connection
                     await self.session(connection)
                     delays = backoff_delays()
             except ConnectionClosed as closed:
-                code = closed.rcvd.code if closed.rcvd else None
-                reason = (closed.rcvd.reason if closed.rcvd else "") or self.refusal
+                # The refusal message counts even if the close frame was lost on the way (a
+                # proxy that drops the connection): it says which code and why.
+                code = self.refusal_code or (closed.rcvd.code if closed.rcvd else None)
+                reason = self.refusal or (closed.rcvd.reason if closed.rcvd else "")
                 if code in FATAL_CLOSE_CODES:
                     raise Refused(f"the master refused this worker ({code}): {reason}")
                 logger.warning("connection to the master closed (%s %s)", code, reason)
@@ -143,7 +158,7 @@ class WorkerClient:
                 logger.warning("cannot reach the master at %s: %s", self.master_url, error)
             finally:
                 self.connection = None
-                self.refusal = ""
+                self.refusal, self.refusal_code = "", None
                 for future in self.waiting.values():
                     future.cancel()
                 self.waiting.clear()
@@ -167,6 +182,12 @@ class WorkerClient:
                 return
             try:
                 answer = hello.result()
+            except TooLarge as error:
+                # The same runs are on disk after any reconnection: waiting will not cure it.
+                raise Refused(
+                    f"this worker's hello is {error}: it holds {len(self.held)} run directories "
+                    f"in {self.runs_root}, or its properties are too large"
+                )
             except MasterError as error:
                 logger.error("the master refused this worker's hello: %s", error)
                 # A refused worker is disconnected by the master: the close code says why.
@@ -203,11 +224,15 @@ class WorkerClient:
         return await self.answer(await self.send(message))
 
     async def send(self, message: dict) -> tuple[int, asyncio.Future]:
-        """Send a request; its answer is awaited with `answer`."""
+        """Send a request; its answer is awaited with `answer`. TooLarge if the master could
+        not take it: sent, it would end the connection, and go again after the reconnection."""
         request_id = next(self.request_ids)
+        text = json.dumps({**message, "id": request_id})  # ASCII: as many bytes as characters
+        if len(text) > MAX_MESSAGE_BYTES:
+            raise TooLarge(len(text))
         future = asyncio.get_running_loop().create_future()
         self.waiting[request_id] = future
-        await self.connection.send(json.dumps({**message, "id": request_id}))
+        await self.connection.send(text)
         return request_id, future
 
     async def answer(self, sent: tuple[int, asyncio.Future]) -> dict:
@@ -230,6 +255,8 @@ class WorkerClient:
                 continue
             if kind == "refused":
                 self.refusal = str(message.get("reason", ""))
+                code = message.get("code")
+                self.refusal_code = code if isinstance(code, int) else None
                 continue
             if kind in ("response", "error"):
                 future = self.waiting.get(message.get("id"))
@@ -324,7 +351,7 @@ class WorkerClient:
         if state["status"] in FINAL_STATUSES and not complete:
             return  # the final status goes once every log byte is acknowledged
         try:
-            answer = await self.call({"type": "state", "run": directory.identifier, "state": state})
+            answer = await self.send_state(held, state)
         except MasterError as error:
             logs = error.answer.get("logs")
             if logs:
@@ -345,6 +372,23 @@ class WorkerClient:
                 self.forget(held)
             else:
                 held.dropping = True  # the master ended it (an administrator did)
+
+    async def send_state(self, held: HeldRun, state: dict) -> dict:
+        """Send the run's state. One too large for a message (its results) cannot reach the
+        master: the run ends `exception` instead, saying why, with the steps if they fit."""
+        request = {"type": "state", "run": held.directory.identifier}
+        try:
+            return await self.call({**request, "state": state})
+        except TooLarge as error:
+            logger.error("run %s: its state is %s: it ends in exception", held.directory.identifier, error)
+            replacement = {
+                "status": "exception", "results": {}, "steps": state["steps"],
+                "message": f"the run's state is {error} (are its results too large?)",
+            }
+        try:
+            return await self.call({**request, "state": replacement})
+        except TooLarge:
+            return await self.call({**request, "state": {**replacement, "steps": []}})
 
     async def send_logs(self, held: HeldRun, state: dict) -> bool:
         """Send log bytes the master lacks, whole lines while a step runs; True when all sent."""

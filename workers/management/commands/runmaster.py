@@ -11,6 +11,7 @@ from orchestra import extensions
 from orchestra.asgi import application
 from projects.configuration import ConfigurationError, load_configuration
 from workers import background
+from workers.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("orchestra.master")
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             application,
             endpoints=[f"tcp:port={port}:interface={host}"],
             ready_callable=ready,
-            # Log chunks are bounded far below this (CHUNK_BYTES in workers/client/connection.py);
-            # the limit stays daphne's 1 MiB default so an oversized message is refused.
-            websocket_max_message_size=1024 * 1024,
+            # Log chunks are bounded far below this (CHUNK_BYTES in workers/client/connection.py),
+            # and neither end sends more: an oversized message is refused.
+            websocket_max_message_size=MAX_MESSAGE_BYTES,
         ).run()
