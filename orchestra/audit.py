@@ -7,10 +7,15 @@ from orchestra.models import AuditEvent
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks for a change and from where; `user` is None for the system (schedules...)."""
+    """Who asks for a change and from where; `user` is None for the system (schedules...).
+
+    A system actor with a `label` (retention) is audited under that name: what it does is
+    nobody's request, but people must find it in the audit log.
+    """
 
     user: object | None = None
     address: str | None = None
+    label: str = ""
 
     @classmethod
     def from_request(cls, request) -> "Actor":
@@ -21,15 +26,18 @@ class Actor:
 
     @property
     def name(self) -> str:
-        return self.user.get_username() if self.user is not None else "system"
+        if self.user is not None:
+            return self.user.get_username()
+        return self.label or "system"
 
 
 SYSTEM = Actor()
 
 
 def record(actor: Actor, action: str, target: str = "", **details) -> AuditEvent | None:
-    """Record a change made by a person or a token; the system's own changes are not audited."""
-    if actor.user is None and action not in ("login.failed",):
+    """Record a change made by a person or a token, or by a labelled part of the system; the
+    system's other changes (a scheduled trigger, a pipeline's progress) are not audited."""
+    if actor.user is None and not actor.label and action not in ("login.failed",):
         return None
     return AuditEvent.objects.create(
         actor=actor.user,

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orchestra import audit
@@ -362,32 +363,44 @@ def do_mark_run_exception(run: Run, actor: Actor) -> bool:
 
 
 def do_delete_runs(runs: Iterable[Run], actor: Actor) -> list[str]:
-    """Delete final runs with their pipeline elements and every log; returns the identifiers.
+    """Delete finished runs with their chains (pipeline elements, retries) and every log;
+    returns the identifiers deleted.
 
-    Active runs are left alone, and so is a pipeline element selected without its pipeline
-    (the pipeline would show a hole): an element goes with its pipeline.
+    A run goes with its chain, never half of it: a pipeline element or a retry selected
+    without the run its chain starts from is left alone (the pipeline or the first attempt
+    would show a hole), and so is a chain any run of which is still active. One audit record
+    per chain.
     """
     selected = {run.pk for run in runs}
-    tops = Run.objects.filter(pk__in=selected, status__in=FINAL_STATUSES, parent=None)
+    roots = Run.objects.filter(
+        pk__in=selected, status__in=FINAL_STATUSES, parent=None, retry_of=None
+    ).select_related("job").order_by("created", "id")
     deleted: list[str] = []
     with transaction.atomic():
-        for run in tops.select_related("job"):
-            family = _descendants(run)
-            if not Run.objects.filter(pk=run.pk, status__in=FINAL_STATUSES).delete()[0]:
+        for root in roots:
+            chain = chain_of(root)
+            if Run.objects.filter(pk__in=chain, status__in=ACTIVE_STATUSES).exists():
                 continue
-            audit.record(actor, "run.delete", run.identifier, job=str(run.job),
-                         status=run.status, elements=family)
-            deleted += [run.identifier, *family]
+            identifiers = list(Run.objects.filter(pk__in=chain).values_list("identifier", flat=True))
+            if not Run.objects.filter(pk=root.pk, status__in=FINAL_STATUSES).delete()[0]:
+                continue
+            audit.record(actor, "run.delete", root.identifier, job=str(root.job),
+                         status=root.status, chain=sorted(set(identifiers) - {root.identifier}))
+            deleted += identifiers
         # The files go once the rows are gone for good: a rolled-back deletion keeps them.
         store = log_store()
         transaction.on_commit(lambda: [store.delete(identifier) for identifier in deleted])
     return deleted
 
 
-def _descendants(run: Run) -> list[str]:
-    found, level = [], [run.pk]
+def chain_of(root: Run) -> list[int]:
+    """Keys of the run and every run that goes with it: its pipeline's elements and the
+    retries of any of them (what deleting it deletes)."""
+    found, level = [root.pk], [root.pk]
     while level:
-        children = list(Run.objects.filter(parent_id__in=level).values_list("pk", "identifier"))
-        found += [identifier for _, identifier in children]
-        level = [pk for pk, _ in children]
+        level = list(
+            Run.objects.filter(Q(parent_id__in=level) | Q(retry_of_id__in=level))
+            .exclude(pk__in=found).values_list("pk", flat=True)
+        )
+        found += level
     return found

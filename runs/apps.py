@@ -5,9 +5,10 @@ class RunsConfig(AppConfig):
     name = "runs"
 
     def ready(self) -> None:
-        from runs import pipelines, retries, signals
+        from runs import pipelines, retention, retries, signals
 
         signals.run_triggered.connect(pipelines.start_elements, dispatch_uid="pipelines.start")
         signals.run_abort_requested.connect(pipelines.abort_elements, dispatch_uid="pipelines.abort")
         signals.run_ended.connect(pipelines.element_ended, dispatch_uid="pipelines.ended")
         signals.run_ended.connect(retries.retry_if_its_job_says_so, dispatch_uid="retries.ended")
+        signals.run_ended.connect(retention.keep_runs_when_committed, dispatch_uid="retention.ended")

@@ -9,7 +9,8 @@
   ORCHESTRA_WORKER_LOST_AFTER, if set: then they end `exception` (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
-- Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`).
+- Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
+  and runs older than their retention in days (`runs.retention.delete_expired_runs`).
 """
 
 import asyncio
@@ -26,6 +27,7 @@ from projects import scheduler
 from runs import pipelines
 from runs.actions import finish_run
 from runs.models import ACTIVE_STATUSES, Run, Status
+from runs.retention import delete_expired_runs
 from workers.dispatch import OFFER, assign_waiting_runs, tell
 from workers.models import Worker
 
@@ -94,6 +96,7 @@ async def scheduler_tick() -> None:
 
 async def housekeeping() -> None:
     await database_sync_to_async(delete_dead_tokens)()
+    await database_sync_to_async(delete_expired_runs)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:

@@ -82,6 +82,6 @@ def test_deleting_runs_from_the_admin_removes_their_logs_and_is_audited(
     assert store.read(running.identifier, 0) == f"log of {running.identifier}\n".encode()
     assert store.read(lone_element.identifier, 0) == f"log of {lone_element.identifier}\n".encode()
     events = AuditEvent.objects.filter(action="run.delete")
-    assert [(event.target, event.actor_name, event.details["elements"]) for event in events] == [
+    assert [(event.target, event.actor_name, event.details["chain"]) for event in events] == [
         (pipeline.identifier, "administrator-user", [element.identifier])
     ]
