@@ -29,6 +29,7 @@ MAX_PROPERTY_VALUE_LENGTH = 1000
 SMALLEST_INTEGER, LARGEST_INTEGER = -(2**63), 2**63 - 1
 # C0, DEL and C1 control characters: a one-line label shows none of them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class InvalidValue(ValueError):
@@ -152,4 +153,16 @@ def check_count(value: object, field: str) -> int:
     """A whole number of at least 0 that every database's 64-bit integer holds."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise InvalidValue(field, "must be a whole number from 0 to 2**63 - 1")
+    return value
+
+
+def without_lone_surrogates(value: object) -> object:
+    """`value` (a JSON document) with every lone surrogate replaced by U+FFFD: for rows older
+    versions stored on SQLite, which no page could show (the data migrations use it)."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(key): without_lone_surrogates(item) for key, item in value.items()}
     return value

@@ -42,7 +42,9 @@ BACKOFF_MAX_SECONDS = 15.0
 RETRY_FIRST_SECONDS = 0.1
 RETRY_MAX_SECONDS = 30.0
 # Refusals that waiting will not cure: the client stops and says why.
-FATAL_CLOSE_CODES = {4001: "token refused", 4002: "not allowed", 4003: "identifier taken"}
+FATAL_CLOSE_CODES = {
+    4001: "token refused", 4002: "not allowed", 4003: "identifier taken", 4007: "invalid hello",
+}
 
 
 class MasterError(Exception):
