@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orchestra.actions import do_create_user
 from orchestra.audit import SYSTEM
+from orchestra.environment import private_file
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token, create_token
@@ -121,8 +122,8 @@ def ensure_administrator(password_file: Path) -> str:
     else:
         user.set_password(password)
         user.save(update_fields=["password"])
+    private_file(password_file)
     password_file.write_text(password + "\n")
-    password_file.chmod(0o600)
     return password
 
 
@@ -136,8 +137,8 @@ def ensure_worker_token(token_file: Path) -> str:
         if authenticate_token(value) is not None:
             return value
     _, value = create_token(user, Token.Kind.API, description="make run local worker")
+    private_file(token_file)
     token_file.write_text(value + "\n")
-    token_file.chmod(0o600)
     return value
 
 
