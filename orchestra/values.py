@@ -25,7 +25,7 @@ PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 MAX_PROPERTIES = 50
 MAX_PROPERTY_NAME_LENGTH = 100
 MAX_PROPERTY_VALUE_LENGTH = 1000
-# What every database's integer and every JSON reader on the way hold.
+# Integers every database's 64-bit integer holds (JSON sets no limit; its readers do).
 SMALLEST_INTEGER, LARGEST_INTEGER = -(2**63), 2**63 - 1
 # C0, DEL and C1 control characters: a one-line label shows none of them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -101,7 +101,7 @@ def check_scalar(value: object, field: str) -> str | int | float | bool:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidValue(field, f"{value} is not a number JSON can hold")
+            raise InvalidValue(field, f"is not a number JSON can hold ({value})")
         return value
     raise InvalidValue(field, "must be a string, number or boolean")
 

@@ -44,9 +44,11 @@ def check_parameter_value(declaration: dict, value: object) -> str | int | float
     minimum, maximum = declaration.get("minimum"), declaration.get("maximum")
     if minimum is not None or maximum is not None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParameterError(field, f"parameter {name!r} must be a number{_range(minimum, maximum)}")
+            raise ParameterError(
+                field, f"parameter {name!r} must be a number ({_range(minimum, maximum)})"
+            )
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise ParameterError(field, f"parameter {name!r} must be{_range(minimum, maximum)}")
+            raise ParameterError(field, f"parameter {name!r} must be {_range(minimum, maximum)}")
     max_length = declaration.get("max_length")
     if max_length is not None:
         if not isinstance(value, str):
@@ -62,7 +64,7 @@ def describe_bounds(declaration: dict) -> str:
     """The declared bounds in words, for the trigger form ("" without any)."""
     minimum, maximum = declaration.get("minimum"), declaration.get("maximum")
     if minimum is not None or maximum is not None:
-        return f"A number{_range(minimum, maximum)}."
+        return f"A number, {_range(minimum, maximum)}."
     if declaration.get("max_length") is not None:
         return f"At most {declaration['max_length']} characters."
     return ""
@@ -70,10 +72,10 @@ def describe_bounds(declaration: dict) -> str:
 
 def _range(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f" from {minimum} to {maximum}"
+        return f"from {minimum} to {maximum}"
     if minimum is not None:
-        return f" of at least {minimum}"
-    return f" of at most {maximum}"
+        return f"at least {minimum}"
+    return f"at most {maximum}"
 
 
 def resolve_parameters(declarations: list[dict], given: dict | None) -> dict:
