@@ -80,7 +80,9 @@ def check_properties(value: object, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise InvalidValue(field, "must be an object of names to texts")
     if len(value) > MAX_PROPERTIES:
-        raise InvalidValue(field, f"has {len(value)} properties, more than the {MAX_PROPERTIES} allowed")
+        raise InvalidValue(
+            field, f"has {len(value)} properties, more than the {MAX_PROPERTIES} allowed"
+        )
     for name, text in value.items():
         check_text(name, f"{field} (a name)", max_length=MAX_PROPERTY_NAME_LENGTH, one_line=True)
         if not name:
@@ -164,5 +166,8 @@ def without_lone_surrogates(value: object) -> object:
     if isinstance(value, list):
         return [without_lone_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {without_lone_surrogates(key): without_lone_surrogates(item) for key, item in value.items()}
+        return {
+            without_lone_surrogates(key): without_lone_surrogates(item)
+            for key, item in value.items()
+        }
     return value

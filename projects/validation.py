@@ -78,7 +78,6 @@ class _Errors:
     def add(self, where: str, field_name: str, message: str) -> None:
         self.messages.append(f"{where}, field {field_name!r}: {message}")
 
-
     def invalid(self, where: str, error: InvalidValue) -> None:
         self.add(where, error.field, error.message)
 
@@ -221,7 +220,10 @@ def _normalize_bounds(errors: _Errors, where: str, parameter: Parameter, name: s
         errors.add(where, f"{name}.minimum", "is more than the maximum")
     if parameter.max_length is not None:
         length = parameter.max_length
-        if isinstance(length, bool) or not isinstance(length, int) or not 0 < length <= MAX_PARAMETER_BYTES:
+        if (
+            isinstance(length, bool) or not isinstance(length, int)
+            or not 0 < length <= MAX_PARAMETER_BYTES
+        ):
             errors.add(where, f"{name}.max_length",
                        f"must be a whole number from 1 to {MAX_PARAMETER_BYTES}")
         else:

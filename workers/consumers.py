@@ -326,11 +326,15 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         try:
             identifier = check_identifier(message.get("identifier"), "identifier")
             properties = check_properties(message.get("properties", {}), "properties")
-            version = check_text(message.get("version", ""), "version", max_length=50, one_line=True)
+            version = check_text(message.get("version", ""), "version", one_line=True,
+                                 max_length=Worker._meta.get_field("version").max_length)
         except InvalidValue as error:
             raise Refused(CLOSE_INVALID_HELLO, f"invalid hello: {error}")
         executors = message.get("executors", 1)
-        if not isinstance(executors, int) or isinstance(executors, bool) or not 0 < executors <= MAX_EXECUTORS:
+        if (
+            isinstance(executors, bool) or not isinstance(executors, int)
+            or not 0 < executors <= MAX_EXECUTORS
+        ):
             raise Refused(
                 CLOSE_INVALID_HELLO,
                 f"invalid hello: executors: must be a whole number from 1 to {MAX_EXECUTORS}",

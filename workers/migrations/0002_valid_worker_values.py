@@ -50,7 +50,8 @@ def repair_workers(apps, schema_editor) -> None:
         except InvalidValue:
             changed["properties"] = {}
         try:
-            check_text(worker.version, "version", max_length=50, one_line=True)
+            check_text(worker.version, "version", one_line=True,
+                       max_length=Worker._meta.get_field("version").max_length)
         except InvalidValue:
             changed["version"] = ""
         if changed:

@@ -79,7 +79,6 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-
     def serve(self, master: subprocess.Popen, workers: list[subprocess.Popen]) -> None:
         """Until the master ends: the website stays up whatever happens to the local worker
         (an administrator may disable, un-role or delete its user from that very website)."""
