@@ -1,16 +1,10 @@
 """What a trigger takes: a value that cannot be stored and shown back is refused (400), before
 any run or audit record exists, so one request can never break a list for everyone.
 
-The same file runs on PostgreSQL too (test_trigger_values_on_postgresql), where the database
+The same file runs on PostgreSQL too (tests/test_values_on_postgresql.py), where the database
 itself refuses NUL and lone surrogates in JSON.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import psycopg
 import pytest
 
 from orchestra.models import AuditEvent
@@ -18,8 +12,6 @@ from projects.models import Job
 from runs.models import Run
 from runs.parameters import MAX_PARAMETER_BYTES, MAX_PARAMETERS_BYTES
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 TRIGGER = "/api/projects/examples/jobs/echo/trigger"
 
 
@@ -173,31 +165,3 @@ def test_values_within_the_declared_bounds_are_taken(service, bounded):
     )
     assert response.status_code == 201, response.content
     assert response.json()["parameters"] == {"lines": 1000, "branch": "main"}
-
-
-# The same on PostgreSQL ------------------------------------------------------------------------
-
-
-@pytest.mark.postgres
-def test_trigger_values_on_postgresql(tmp_path):
-    """PostgreSQL refuses NUL and lone surrogates in JSON itself (SQLite stores them): the
-    refusals above must come from the check, on both databases, never from a database error;
-    the website's refusals and the data migrations' repairs run there too."""
-    try:
-        psycopg.connect(f"{SERVER}/postgres", connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL is not reachable: {error}")
-    env = dict(
-        os.environ,
-        ORCHESTRA_DATABASE_URL=f"{SERVER}/orchestra_values_{os.getpid()}",
-        ORCHESTRA_DATA_DIR=str(tmp_path),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db",
-         "tests/api/test_trigger_values.py", "tests/website/test_trigger_values.py",
-         "tests/website/test_stored_values.py", "-m", "not postgres"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    # Only the repair of lone surrogates is skipped: PostgreSQL never stored any.
-    assert " passed" in result.stdout and "1 skipped" in result.stdout.splitlines()[-1]
