@@ -66,3 +66,8 @@ def test_a_bounded_parameter_without_default_is_typed_as_a_number(operator_clien
     response = trigger(operator_client, {"lines": "12", "ratio": "0.25", "branch": "main"})
     assert response.status_code == 302, response.content.decode()[-2000:]
     assert Run.objects.get(job=ratio).parameters == {"lines": 12, "ratio": 0.25, "branch": "main"}
+
+
+def test_the_trigger_form_says_the_bounds(operator_client, ratio):
+    page = operator_client.get("/projects/examples/jobs/ratio/").content.decode()
+    assert "A number, from 1 to 1000." in page and "At most 5 characters." in page
