@@ -86,15 +86,20 @@ projects = [
             Job(
                 "log-flood",
                 description="Prints the numbers 1 to N, one per line.",
-                parameters=[Parameter("lines", "How many lines to print.", default=100000)],
+                # Bounded: a flood of any size would fill the master's disk with one click.
+                parameters=[
+                    Parameter("lines", "How many lines to print.", default=100000, minimum=1,
+                              maximum=10_000_000),
+                ],
                 steps=[Step("count", ["seq", "{lines}"])],
             ),
             Job(
                 "slow-count",
                 description="Prints `line 1` to `line N`, one every `delay` seconds: watch a live log.",
                 parameters=[
-                    Parameter("lines", "How many lines to print.", default=10),
-                    Parameter("delay", "Seconds between lines.", default=1),
+                    Parameter("lines", "How many lines to print.", default=10, minimum=1,
+                              maximum=10_000),
+                    Parameter("delay", "Seconds between lines.", default=1, minimum=0, maximum=60),
                 ],
                 steps=[
                     Step(
@@ -107,7 +112,9 @@ projects = [
             Job(
                 "echo",
                 description="Prints its text and stores it as the result `text`.",
-                parameters=[Parameter("text", "What to print.", default="Hello, Orchestra")],
+                parameters=[
+                    Parameter("text", "What to print.", default="Hello, Orchestra", max_length=1000),
+                ],
                 steps=[ECHO_AND_STORE],
             ),
             Job(

@@ -114,8 +114,28 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     }
 
 
+def private_file(path: Path) -> None:
+    """Make `path` readable and writable by its owner alone (0600), creating it empty if it
+    does not exist: created with that mode, so no other user can open it in between."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    # An existing file may have been made with the usual umask (0644), or a stricter umask
+    # may have removed the owner's own bits.
+    os.chmod(path, 0o600)
+
+
 def sqlite_database(path: Path) -> dict:
+    """The database settings of a SQLite file, which holds token and password hashes and run
+    parameters: the file is made 0600 before anything opens it, and SQLite gives its WAL and
+    shared-memory files the database's mode when it creates them."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        sibling = path.with_name(path.name + suffix)
+        if sibling.exists():
+            sibling.chmod(0o600)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),

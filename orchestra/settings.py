@@ -12,6 +12,7 @@ from orchestra.environment import (
     env_list,
     env_str,
     http_url,
+    private_file,
     redis_url,
 )
 
@@ -35,8 +36,8 @@ def _secret_key() -> str:
     if not key_file.exists():
         import secrets
 
+        private_file(key_file)
         key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 

@@ -8,12 +8,28 @@ would make a page or a message fail later.
 
 import json
 import math
+import re
 from datetime import datetime, timezone
 
 # Deep enough for any real results object; shallow enough for every JSON reader on the way.
 MAX_JSON_DEPTH = 32
 # Seconds since the epoch that Python's datetime (years 1 to 9999) can hold.
 LATEST_TIMESTAMP = 253402300799
+# Projects, jobs, schedules, pipeline elements and workers: they are path segments of the
+# website and the service, and file names on workers, so no '/', no space, nothing to escape.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_]{0,99}")
+IDENTIFIER_RULE = "1 to 100 letters, digits, '-' and '_', starting with a letter or a digit"
+# A parameter's name is `{name}` in a command: a Python identifier.
+PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+# Properties (of workers and of jobs) are short labels shown in tables and matched as text.
+MAX_PROPERTIES = 50
+MAX_PROPERTY_NAME_LENGTH = 100
+MAX_PROPERTY_VALUE_LENGTH = 1000
+# Integers every database's 64-bit integer holds (JSON sets no limit; its readers do).
+SMALLEST_INTEGER, LARGEST_INTEGER = -(2**63), 2**63 - 1
+# C0, DEL and C1 control characters: a one-line label shows none of them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class InvalidValue(ValueError):
@@ -25,7 +41,16 @@ class InvalidValue(ValueError):
         self.message = message
 
 
-def check_text(value: object, field: str, *, max_length: int | None = None) -> str:
+def shown(value: object, limit: int = 40) -> str:
+    """`value` quoted for an error message: escaped, and cut short, whatever it holds."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_text(value: object, field: str, *, max_length: int | None = None,
+               one_line: bool = False) -> str:
+    """Text every database stores and every page shows: valid Unicode without NUL, at most
+    `max_length` characters; `one_line` also refuses control characters (tab, newline...)."""
     if not isinstance(value, str):
         raise InvalidValue(field, "must be text")
     try:
@@ -36,7 +61,57 @@ def check_text(value: object, field: str, *, max_length: int | None = None) -> s
         raise InvalidValue(field, "must not contain NUL characters")
     if max_length is not None and len(value) > max_length:
         raise InvalidValue(field, f"must be at most {max_length} characters")
+    if one_line and CONTROL_CHARACTERS.search(value):
+        raise InvalidValue(field, "must be one line without control characters")
     return value
+
+
+def check_identifier(value: object, field: str) -> str:
+    """The identifier of a project, job, schedule, pipeline element or worker."""
+    if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
+        raise InvalidValue(field, f"{shown(value)} is not an identifier ({IDENTIFIER_RULE})")
+    return value
+
+
+def check_properties(value: object, field: str) -> dict[str, str]:
+    """Properties of a worker or a job: at most MAX_PROPERTIES names, each non-empty one-line
+    text of at most MAX_PROPERTY_NAME_LENGTH characters, to one-line texts of at most
+    MAX_PROPERTY_VALUE_LENGTH."""
+    if not isinstance(value, dict):
+        raise InvalidValue(field, "must be an object of names to texts")
+    if len(value) > MAX_PROPERTIES:
+        raise InvalidValue(
+            field, f"has {len(value)} properties, more than the {MAX_PROPERTIES} allowed"
+        )
+    for name, text in value.items():
+        check_text(name, f"{field} (a name)", max_length=MAX_PROPERTY_NAME_LENGTH, one_line=True)
+        if not name:
+            raise InvalidValue(f"{field} (a name)", "must not be empty")
+        check_text(text, f"{field}.{name}", max_length=MAX_PROPERTY_VALUE_LENGTH, one_line=True)
+    return value
+
+
+def check_scalar(value: object, field: str) -> str | int | float | bool:
+    """A parameter's value: text, a boolean, a finite number, an integer of 64 bits."""
+    if isinstance(value, str):
+        return check_text(value, field)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not SMALLEST_INTEGER <= value <= LARGEST_INTEGER:
+            raise InvalidValue(field, "is an integer beyond 64 bits (-2**63 to 2**63 - 1)")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue(field, f"is not a number JSON can hold ({value})")
+        return value
+    raise InvalidValue(field, "must be a string, number or boolean")
+
+
+def encoded_size(value: object) -> int:
+    """Bytes of `value` as JSON the way the worker protocol sends it: ASCII, so a character
+    outside ASCII counts its \\uXXXX escape (6 bytes; 12 beyond the Basic Multilingual Plane)."""
+    return len(json.dumps(value, allow_nan=False))
 
 
 def check_json(value: object, field: str, *, max_bytes: int) -> object:
@@ -80,4 +155,19 @@ def check_count(value: object, field: str) -> int:
     """A whole number of at least 0 that every database's 64-bit integer holds."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
         raise InvalidValue(field, "must be a whole number from 0 to 2**63 - 1")
+    return value
+
+
+def without_lone_surrogates(value: object) -> object:
+    """`value` (a JSON document) with every lone surrogate replaced by U+FFFD: for rows older
+    versions stored on SQLite, which no page could show (the data migrations use it)."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            without_lone_surrogates(key): without_lone_surrogates(item)
+            for key, item in value.items()
+        }
     return value

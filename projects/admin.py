@@ -11,6 +11,11 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ["identifier", "display_name", "repository", "is_configured"]
     list_filter = ["is_configured"]
     search_fields = ["identifier", "display_name"]
+    # The configuration module sets these, through its checks, at every master start.
+    readonly_fields = [
+        "identifier", "display_name", "description", "repository", "repository_provider",
+        "is_configured",
+    ]
 
 
 @admin.register(Job, site=admin_site)
@@ -18,9 +23,13 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ["identifier", "project", "display_name", "is_enabled", "is_configured"]
     list_filter = ["project", "is_enabled", "is_configured"]
     search_fields = ["identifier", "display_name", "description"]
-    # Enabled state changes through the audited actions, not field edits.
+    # Enabled state changes through the audited actions, not field edits; the rest comes from
+    # the configuration module, through its checks, at every master start.
     actions = enable_disable_actions(set_job_enabled, "job")
-    readonly_fields = ["is_enabled"]
+    readonly_fields = [
+        "project", "identifier", "display_name", "description", "steps", "parameters",
+        "properties", "pipeline", "is_enabled", "is_configured",
+    ]
 
 
 @admin.register(Schedule, site=admin_site)
@@ -29,4 +38,7 @@ class ScheduleAdmin(admin.ModelAdmin):
     list_filter = ["project", "is_enabled", "is_configured"]
     search_fields = ["identifier"]
     actions = enable_disable_actions(set_schedule_enabled, "schedule")
-    readonly_fields = ["is_enabled"]
+    readonly_fields = [
+        "project", "identifier", "job", "expression", "timezone", "parameters", "is_enabled",
+        "is_configured", "last_tick", "last_run",
+    ]

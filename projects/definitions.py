@@ -25,12 +25,19 @@ class Step:
 
 @dataclass
 class Parameter:
-    """A value given when a run is triggered; `{name}` in step commands."""
+    """A value given when a run is triggered; `{name}` in step commands.
+
+    `minimum` and `maximum` make it a number within them; `max_length`, text of at most that
+    many characters. Both are checked at every trigger.
+    """
 
     name: str
     description: str = ""
     default: Any = None
     required: bool = False
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    max_length: int | None = None
 
 
 @dataclass

@@ -3,21 +3,37 @@
 from django import forms
 
 from projects.validation import PRIORITY_RANGE
-from runs.parameters import ParameterError
+from runs.parameters import ParameterError, describe_bounds
+
+
+def is_number(declaration: dict) -> bool:
+    """Bounded by `minimum`/`maximum`, or with a number as default."""
+    default = declaration.get("default")
+    return (
+        "minimum" in declaration or "maximum" in declaration
+        or (isinstance(default, (int, float)) and not isinstance(default, bool))
+    )
 
 # Not a Python identifier, so never the name of a parameter.
 PRIORITY_FIELD = "run-priority"
 
 
 class TriggerForm(forms.Form):
-    """One field per declared parameter; values typed like the parameter's default."""
+    """One field per declared parameter; values typed like the parameter's default.
+
+    The values are checked by `runs.parameters` when the run is triggered, as the service's
+    are: the form only types them.
+    """
 
     def __init__(self, job, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.declarations = {declaration["name"]: declaration for declaration in job.parameters}
         for name, declaration in self.declarations.items():
             default = declaration.get("default")
-            help_text = declaration.get("description", "")
+            help_text = " ".join(
+                text for text in (declaration.get("description", ""), describe_bounds(declaration))
+                if text
+            )
             if isinstance(default, bool):
                 field = forms.BooleanField(required=False, initial=default, help_text=help_text)
             else:
@@ -44,19 +60,24 @@ class TriggerForm(forms.Form):
         for name, value in self.cleaned_data.items():
             if name == PRIORITY_FIELD:
                 continue
-            default = self.declarations[name].get("default")
-            if value == "" and not self.declarations[name].get("required"):
+            declaration = self.declarations[name]
+            if value == "" and not declaration.get("required"):
                 continue
-            parameters[name] = self._typed(name, value, default)
+            parameters[name] = self._typed(declaration, value)
         return parameters
 
-    def _typed(self, name: str, value, default):
-        if isinstance(default, bool) or not isinstance(default, (int, float)):
+    def _typed(self, declaration: dict, value):
+        if isinstance(value, bool) or not is_number(declaration):
             return value
-        try:
-            return int(value) if isinstance(default, int) else float(value)
-        except ValueError:
-            raise ParameterError(f"parameters.{name}", f"{name} must be a number")
+        # A whole number stays whole unless the default says decimals.
+        kinds = (float,) if isinstance(declaration.get("default"), float) else (int, float)
+        for kind in kinds:
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        name = declaration["name"]
+        raise ParameterError(f"parameters.{name}", f"{name} must be a number")
 
     def add_parameter_error(self, error: ParameterError) -> None:
         name = error.field.removeprefix("parameters.")

@@ -1,10 +1,10 @@
 """Validation of configuration definitions into plain data for the database.
 
 Every problem is collected with where it is (project, job, schedule or element) and which
-field, so one start-up failure lists everything to fix.
+field, so one start-up failure lists everything to fix. Values are checked with the rules
+every other entry uses (`orchestra.values`, `runs.parameters`).
 """
 
-import re
 import string
 import zoneinfo
 from typing import Any
@@ -12,6 +12,16 @@ from typing import Any
 from croniter import croniter
 from django.conf import settings
 
+from orchestra.values import (
+    PARAMETER_NAME,
+    InvalidValue,
+    check_identifier,
+    check_properties,
+    check_scalar,
+    check_text,
+    encoded_size,
+    shown,
+)
 from projects.definitions import (
     Element,
     Job,
@@ -23,10 +33,14 @@ from projects.definitions import (
     Step,
 )
 from runs.models import FINAL_STATUSES
-from runs.parameters import ParameterError, resolve_parameters
+from runs.parameters import (
+    MAX_PARAMETER_BYTES,
+    MAX_PARAMETERS_BYTES,
+    ParameterError,
+    check_parameter_value,
+    resolve_parameters,
+)
 
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,99}$")
-PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 # Names the executor puts beside the parameters when formatting commands (docs/configuration.md).
 RESERVED_NAMES = frozenset(
     {
@@ -51,6 +65,15 @@ DEFAULT_RETRY_ON = ["exception"]
 PRIORITY_RANGE = (-1000, 1000)
 # A day: a longer timeout is no bound at all, and every limit stays far from overflows.
 LONGEST_TIMEOUT = 30 * 24 * 3600
+# A job's steps, as JSON the way the worker receives them: with the parameters
+# (runs.parameters), a run request stays well under the 1 MiB of a WebSocket message.
+MAX_STEPS = 200
+MAX_STEPS_BYTES = 256 * 1024
+# The lengths of the database columns these texts go to (projects.models, runs.models).
+MAX_DISPLAY_NAME_LENGTH = 200
+MAX_REPOSITORY_LENGTH = 500
+MAX_STEP_NAME_LENGTH = 200
+MAX_CRON_LENGTH = 200
 
 
 class ConfigurationError(Exception):
@@ -79,25 +102,33 @@ class _Errors:
     def add(self, where: str, field_name: str, message: str) -> None:
         self.messages.append(f"{where}, field {field_name!r}: {message}")
 
+    def invalid(self, where: str, error: InvalidValue) -> None:
+        self.add(where, error.field, error.message)
+
 
 def _describe(kind: str, value: Any) -> str:
-    return f"{kind} {value!r}"
+    return f"{kind} {shown(value)}"
 
 
-def _check_identifier(errors: _Errors, where: str, value: Any, field_name: str = "identifier") -> bool:
-    if not isinstance(value, str) or not IDENTIFIER.match(value):
-        errors.add(
-            where,
-            field_name,
-            f"{value!r} is not an identifier (letters, digits, '-' and '_', at most 100)",
-        )
+def _check_identifier(errors: _Errors, where: str, value: Any) -> bool:
+    try:
+        check_identifier(value, "identifier")
+    except InvalidValue as error:
+        errors.invalid(where, error)
         return False
     return True
 
 
-def _check_text(errors: _Errors, where: str, value: Any, field_name: str) -> None:
+def _check_text(errors: _Errors, where: str, value: Any, field_name: str, **rules) -> bool:
     if not isinstance(value, str):
         errors.add(where, field_name, f"must be a string, got {type(value).__name__}")
+        return False
+    try:
+        check_text(value, field_name, **rules)
+    except InvalidValue as error:
+        errors.invalid(where, error)
+        return False
+    return True
 
 
 def _check_format_string(errors: _Errors, where: str, value: str, field_name: str) -> None:
@@ -121,6 +152,9 @@ def _normalize_steps(errors: _Errors, where: str, steps: Any) -> list[dict]:
             continue
         if not isinstance(step.name, str) or not step.name.strip():
             errors.add(where, f"{name}.name", "must be a non-empty string")
+        else:
+            _check_text(errors, where, step.name, f"{name}.name",
+                        max_length=MAX_STEP_NAME_LENGTH, one_line=True)
         command = step.command
         if (
             not isinstance(command, (list, tuple))
@@ -129,13 +163,23 @@ def _normalize_steps(errors: _Errors, where: str, steps: Any) -> list[dict]:
         ):
             errors.add(where, f"{name}.command", "must be a non-empty list of strings")
             continue
-        for argument in command:
-            _check_format_string(errors, where, argument, f"{name}.command")
+        for index, argument in enumerate(command):
+            # NUL cannot be in a program's argument: the run would end `exception`.
+            if _check_text(errors, where, argument, f"{name}.command[{index}]"):
+                _check_format_string(errors, where, argument, f"{name}.command")
         normalized.append({
             "name": step.name,
             "command": list(command),
             **_timeouts(errors, where, step, prefix=f"{name}."),
         })
+    if len(normalized) > MAX_STEPS:
+        errors.add(where, "steps", f"has {len(normalized)} steps, more than the {MAX_STEPS} allowed")
+    size = encoded_size(normalized)
+    if size > MAX_STEPS_BYTES:
+        errors.add(
+            where, "steps",
+            f"the steps are {size} bytes as JSON, more than the {MAX_STEPS_BYTES} allowed",
+        )
     return normalized
 
 
@@ -237,14 +281,14 @@ def _normalize_parameters(errors: _Errors, where: str, parameters: Any) -> list[
     if not isinstance(parameters, (list, tuple)):
         errors.add(where, "parameters", "must be a list of Parameter")
         return []
-    normalized, seen = [], set()
+    normalized, seen, defaults = [], set(), {}
     for index, parameter in enumerate(parameters):
         name = f"parameters[{index}]"
         if not isinstance(parameter, Parameter):
             errors.add(where, name, f"must be a Parameter, got {type(parameter).__name__}")
             continue
-        if not isinstance(parameter.name, str) or not PARAMETER_NAME.match(parameter.name):
-            errors.add(where, f"{name}.name", f"{parameter.name!r} is not a Python identifier")
+        if not isinstance(parameter.name, str) or not PARAMETER_NAME.fullmatch(parameter.name):
+            errors.add(where, f"{name}.name", f"{shown(parameter.name)} is not a Python identifier")
             continue
         name = f"parameters.{parameter.name}"
         if parameter.name in RESERVED_NAMES:
@@ -259,24 +303,64 @@ def _normalize_parameters(errors: _Errors, where: str, parameters: Any) -> list[
             "name": parameter.name,
             "description": parameter.description,
             "required": bool(parameter.required),
+            **_normalize_bounds(errors, where, parameter, name),
         }
         if parameter.default is not None:
-            if not isinstance(parameter.default, SCALAR_TYPES):
-                errors.add(where, f"{name}.default", "must be a string, number or boolean")
             if parameter.required:
                 errors.add(where, f"{name}.default", "a required parameter has no default")
+            try:
+                defaults[parameter.name] = check_parameter_value(declaration, parameter.default)
+            except ParameterError as error:
+                errors.add(where, f"{name}.default", error.message)
             declaration["default"] = parameter.default
         normalized.append(declaration)
+    size = encoded_size(defaults)
+    if size > MAX_PARAMETERS_BYTES:
+        errors.add(
+            where, "parameters",
+            f"the defaults are {size} bytes as JSON, more than the {MAX_PARAMETERS_BYTES} "
+            "allowed together",
+        )
     return normalized
 
 
+def _normalize_bounds(errors: _Errors, where: str, parameter: Parameter, name: str) -> dict:
+    """`minimum`, `maximum` and `max_length` of a declaration, those given."""
+    bounds = {}
+    for bound in ("minimum", "maximum"):
+        value = getattr(parameter, bound)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors.add(where, f"{name}.{bound}", "must be a number")
+            continue
+        try:
+            bounds[bound] = check_scalar(value, f"{name}.{bound}")
+        except InvalidValue as error:
+            errors.invalid(where, error)
+    if "minimum" in bounds and "maximum" in bounds and bounds["minimum"] > bounds["maximum"]:
+        errors.add(where, f"{name}.minimum", "is more than the maximum")
+    if parameter.max_length is not None:
+        length = parameter.max_length
+        if (
+            isinstance(length, bool) or not isinstance(length, int)
+            or not 0 < length <= MAX_PARAMETER_BYTES
+        ):
+            errors.add(where, f"{name}.max_length",
+                       f"must be a whole number from 1 to {MAX_PARAMETER_BYTES}")
+        else:
+            bounds["max_length"] = length
+        if parameter.minimum is not None or parameter.maximum is not None:
+            errors.add(where, name, "is either a number (minimum, maximum) or text (max_length)")
+    return bounds
+
+
 def _normalize_properties(errors: _Errors, where: str, properties: Any) -> dict:
-    if not isinstance(properties, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in properties.items()
-    ):
-        errors.add(where, "properties", "must be a dict of strings to strings")
+    try:
+        return dict(check_properties(properties, "properties"))
+    except InvalidValue as error:
+        errors.invalid(where, error)
         return {}
-    return dict(properties)
 
 
 def _check_given_parameters(
@@ -404,7 +488,8 @@ def _normalize_pipeline(
 
 def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str]) -> dict:
     _check_text(errors, where, job.description, "description")
-    _check_text(errors, where, job.display_name, "display_name")
+    _check_text(errors, where, job.display_name, "display_name",
+                max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
     return {
         "identifier": job.identifier,
         "display_name": job.display_name or job.identifier,
@@ -425,7 +510,11 @@ def _normalize_schedule(errors: _Errors, where: str, schedule: Schedule, jobs: d
         parameters = {}
     else:
         parameters = _check_given_parameters(errors, where, job["parameters"], schedule.parameters)
-    if not isinstance(schedule.cron, str) or not croniter.is_valid(schedule.cron):
+    if (
+        not isinstance(schedule.cron, str)
+        or len(schedule.cron) > MAX_CRON_LENGTH
+        or not croniter.is_valid(schedule.cron)
+    ):
         errors.add(where, "cron", f"invalid cron expression {schedule.cron!r}")
     try:
         zoneinfo.ZoneInfo(schedule.timezone)
@@ -444,8 +533,12 @@ def _normalize_schedule(errors: _Errors, where: str, schedule: Schedule, jobs: d
 def _normalize_project(errors: _Errors, project: Project, providers: set[str],
                        resources: set[str]) -> dict:
     where = _describe("project", project.identifier)
-    for name in ("display_name", "description", "repository", "repository_provider"):
-        _check_text(errors, where, getattr(project, name), name)
+    _check_text(errors, where, project.display_name, "display_name",
+                max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
+    _check_text(errors, where, project.description, "description")
+    _check_text(errors, where, project.repository, "repository",
+                max_length=MAX_REPOSITORY_LENGTH, one_line=True)
+    _check_text(errors, where, project.repository_provider, "repository_provider", one_line=True)
     if project.repository and project.repository_provider not in providers:
         errors.add(
             where,
@@ -474,7 +567,8 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
     for identifier, job in pipelines:
         job_where = f"{where}, job {identifier!r}"
         _check_text(errors, job_where, job.description, "description")
-        _check_text(errors, job_where, job.display_name, "display_name")
+        _check_text(errors, job_where, job.display_name, "display_name",
+                    max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
         jobs[identifier] = {
             "identifier": identifier,
             "display_name": job.display_name or identifier,

@@ -18,3 +18,18 @@ def set_worker_enabled(worker: Worker, enabled: bool, actor: Actor) -> Worker:
             audit.record(actor, "worker.enable" if enabled else "worker.disable", worker.identifier)
     worker.is_enabled = enabled
     return worker
+
+
+def claim_worker(worker: Worker, actor: Actor) -> bool:
+    """Give a worker whose owner was deleted to `actor`'s user; False if it has an owner.
+
+    Without this, an identifier would stay refused for good once its user is deleted (every
+    `make run` after an administrator deleted `local-worker`).
+    """
+    with transaction.atomic():
+        claimed = Worker.objects.filter(pk=worker.pk, owner__isnull=True).update(owner=actor.user)
+        if claimed:
+            audit.record(actor, "worker.claim", worker.identifier)
+    if claimed:
+        worker.owner = actor.user
+    return bool(claimed)

@@ -14,9 +14,13 @@ class WorkerAdmin(admin.ModelAdmin):
     ]
     list_filter = ["is_enabled", "is_connected"]
     search_fields = ["identifier"]
-    # Enabled state changes through the audited actions, not field edits.
+    # Enabled state changes through the audited actions, not field edits; what the worker
+    # reports in its hello is shown, not edited: only the protocol's checks let it in.
     actions = enable_disable_actions(set_worker_enabled, "worker")
-    readonly_fields = ["is_enabled"]
+    readonly_fields = [
+        "identifier", "properties", "version", "executors", "is_enabled", "is_connected",
+        "channel_name", "last_seen",
+    ]
 
     @admin.display(boolean=True, description="inactive")
     def inactive(self, worker: Worker) -> bool:

@@ -20,14 +20,16 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from orchestra.audit import Actor
 from orchestra.database import locked
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
-from orchestra.values import InvalidValue, check_text
+from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
 from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
+from workers.actions import claim_worker
 from workers.models import Worker
 from workers.protocol import MAX_MESSAGE_BYTES
 
@@ -40,6 +42,10 @@ CLOSE_IDENTIFIER_TAKEN = 4003
 CLOSE_DISABLED = 4004
 CLOSE_REPLACED = 4005
 CLOSE_UNANSWERABLE = 4006
+CLOSE_INVALID_HELLO = 4007
+
+# Runs one worker may execute at once: more than any machine runs, fewer than a column holds.
+MAX_EXECUTORS = 1000
 
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
@@ -403,23 +409,34 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def register(self, message: dict) -> tuple[Worker, str]:
-        """The worker record for this connection, and the channel of a connection it replaces."""
-        identifier = message.get("identifier")
-        properties = message.get("properties", {})
+        """The worker record for this connection, and the channel of a connection it replaces.
+
+        A hello whose values break the rules of every entry (orchestra.values) is refused for
+        good (4007): the worker client stops and says why, and nothing is stored.
+        """
+        try:
+            identifier = check_identifier(message.get("identifier"), "identifier")
+            properties = check_properties(message.get("properties", {}), "properties")
+            version = check_text(message.get("version", ""), "version", one_line=True,
+                                 max_length=Worker._meta.get_field("version").max_length)
+        except InvalidValue as error:
+            raise Refused(CLOSE_INVALID_HELLO, f"invalid hello: {error}")
         executors = message.get("executors", 1)
-        version = message.get("version", "")
-        if not isinstance(identifier, str) or not 0 < len(identifier) <= 100:
-            raise sync.SyncError("field 'identifier' must be 1 to 100 characters")
-        if not isinstance(properties, dict) or not all(
-            isinstance(value, str) for value in properties.values()
+        if (
+            isinstance(executors, bool) or not isinstance(executors, int)
+            or not 0 < executors <= MAX_EXECUTORS
         ):
-            raise sync.SyncError("field 'properties' must be an object of texts")
-        if not isinstance(executors, int) or isinstance(executors, bool) or executors < 1:
-            raise sync.SyncError("field 'executors' must be a positive whole number")
+            raise Refused(
+                CLOSE_INVALID_HELLO,
+                f"invalid hello: executors: must be a whole number from 1 to {MAX_EXECUTORS}",
+            )
         with transaction.atomic():
             worker, created = locked(Worker.objects).get_or_create(
                 identifier=identifier, defaults={"owner": self.user}
             )
+            # Its user was deleted: the identifier is free again for a worker-role user.
+            if worker.owner_id is None:
+                claim_worker(worker, Actor(user=self.user, address=self.address()))
             if worker.owner_id != self.user.pk:
                 raise Refused(
                     CLOSE_IDENTIFIER_TAKEN,
@@ -430,13 +447,17 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             previous_channel = worker.channel_name if worker.is_connected else ""
             worker.properties = properties
             worker.executors = executors
-            worker.version = str(version)[:50]
+            worker.version = version
             worker.is_connected = True
             worker.channel_name = self.channel_name
             worker.save()
             # The database's clock, not this master's: every master compares with it.
             Worker.objects.filter(pk=worker.pk).update(last_seen=Now())
         return worker, previous_channel
+
+    def address(self) -> str | None:
+        client = self.scope.get("client")
+        return client[0] if client else None
 
     @database_sync_to_async
     def mark_disconnected(self) -> None:

@@ -45,6 +45,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def twice(password: str) -> str:
+    """A password and its confirmation, as `create_user` reads them from standard input."""
+    return f"{password}\n{password}\n"
+
+
 def last_line(text: str) -> str:
     return text.strip().splitlines()[-1].strip()
 
@@ -87,9 +92,9 @@ class Orchestra:
     def prepare_database(self) -> tuple[str, str]:
         """Migrate, then create an administrator and a worker user; returns their tokens."""
         self.manage("migrate", "--verbosity", "0")
-        self.manage("create_user", "admin", "--role", "administrator", input="admin-password-e2e")
+        self.manage("create_user", "admin", "--role", "administrator", input=twice("admin-password-e2e"))
         admin_token = last_line(self.manage("create_token", "admin"))
-        self.manage("create_user", "worker", "--role", "worker", input="worker-password-e2e")
+        self.manage("create_user", "worker", "--role", "worker", input=twice("worker-password-e2e"))
         worker_token = last_line(self.manage("create_token", "worker"))
         return admin_token, worker_token
 
@@ -217,7 +222,7 @@ class Orchestra:
 
     def create_user(self, name: str, role: str) -> str:
         """Create a user with `role`; returns a new API token of that user."""
-        self.manage("create_user", name, "--role", role, input=f"{name}-password-e2e")
+        self.manage("create_user", name, "--role", role, input=twice(f"{name}-password-e2e"))
         return last_line(self.manage("create_token", name))
 
     def api(self, method: str, path: str, json: object = None, token: str | None = None,

@@ -26,6 +26,16 @@ def exchange(connection, message) -> dict:
 
 
 def test_bad_messages_get_errors_and_the_master_keeps_serving(orchestra):
+    # A hello outside the rules is an error, then a refusal for good: waiting will not cure it.
+    with raw_connection(orchestra, orchestra.worker_token) as invalid:
+        answer = exchange(invalid, {"type": "hello", "id": 3, "identifier": "raw", "executors": 0})
+        assert answer["type"] == "error" and "executors" in answer["error"]
+        refusal = json.loads(invalid.recv(timeout=10))
+        assert (refusal["type"], refusal["code"]) == ("refused", 4007)
+        with pytest.raises(ConnectionClosed) as closed:
+            invalid.recv(timeout=10)
+        assert closed.value.rcvd.code == 4007
+
     with raw_connection(orchestra, orchestra.worker_token) as raw:
         answer = exchange(raw, "{not json")
         assert answer["type"] == "error" and "malformed JSON" in answer["error"]
@@ -37,8 +47,6 @@ def test_bad_messages_get_errors_and_the_master_keeps_serving(orchestra):
         assert answer == {"type": "error", "id": 1, "error": "'log' before 'hello'"}
         answer = exchange(raw, {"type": "launch-missiles", "id": 2})
         assert answer["type"] == "error" and "unknown message type" in answer["error"]
-        answer = exchange(raw, {"type": "hello", "id": 3, "identifier": "raw", "executors": 0})
-        assert answer["type"] == "error" and "executors" in answer["error"]
 
         # Disabled at once, so that it is offered no run it would never answer for.
         answer = exchange(raw, {"type": "hello", "id": 4, "identifier": "raw", "executors": 1,

@@ -1,12 +1,17 @@
 """`make run`'s command: a newcomer reads the printed URL and login, logs in, triggers an
-example job and sees it succeed with its log; Ctrl-C stops runlocal and everything it started."""
+example job and sees it succeed with its log; Ctrl-C stops runlocal and everything it started.
+An administrator who disables, un-roles or deletes the local worker's user stops the worker,
+never the master, and runlocal says why; the next runlocal after a delete gets its worker back."""
 
+import contextlib
 import http.cookiejar
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -80,16 +85,22 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-@pytest.fixture
-def quick_start(tmp_path):
-    port = free_port()
-    output = tmp_path / "runlocal.out"
+def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     env = {
         key: value for key, value in os.environ.items()
         if key not in ("ORCHESTRA_DATABASE_URL", "ORCHESTRA_REDIS_URL", "DJANGO_SETTINGS_MODULE")
     }
-    env.update(ORCHESTRA_DATA_DIR=str(tmp_path / "data"), ORCHESTRA_SECRET_KEY=SECRET_KEY)
-    with open(output, "wb") as stream:
+    env.update(ORCHESTRA_DATA_DIR=str(tmp_path / "data"), ORCHESTRA_SECRET_KEY=SECRET_KEY,
+               **variables)
+    return env
+
+
+@contextlib.contextmanager
+def runlocal(tmp_path: Path, port: int, output: Path, **variables: str):
+    """runlocal started as `make run` does, writing to `output`; yields the process and the
+    login it printed (url, user name, password) once it printed it."""
+    env = environment(tmp_path, **variables)
+    with open(output, "ab") as stream:
         process = subprocess.Popen(
             [*MANAGE, "runlocal", "--port", str(port)], cwd=ROOT, env=env,
             stdout=stream, stderr=subprocess.STDOUT, start_new_session=True,
@@ -100,7 +111,7 @@ def quick_start(tmp_path):
             return LOGIN_LINE.search(output.read_text())
 
         found = poll(login_line, 120, output.read_text)
-        yield process, found.groups(), output
+        yield process, found.groups()
     finally:
         # Whatever a failed test left: runlocal's process group (it leads its own session),
         # and processes of this data directory outside it (the fork server has its own).
@@ -112,6 +123,13 @@ def quick_start(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@pytest.fixture
+def quick_start(tmp_path):
+    output = tmp_path / "runlocal.out"
+    with runlocal(tmp_path, free_port(), output) as (process, login):
+        yield process, login, output
 
 
 def csrf_token(html: str) -> str:
@@ -164,3 +182,80 @@ def test_printed_login_runs_an_example_job_and_ctrl_c_stops_everything(quick_sta
     poll(lambda: not [child for child in started if child.running()], 30,
          lambda: f"still running after runlocal ended: {[c for c in started if c.running()]}")
     poll(lambda: port_free(host, port), 30, lambda: f"port {port} is still taken")
+
+
+# The local worker's user changed by an administrator ----------------------------------------
+
+
+def service(url: str, token: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        urllib.parse.urljoin(url, path), method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            content = response.read()
+            return response.status, json.loads(content) if content else {}
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def administrator_token(tmp_path: Path) -> str:
+    completed = subprocess.run(
+        [*MANAGE, "create_token", "admin"], cwd=ROOT, env=environment(tmp_path),
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    return completed.stdout.strip().splitlines()[-1]
+
+
+def local_worker(url: str, token: str) -> dict:
+    return service(url, token, "GET", "/api/workers/local-worker")[1]
+
+
+# Keep-alive checks the worker's token every second, not every 30 s.
+FAST_CHECKS = {"ORCHESTRA_WORKER_INACTIVE_SECONDS": "3"}
+
+CHANGES = {
+    "disable": (("POST", "/api/users/local-worker/disable", None), "user 'local-worker' is disabled"),
+    "unrole": (("PUT", "/api/users/local-worker/roles", {"roles": []}),
+               "user 'local-worker' does not hold the worker role"),
+    "delete": (("DELETE", "/api/users/local-worker", None), "user 'local-worker' was deleted"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_refused_local_worker_leaves_the_master_serving_and_runlocal_says_why(tmp_path, change):
+    (method, path, body), reason = CHANGES[change]
+    output = tmp_path / "runlocal.out"
+    with runlocal(tmp_path, free_port(), output, **FAST_CHECKS) as (process, (url, _, _)):
+        token = administrator_token(tmp_path)
+        poll(lambda: local_worker(url, token).get("is_connected"), 60, output.read_text)
+        status, answer = service(url, token, method, path, body)
+        assert status in (200, 204), answer
+
+        poll(lambda: "The local worker stopped" in output.read_text(), 60, output.read_text)
+        text = output.read_text()
+        assert reason in text and "The master keeps serving" in text, text
+        # Past the moment runlocal used to give up: the master still answers.
+        poll(lambda: not local_worker(url, token).get("is_connected"), 30, output.read_text)
+        assert process.poll() is None, text
+        assert service(url, token, "GET", "/api/me")[0] == 200
+
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 0, output.read_text()
+
+    again = tmp_path / "again.out"
+    with runlocal(tmp_path, free_port(), again) as (process, (url, _, _)):
+        token = administrator_token(tmp_path)
+        if change == "delete":
+            # The user is created again, and its worker takes its identifier back.
+            worker = poll(lambda: (found := local_worker(url, token)).get("is_connected") and found,
+                          60, again.read_text)
+            assert worker["owner"] == "local-worker"
+        else:
+            # The administrator's choice stands: no worker, the reason, the master serving.
+            assert f"The local worker is not started: the {reason}" in again.read_text()
+            assert service(url, token, "GET", "/api/me")[0] == 200
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 0, again.read_text()

@@ -43,3 +43,26 @@ def test_admin_disables_and_enables_with_an_audit_record(admin_client, url, mode
         assert getattr(row, field) is enabled
         verb = "enable" if enabled else "disable"
         assert AuditEvent.objects.filter(action=f"{noun}.{verb}", target=target, actor_name="ada").exists()
+
+
+@pytest.mark.parametrize(
+    "url, model, lookup, fields",
+    [
+        ("/admin/workers/worker/{pk}/change/", Worker, {"identifier": "w1"},
+         {"identifier": "a/b", "properties": '{"pool": "\\ud800"}', "version": "v\x07",
+          "executors": "5"}),
+        ("/admin/projects/job/{pk}/change/", Job, {"identifier": "hello"},
+         {"identifier": "a/b", "display_name": "x", "steps": '[{"name": "s", "command": ["x\\u0000"]}]',
+          "parameters": '[{"name": "p", "default": 1e400}]', "properties": '{"a": "\\ud800"}'}),
+    ],
+)
+def test_the_admin_cannot_change_what_the_worker_or_the_configuration_sets(admin_client, url, model, lookup, fields):
+    """The admin is no way around the checks of the protocol and the configuration: those
+    values are shown, not edited."""
+    Worker.objects.create(identifier="w1", properties={"os": "linux"}, version="1.0")
+    row = model.objects.get(**lookup)
+    before = {name: getattr(row, name) for name in fields}
+    admin_client.post(url.format(pk=row.pk), fields)
+    row.refresh_from_db()
+    assert {name: getattr(row, name) for name in fields} == before
+    assert admin_client.get(url.format(pk=row.pk)).status_code == 200

@@ -122,7 +122,7 @@ def test_invalid_parameters():
 
 def test_properties_must_be_strings():
     message = error_of([project(jobs=[Job("p", steps=[Step("s", ["true"])], properties={"cores": 4})])])
-    assert "job 'p', field 'properties'" in message
+    assert "job 'p', field 'properties.cores': must be text" in message
 
 
 def test_pipeline_unknown_job():

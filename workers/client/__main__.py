@@ -9,6 +9,7 @@ import platform
 import sys
 from pathlib import Path
 
+from orchestra.values import InvalidValue, check_identifier, check_properties
 from workers.client.connection import Refused, WorkerClient
 
 
@@ -67,6 +68,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(master_url: str, token: str | None, identifier: str, properties: list[tuple[str, str]],
         executors: int, data_dir: Path | None, fork_server: bool = True) -> int:
+    # Properties a job may match on, unless given explicitly.
+    described = {"os": platform.system().lower(), "arch": platform.machine()}
+    described.update(dict(properties))
+    # The master's own rules: it would refuse them, and the identifier names a directory here.
+    try:
+        check_identifier(identifier, "identifier")
+        check_properties(described, "properties")
+    except InvalidValue as error:
+        print(f"invalid worker: {error}", file=sys.stderr)
+        return 2
     try:
         if token is None:
             token = env_str("ORCHESTRA_WORKER_TOKEN")
@@ -81,9 +92,6 @@ def run(master_url: str, token: str | None, identifier: str, properties: list[tu
     if executors < 1:
         print("--executors must be at least 1", file=sys.stderr)
         return 2
-    # Properties a job may match on, unless given explicitly.
-    described = {"os": platform.system().lower(), "arch": platform.machine()}
-    described.update(dict(properties))
     data_dir.mkdir(parents=True, exist_ok=True)
     # Two clients streaming (and deleting) the same run directories would corrupt each other.
     lock = open(data_dir / "worker.lock", "w")

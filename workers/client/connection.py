@@ -45,7 +45,7 @@ RETRY_MAX_SECONDS = 30.0
 # Refusals that waiting will not cure: the client stops and says why.
 FATAL_CLOSE_CODES = {
     4001: "token refused", 4002: "not allowed", 4003: "identifier taken",
-    4006: "hello cannot be answered",
+    4006: "hello cannot be answered", 4007: "invalid hello",
 }
 
 

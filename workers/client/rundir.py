@@ -53,7 +53,10 @@ class RunDirectory:
     @classmethod
     def create(cls, root: Path, request: dict) -> "RunDirectory":
         path = Path(root) / request["identifier"]
-        path.mkdir(parents=True, exist_ok=True)
+        # The request holds the parameters, which may carry secrets; the steps' logs and
+        # results follow: the worker's own user alone reads them.
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
         write_json_atomically(path / "run.json", request)
         return cls(path)
 

@@ -16,7 +16,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orchestra.actions import do_create_user
 from orchestra.audit import SYSTEM
+from orchestra.environment import private_file
 from orchestra.models import Token
+from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token, create_token
 
 ADMINISTRATOR = "admin"
@@ -42,8 +44,9 @@ class Command(BaseCommand):
         processes = [master]
         try:
             wait_for_port(host, port, master)
-            processes.append(
-                subprocess.Popen(
+            problem = local_worker_problem()
+            if problem is None:
+                worker = subprocess.Popen(
                     [
                         *manage, "runworker_client",
                         "--master-url", f"ws://{host}:{port}/ws/master/",
@@ -53,15 +56,17 @@ class Command(BaseCommand):
                     # In the environment, not the arguments, where `ps` would show it.
                     env={**os.environ, "ORCHESTRA_WORKER_TOKEN": worker_token},
                 )
-            )
+                processes.append(worker)
             self.stdout.write(
                 "\n"
                 f"  Orchestra is running at http://{host}:{port}/\n"
                 f"  Log in as {ADMINISTRATOR!r} with password {password!r}\n"
                 f"  (stored in {settings.DATA_DIR / 'admin-password'}). Ctrl-C stops it.\n"
             )
-            while all(process.poll() is None for process in processes):
-                time.sleep(0.5)
+            if problem is not None:
+                self.stdout.write(f"\n  The local worker is not started: {problem}\n")
+            self.stdout.flush()
+            self.serve(master, processes[1:])
         except KeyboardInterrupt:
             pass
         finally:
@@ -73,6 +78,36 @@ class Command(BaseCommand):
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+    def serve(self, master: subprocess.Popen, workers: list[subprocess.Popen]) -> None:
+        """Until the master ends: the website stays up whatever happens to the local worker
+        (an administrator may disable, un-role or delete its user from that very website)."""
+        while master.poll() is None:
+            for worker in [worker for worker in workers if worker.poll() is not None]:
+                workers.remove(worker)
+                why = local_worker_problem() or "see its messages above"
+                self.stdout.write(
+                    f"\n  The local worker stopped (exit status {worker.returncode}): {why}.\n"
+                    "  The master keeps serving; restart `make run` to start the worker again.\n"
+                )
+                self.stdout.flush()
+            time.sleep(0.5)
+
+
+def local_worker_problem() -> str | None:
+    """Why the master would refuse the local worker, in words for the person running it;
+    None when nothing in the database says it would."""
+    user = User.objects.filter(username=LOCAL_WORKER).first()
+    if user is None:
+        return f"the user {LOCAL_WORKER!r} was deleted (the next `make run` creates it again)"
+    if not user.is_active:
+        return f"the user {LOCAL_WORKER!r} is disabled: enable it on /users/{LOCAL_WORKER}/"
+    if not user.has_perm(CONNECT_WORKER):
+        return (
+            f"the user {LOCAL_WORKER!r} does not hold the worker role: give it back on "
+            f"/users/{LOCAL_WORKER}/"
+        )
+    return None
 
 
 def ensure_administrator(password_file: Path) -> str:
@@ -86,8 +121,8 @@ def ensure_administrator(password_file: Path) -> str:
     else:
         user.set_password(password)
         user.save(update_fields=["password"])
+    private_file(password_file)
     password_file.write_text(password + "\n")
-    password_file.chmod(0o600)
     return password
 
 
@@ -101,8 +136,8 @@ def ensure_worker_token(token_file: Path) -> str:
         if authenticate_token(value) is not None:
             return value
     _, value = create_token(user, Token.Kind.API, description="make run local worker")
+    private_file(token_file)
     token_file.write_text(value + "\n")
-    token_file.chmod(0o600)
     return value
 
 
