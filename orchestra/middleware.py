@@ -21,9 +21,10 @@ def bearer_value(request) -> str:
 
 
 def token_for_request(request) -> Token | None:
+    """An API token from the Authorization header, else a session token from the cookie."""
     value = bearer_value(request)
     if value:
-        token = authenticate_token(value)
+        token = authenticate_token(value, kind=Token.Kind.API)
         if token is not None:
             record_api_use(token)
         return token
