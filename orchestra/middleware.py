@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from orchestra.models import Token
@@ -82,6 +83,39 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if refreshed and settings.SESSION_COOKIE_NAME not in response.cookies:
             set_session_cookie(response, request, refreshed)
         return response
+
+
+SERVICE_PREFIX = "/api/"
+
+
+class ServiceErrorsMiddleware:
+    """Every error the service answers is JSON, whoever answered it.
+
+    The service's views answer JSON themselves (orchestra/api_errors.py); this catches the rest:
+    Django's error pages (a URL no route matches, a disallowed host, an uncaught exception),
+    the CSRF failure view and whatever another middleware answers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(SERVICE_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        if response.status_code == 404:
+            message = f"no such service route: {request.path}"
+        else:
+            message = response.reason_phrase
+        answer = JsonResponse({"error": message}, status=response.status_code)
+        for name, value in response.items():
+            if name.lower() not in ("content-type", "content-length"):
+                answer[name] = value
+        return answer
 
 
 class SecurityHeadersMiddleware:

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every answer to /api/, including the other middleware's.
+    "orchestra.middleware.ServiceErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "orchestra.middleware.SecurityHeadersMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +200,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
     ],
+    # Bodies are JSON, answers are JSON: every other media type is a 415, whatever Accept says.
+    "DEFAULT_PARSER_CLASSES": ["orchestra.api_views.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orchestra.api_views.JSONOnly",
     "DEFAULT_PAGINATION_CLASS": "orchestra.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
