@@ -110,6 +110,19 @@ def test_step_log_refuses_bad_offsets(service, catalogue, name, value):
     assert response.status_code == 400 and response.json()["field"] == name
 
 
+@pytest.mark.parametrize("offset", [2**50, 2**63, 2**64, 10**30])
+def test_step_log_read_from_far_past_the_end_reads_nothing(service, catalogue, offset):
+    """Offsets are Python integers up to the log store, which never seeks past the size."""
+    run = make_run(catalogue["hello"], status=Status.RUNNING)
+    log_store().append(run.identifier, 0, 0, b"line 1\n")
+    response = service("viewer").get(
+        f"/api/runs/{run.identifier}/steps/0/log", {"offset": offset, "limit": offset}
+    )
+    assert response.status_code == 200 and response.getvalue() == b""
+    assert response["X-Log-Size"] == "7" and response["Content-Length"] == "0"
+    log_store().delete(run.identifier)
+
+
 def test_step_log_of_an_unknown_step_answers_404(service, catalogue):
     run = make_run(catalogue["hello"])
     assert service("viewer").get(f"/api/runs/{run.identifier}/steps/5/log").status_code == 404
