@@ -198,7 +198,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["orchestra.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["orchestra.permissions.HasDeclaredAuthorization"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "orchestra.filters.ServiceFilterBackend",
     ],
     # Bodies are JSON, answers are JSON: every other media type is a 415, whatever Accept says.
     "DEFAULT_PARSER_CLASSES": ["orchestra.api_views.JSONParser"],
