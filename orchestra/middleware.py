@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from orchestra.models import Token
@@ -116,6 +116,20 @@ class ServiceErrorsMiddleware:
             if name.lower() not in ("content-type", "content-length"):
                 answer[name] = value
         return answer
+
+
+class NulPathMiddleware:
+    """A path holding a NUL character names nothing: no identifier, user name or key holds one
+    (they are checked where they enter), and PostgreSQL refuses to be asked about one, which
+    made every route reading a path parameter a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            raise Http404("no path holds a NUL character")
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

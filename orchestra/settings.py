@@ -101,6 +101,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that it sees every answer to /api/, including the other middleware's.
     "orchestra.middleware.ServiceErrorsMiddleware",
+    "orchestra.middleware.NulPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "orchestra.middleware.SecurityHeadersMiddleware",
     "django.middleware.common.CommonMiddleware",

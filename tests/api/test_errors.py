@@ -140,3 +140,23 @@ def test_a_server_error_is_json_too(service, catalogue, monkeypatch):
     monkeypatch.setattr("runs.serializers.run_transformers", lambda: [broken])
     client = Client(raise_request_exception=False, headers=service("viewer").headers)
     assert_json_error(client.get(f"/api/runs/{run.identifier}"), 500)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/runs/%00", "/api/runs/a%00b/steps/0/log", "/api/workers/%00", "/api/users/%00",
+        "/api/users/%00/tokens", "/runs/%00/", "/workers/%00/", "/users/%00/",
+        "/admin/auth/user/%00/change/",
+    ],
+)
+def test_a_path_holding_a_nul_character_names_nothing(service, users, path):
+    """No identifier holds a NUL, and PostgreSQL cannot even be asked about one (a 500)."""
+    _, session = create_token(users["administrator"][0], kind=Token.Kind.SESSION)
+    client = Client(headers=service("administrator").headers)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session
+    response = client.get(path)
+    if path.startswith("/api/"):
+        assert_json_error(response, 404)
+    else:
+        assert response.status_code == 404
