@@ -1,6 +1,7 @@
 """The service under /api/. Every view declares its authorization (see orchestra/permissions.py)."""
 
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -14,6 +15,7 @@ from runs import api as runs
 from workers import api as workers
 
 
+@extend_schema(exclude=True)  # the schema describes the service's resources, not itself
 class SchemaView(SpectacularAPIView):
     required_authorization = AUTHENTICATED
     # drf-spectacular serves the schema to anyone by default; ours follows the declaration.

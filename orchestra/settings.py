@@ -207,11 +207,20 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orchestra.api_views.JSONOnly",
     "DEFAULT_PAGINATION_CLASS": "orchestra.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "orchestra.schema.ServiceSchema",
     "EXCEPTION_HANDLER": "orchestra.api_errors.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Orchestra service", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orchestra service",
+    "VERSION": "1.0.0",
+    # What Django's path converters match: digits; a slug; anything but "" or a slash.
+    "PATH_CONVERTER_OVERRIDES": {
+        "int": {"type": "integer", "minimum": 0},
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "str": {"type": "string", "pattern": "^[^/]+$"},
+    },
+}
 
 LOGGING = {
     "version": 1,
