@@ -12,7 +12,7 @@ def first_error(detail, prefix: str = "") -> tuple[str, str]:
     """The first (field, message) of a DRF validation error detail."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            field = key if key != "non_field_errors" else ""
+            field = str(key) if key != "non_field_errors" else ""  # a list's item 0 is a field too
             field = f"{prefix}.{field}" if prefix and field else (field or prefix)
             return first_error(value, field)
     if isinstance(detail, list) and detail:

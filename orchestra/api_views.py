@@ -21,6 +21,19 @@ ERRORS = {
 }
 
 
+class TextField(serializers.CharField):
+    """DRF's CharField, but text as sent: DRF turned the number `12` into "12" where the
+    schema says text, and trimmed whitespace before checking the length the schema states."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, but a body nested too deeply for Python's parser is a 400 like any
     other body that cannot be parsed, where DRF let the RecursionError through as a 500."""

@@ -6,6 +6,7 @@ from functools import lru_cache
 import django_filters
 from django import forms
 from django.contrib.auth.models import User
+from django_filters.fields import BaseCSVField
 from django_filters.rest_framework import DjangoFilterBackend
 
 from orchestra.models import AuditEvent
@@ -46,16 +47,36 @@ class QueryForm(forms.Form):
                 self._errors[parameter] = self._errors.pop(field)
         for parameter in self.data:
             values = self.data.getlist(parameter)
+            field = self.fields.get(taken.get(parameter, ""))
+            if isinstance(field, BaseCSVField):  # `ordering=a,b`: each item is a value
+                values = [item for value in values for item in value.split(",")]
             if parameter not in taken:
                 message = f"unknown parameter; this list takes {', '.join(sorted(taken))}"
             elif any(map(is_blank, values)):
-                message = "must not be empty (leave the parameter out instead)"
-            elif len(values) > 1 and not isinstance(self.fields.get(taken[parameter]), forms.MultipleChoiceField):
+                message = "must not be empty, nor hold an empty item (leave the parameter out instead)"
+            elif len(self.data.getlist(parameter)) > 1 and not isinstance(field, forms.MultipleChoiceField):
                 message = "takes one value: give it once"
             else:
                 continue
             self._errors[parameter] = self.error_class([message])
         return cleaned
+
+
+class TrueOrFalse(forms.TypedChoiceField):
+    """A boolean filter's field: `true` or `false`, where Django's NullBooleanField read any
+    other value as "no filter"; empty (the website form's "any") is no filter."""
+
+    def __init__(self, *, label=None, **kwargs):
+        super().__init__(
+            choices=[("", "any"), ("true", "yes"), ("false", "no")], coerce=lambda value: value == "true",
+            empty_value=None, required=False, label=label,
+        )
+
+
+def strict(field: forms.Field) -> forms.Field:
+    if isinstance(field, forms.NullBooleanField):
+        return TrueOrFalse(label=field.label)
+    return field
 
 
 class QueryChecks:
@@ -66,7 +87,7 @@ class QueryChecks:
         self.accepted = tuple(accepted)
 
     def get_form_class(self) -> type[QueryForm]:
-        fields = {name: filter_.field for name, filter_ in self.filters.items()}
+        fields = {name: strict(filter_.field) for name, filter_ in self.filters.items()}
         return type(f"{type(self).__name__}Form", (QueryForm,), {**fields, "accepted": self.accepted})
 
 

@@ -40,8 +40,8 @@ class ServiceSchema(AutoSchema):
     cookie); 404 where the path names something; 400 where there are query parameters or a
     body may come (a session cookie's CSRF check reads a form body); 413 where a body may come;
     415 where a body is read. A declared description of one of them is kept; one that cannot
-    happen is dropped. Text query parameters declare that they cannot be blank, and a related
-    object a model may lack is declared nullable."""
+    happen is dropped. Text query parameters declare that they cannot be blank, lists of values
+    that they cannot be empty, and a related object a model may lack is declared nullable."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -62,10 +62,12 @@ class ServiceSchema(AutoSchema):
         operation["responses"] = dict(sorted(responses.items()))
         for parameter in operation.get("parameters", []):
             schema = parameter["schema"]
-            if parameter["in"] == "query" and schema.get("type") == "string" and not (
-                {"enum", "format", "pattern"} & set(schema)
-            ):
+            if parameter["in"] != "query":
+                continue
+            if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
                 schema["pattern"] = NOT_BLANK
+            elif schema.get("type") == "array":
+                schema["minItems"] = 1
         return operation
 
     def generic_errors(self, operation: dict) -> set[int]:

@@ -82,3 +82,22 @@ def test_a_page_past_the_end_answers_the_last_page(service, catalogue, page):
 def test_an_empty_list_has_an_empty_first_page(service, db):
     data = service("viewer").get("/api/runs", {"page": 5}).json()
     assert data == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("path, name", [
+    ("/api/users", "is_active"), ("/api/jobs", "enabled"), ("/api/jobs", "pipeline"),
+    ("/api/workers", "connected"), ("/api/projects", "is_configured"),
+])
+@pytest.mark.parametrize("value", ["0.5", "yes", "unknown", "2"])
+def test_a_boolean_filter_takes_true_or_false_only(service, catalogue, path, name, value):
+    """Django's boolean form field reads anything else as "no filter": a list of everything."""
+    refused(service("administrator").get(path, {name: value}), name)
+    assert service("administrator").get(path, {name: "false"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/runs", "/api/projects", "/api/audit"])
+@pytest.mark.parametrize("value", [",", "created,", ",-created", "created,,identifier"])
+def test_a_sort_order_with_an_empty_column_is_refused(service, catalogue, path, value):
+    """`ordering=,` was a 500 on runs (no column to break ties after) and ignored elsewhere."""
+    value = value.replace("created", "identifier") if path == "/api/projects" else value
+    assert "empty" in refused(service("administrator").get(path, {"ordering": value}), "ordering")
