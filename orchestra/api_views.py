@@ -38,7 +38,7 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, but a body nested too deeply for Python's parser is a 400 like any
     other body that cannot be parsed, where DRF let the RecursionError through as a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream, media_type=None, parser_context=None) -> object:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -49,6 +49,6 @@ class JSONOnly(DefaultContentNegotiation):
     """The service answers JSON (a log in text, an archive as a zip) whatever the Accept header
     says: DRF would answer 406 to a client asking a log for text/plain."""
 
-    def select_renderer(self, request, renderers, format_suffix=None):
+    def select_renderer(self, request, renderers, format_suffix=None) -> tuple:
         renderer = renderers[0]
         return renderer, renderer.media_type

@@ -39,7 +39,7 @@ class QueryForm(forms.Form):
                 taken[name] = name
         return taken
 
-    def clean(self):
+    def clean(self) -> dict:
         cleaned = super().clean()
         taken = self.parameters()
         for parameter, field in taken.items():
@@ -102,7 +102,7 @@ class ServiceFilterBackend(DjangoFilterBackend):
     """Checks the query string of every service list, its page parameters accepted; a list
     without filters takes nothing else."""
 
-    def get_filterset_class(self, view, queryset=None):
+    def get_filterset_class(self, view, queryset=None) -> type[django_filters.FilterSet]:
         return checked(super().get_filterset_class(view, queryset) or django_filters.FilterSet)
 
     def get_filterset_kwargs(self, request, queryset, view) -> dict:

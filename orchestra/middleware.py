@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from orchestra.models import Token
@@ -99,7 +99,7 @@ class ServiceErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request) -> HttpResponse:
         response = self.get_response(request)
         if (
             not request.path.startswith(SERVICE_PREFIX)
@@ -126,7 +126,7 @@ class NulPathMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request) -> HttpResponse:
         if "\x00" in request.path:
             raise Http404("no path holds a NUL character")
         return self.get_response(request)

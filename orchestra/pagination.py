@@ -53,7 +53,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         size = self.checked(request, self.page_size_query_param, self.max_page_size)
         return self.page_size if size is None else size
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None) -> list:
         self.request = request
         paginator = self.django_paginator_class(queryset, self.get_page_size(request))
         number = self.checked(request, self.page_query_param) or 1

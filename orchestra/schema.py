@@ -43,7 +43,7 @@ class ServiceSchema(AutoSchema):
     happen is dropped. Text query parameters declare that they cannot be blank, lists of values
     that they cannot be empty, and a related object a model may lack is declared nullable."""
 
-    def get_operation(self, path, path_regex, path_prefix, method, registry):
+    def get_operation(self, path, path_regex, path_prefix, method, registry) -> dict | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
@@ -86,7 +86,7 @@ class ServiceSchema(AutoSchema):
             answers.add(415)
         return answers
 
-    def _get_serializer_field_meta(self, field, direction):
+    def _get_serializer_field_meta(self, field, direction) -> dict:
         meta = super()._get_serializer_field_meta(field, direction)
         if isinstance(field, serializers.RelatedField) and self.nullable_relation(field):
             meta["nullable"] = True

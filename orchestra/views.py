@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
@@ -37,7 +37,7 @@ THROTTLED = "Too many failed logins. Wait a few minutes before trying again."
 WRONG = "Wrong user name or password."
 
 
-def bad_request(request, exception):
+def bad_request(request, exception) -> HttpResponse:
     """The website's 400 page (Django's handler400): a list's query string the list cannot use
     shows the filter form and what is wrong; any other bad request Django's plain page."""
     if isinstance(exception, InvalidListQuery):

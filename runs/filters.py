@@ -14,7 +14,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django_filters.constants import EMPTY_VALUES
 
@@ -164,7 +164,7 @@ class ResultFilter(django_filters.CharFilter):
         result_keys(self.path)
         result_values(value)
 
-    def filter(self, queryset, value: str):
+    def filter(self, queryset, value: str) -> QuerySet:
         if value in EMPTY_VALUES:
             return queryset
         return filter_by_result(queryset, self.path, value, self.alias)
