@@ -1,26 +1,28 @@
 """The service under /api/. Every view declares its authorization (see orchestra/permissions.py)."""
 
-from django.urls import path, re_path
+from django.urls import path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
 from orchestra import api as accounts
 from orchestra import schema  # noqa: F401  (registers the bearer token scheme)
-from orchestra.authorization import AUTHENTICATED, PUBLIC
+from orchestra.authorization import AUTHENTICATED
 from projects import api as projects
 from runs import api as runs
 from workers import api as workers
 
 
+@extend_schema(exclude=True)  # the schema describes the service's resources, not itself
 class SchemaView(SpectacularAPIView):
     required_authorization = AUTHENTICATED
     # drf-spectacular serves the schema to anyone by default; ours follows the declaration.
     authentication_classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
     permission_classes = api_settings.DEFAULT_PERMISSION_CLASSES
+    # YAML or JSON as the Accept header or `?format=json` asks, unlike the rest of the service.
+    content_negotiation_class = DefaultContentNegotiation
 
     def handle_exception(self, exc):
         # Errors are JSON like everywhere else in the service, not rendered as an OpenAPI file.
@@ -28,19 +30,6 @@ class SchemaView(SpectacularAPIView):
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
-
-
-@extend_schema(exclude=True)
-class UnknownRoute(APIView):
-    """Any other path under /api/: a JSON 404 rather than the website's HTML one."""
-
-    required_authorization = PUBLIC
-    authentication_classes = []
-
-    def not_found(self, request, *args, **kwargs):
-        raise NotFound(f"no such service route: {request.path}")
-
-    get = post = put = patch = delete = not_found
 
 
 JOB = "projects/<slug:project>/jobs/<slug:job>"
@@ -86,5 +75,4 @@ urlpatterns = [
     path("tokens", accounts.TokenList.as_view(), name="api-tokens"),
     path("tokens/<int:token_id>", accounts.TokenDetail.as_view(), name="api-token"),
     path("audit", accounts.AuditList.as_view(), name="api-audit"),
-    re_path(r"^.*$", UnknownRoute.as_view(), name="api-unknown"),
 ]

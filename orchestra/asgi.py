@@ -12,8 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from orchestra import http_server  # noqa: E402
 from orchestra.backpressure import ResponseBackpressure  # noqa: E402
 from workers.consumers import MasterConsumer  # noqa: E402
+
+# Every way of serving the master (runmaster, `daphne orchestra.asgi:application`) loads this.
+http_server.install()
 
 websocket_urlpatterns = [path("ws/master/", MasterConsumer.as_asgi())]
 

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from orchestra.models import Token
@@ -21,9 +22,10 @@ def bearer_value(request) -> str:
 
 
 def token_for_request(request) -> Token | None:
+    """An API token from the Authorization header, else a session token from the cookie."""
     value = bearer_value(request)
     if value:
-        token = authenticate_token(value)
+        token = authenticate_token(value, kind=Token.Kind.API)
         if token is not None:
             record_api_use(token)
         return token
@@ -81,6 +83,53 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if refreshed and settings.SESSION_COOKIE_NAME not in response.cookies:
             set_session_cookie(response, request, refreshed)
         return response
+
+
+SERVICE_PREFIX = "/api/"
+
+
+class ServiceErrorsMiddleware:
+    """Every error the service answers is JSON, whoever answered it.
+
+    The service's views answer JSON themselves (orchestra/api_errors.py); this catches the rest:
+    Django's error pages (a URL no route matches, a disallowed host, an uncaught exception),
+    the CSRF failure view and whatever another middleware answers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(SERVICE_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        if response.status_code == 404:
+            message = f"no such service route: {request.path}"
+        else:
+            message = response.reason_phrase
+        answer = JsonResponse({"error": message}, status=response.status_code)
+        for name, value in response.items():
+            if name.lower() not in ("content-type", "content-length"):
+                answer[name] = value
+        return answer
+
+
+class NulPathMiddleware:
+    """A path holding a NUL character names nothing: no identifier, user name or key holds one
+    (they are checked where they enter), and PostgreSQL refuses to be asked about one, which
+    made every route reading a path parameter a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request) -> HttpResponse:
+        if "\x00" in request.path:
+            raise Http404("no path holds a NUL character")
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import User
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from orchestra.api_views import TextField
 from orchestra.models import AuditEvent, Token
 from orchestra.roles import configured_roles
 
@@ -16,7 +18,7 @@ class TokenSerializer(serializers.ModelSerializer):
 
 
 class NewTokenSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=200, allow_blank=True, default="")
+    description = TextField(max_length=200, allow_blank=True, default="")
 
 
 class CreatedTokenSerializer(TokenSerializer):
@@ -44,7 +46,7 @@ def role_choices() -> list[str]:
 
 
 class RolesSerializer(serializers.Serializer):
-    roles = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+    roles = serializers.ListField(child=TextField(), allow_empty=True)
 
     def validate_roles(self, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - set(role_choices()))
@@ -54,12 +56,12 @@ class RolesSerializer(serializers.Serializer):
 
 
 class NewUserSerializer(RolesSerializer):
-    username = serializers.RegexField(r"^[\w.@+-]{1,150}$", max_length=150)
-    password = serializers.CharField(
+    username = TextField(max_length=150, validators=[RegexValidator(r"^[\w.@+-]{1,150}$")])
+    password = TextField(
         required=False, allow_null=True, default=None, write_only=True, min_length=8,
         max_length=4096, help_text="Without one, the user can only use API tokens.",
     )
-    roles = serializers.ListField(child=serializers.CharField(), allow_empty=True, default=list)
+    roles = serializers.ListField(child=TextField(), allow_empty=True, default=list)
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username=value).exists():

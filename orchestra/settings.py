@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every answer to /api/, including the other middleware's.
+    "orchestra.middleware.ServiceErrorsMiddleware",
+    "orchestra.middleware.NulPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "orchestra.middleware.SecurityHeadersMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,15 +205,28 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["orchestra.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["orchestra.permissions.HasDeclaredAuthorization"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "orchestra.filters.ServiceFilterBackend",
     ],
+    # Bodies are JSON, answers are JSON: every other media type is a 415, whatever Accept says.
+    "DEFAULT_PARSER_CLASSES": ["orchestra.api_views.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orchestra.api_views.JSONOnly",
     "DEFAULT_PAGINATION_CLASS": "orchestra.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "orchestra.schema.ServiceSchema",
     "EXCEPTION_HANDLER": "orchestra.api_errors.json_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Orchestra service", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orchestra service",
+    "VERSION": "1.0.0",
+    # What Django's path converters match: digits; a slug; anything but "" or a slash.
+    "PATH_CONVERTER_OVERRIDES": {
+        "int": {"type": "integer", "minimum": 0},
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "str": {"type": "string", "pattern": "^[^/]+$"},
+    },
+}
 
 LOGGING = {
     "version": 1,

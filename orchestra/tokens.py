@@ -26,14 +26,20 @@ def create_token(user, kind: str = Token.Kind.API, description: str = "") -> tup
     return token, value
 
 
-def authenticate_token(value: str, kind: str | None = None) -> Token | None:
-    """The live token for this value, its user active, or None."""
+def authenticate_token(value: str, kind: str = Token.Kind.API) -> Token | None:
+    """The live token of this kind for this value, its user active, or None.
+
+    A kind is accepted only where it is meant to be: API tokens in headers (service, workers),
+    session tokens in the website's cookie. A session token sent as a header would dodge the
+    CSRF check that only the cookie needs.
+    """
     if not value or len(value) > 128:
         return None
-    tokens = Token.objects.select_related("user").filter(digest=hash_token(value), revoked=None)
-    if kind:
-        tokens = tokens.filter(kind=kind)
-    token = tokens.first()
+    token = (
+        Token.objects.select_related("user")
+        .filter(digest=hash_token(value), revoked=None, kind=kind)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -7,3 +7,6 @@ urlpatterns = [
     path("api/", include("orchestra.api_urls")),
     path("", include("orchestra.web_urls")),
 ]
+
+# A list's query string the list cannot use is a 400 page that says why (orchestra/website.py).
+handler400 = "orchestra.views.bad_request"

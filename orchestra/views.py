@@ -6,9 +6,10 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -30,10 +31,18 @@ from orchestra.forms import LoginForm, NewTokenForm, NewUserForm, RolesForm
 from orchestra.middleware import set_session_cookie
 from orchestra.models import AuditEvent, Token
 from orchestra.tokens import create_token, delete_dead_tokens, revoke_token
-from orchestra.website import filtered_list
+from orchestra.website import InvalidListQuery, filtered_list
 
 THROTTLED = "Too many failed logins. Wait a few minutes before trying again."
 WRONG = "Wrong user name or password."
+
+
+def bad_request(request, exception) -> HttpResponse:
+    """The website's 400 page (Django's handler400): a list's query string the list cannot use
+    shows the filter form and what is wrong; any other bad request Django's plain page."""
+    if isinstance(exception, InvalidListQuery):
+        return render(request, "list_invalid.html", {"listing": exception.listing}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def wants_json(request) -> bool:

@@ -1,11 +1,15 @@
 """Helpers shared by the website's views: filtered, sorted, paginated lists."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.html import format_html_join
+
+from orchestra.filters import checked, is_blank
+from orchestra.pagination import QueryValueError, positive_integer, reachable_page
 
 PAGE_SIZE = 50
 
@@ -36,13 +40,6 @@ class ListPage:
         return self.number + 1
 
 
-def page_number(text) -> int:
-    try:
-        return max(int(text), 1)
-    except (TypeError, ValueError):
-        return 1
-
-
 def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE, rows=None) -> ListPage:
     """Page `number` of the queryset: its keys first, then only those rows with their joins.
 
@@ -52,7 +49,7 @@ def list_page(queryset: QuerySet, number: int, size: int = PAGE_SIZE, rows=None)
     found with the one count this needs. `rows(keys)` loads the rows by key (default: the
     queryset's model instances).
     """
-    keys = _page_keys(queryset, number, size)
+    keys = _page_keys(queryset, reachable_page(number, size), size)
     if not keys and number > 1:
         number = max((queryset.count() + size - 1) // size, 1)
         keys = _page_keys(queryset, number, size)
@@ -78,6 +75,7 @@ class Listing:
 
     filterset: object
     page: ListPage
+    errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def objects(self) -> list:
@@ -105,9 +103,32 @@ def _filter_fields(filterset_class, query: tuple) -> str:
     )
 
 
+class InvalidListQuery(BadRequest):
+    """A list's query string the list cannot use: the 400 page shows the filter form and why
+    (orchestra.views.bad_request)."""
+
+    def __init__(self, listing: Listing):
+        super().__init__("; ".join(f"{name}: {' '.join(errors)}" for name, errors in listing.errors.items()))
+        self.listing = listing
+
+
 def filtered_list(request, filterset_class, queryset: QuerySet, page_size: int = PAGE_SIZE,
                   rows=None) -> Listing:
-    # Invalid filter values are shown on the form and left out of the query, as the service does.
-    filterset = filterset_class(request.GET, queryset=queryset)
-    page = list_page(filterset.qs, page_number(request.GET.get("page")), page_size, rows)
-    return Listing(filterset=filterset, page=page)
+    """The page of the list the query string asks for, by the service's rules (a parameter the
+    list does not take, an invalid value or page: InvalidListQuery), except that blank values
+    are left out: the filter form sends every field, the empty ones too."""
+    data = QueryDict(mutable=True)
+    for name, values in request.GET.lists():
+        given = [value for value in values if not is_blank(value)]
+        if given:
+            data.setlist(name, given)
+    filterset = checked(filterset_class)(data, queryset=queryset, accepted=["page"])
+    errors = {name: list(messages) for name, messages in filterset.errors.items()}
+    try:
+        number = positive_integer(data, "page") or 1
+    except QueryValueError as error:
+        errors.setdefault(error.field, [error.message])
+    if errors:
+        empty = ListPage(objects=[], number=1, has_next=False, total=0)
+        raise InvalidListQuery(Listing(filterset=filterset, page=empty, errors=errors))
+    return Listing(filterset=filterset, page=list_page(filterset.qs, number, page_size, rows))

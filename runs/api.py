@@ -24,6 +24,9 @@ from runs.serializers import (
     run_list_queryset,
 )
 
+NON_NEGATIVE = {"type": "integer", "minimum": 0}
+
+
 def get_run(identifier: str) -> Run:
     return get_object_or_404(run_detail_queryset(), identifier=identifier)
 
@@ -66,8 +69,8 @@ class RunStepLog(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("offset", int, description="First byte to return (default 0)"),
-            OpenApiParameter("limit", int, description="Most bytes to return (default: the rest)"),
+            OpenApiParameter("offset", NON_NEGATIVE, description="First byte to return (default 0)"),
+            OpenApiParameter("limit", NON_NEGATIVE, description="Most bytes to return (default: the rest)"),
         ],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Log bytes"),

@@ -2,41 +2,72 @@
 
 Results are filtered in two ways: `result=name=value` (one field, for the website's form) and
 any number of `results__<name>=<value>` query parameters (for scripts; `results__a__b` looks
-inside nested objects). Either way the value matches the string and, when it parses as a JSON
+inside nested objects). Either way the value matches the string and, when it reads as a JSON
 number or boolean, that JSON value too, so `answer=42` finds both 42 and "42".
 """
 
 import json
+import math
+import re
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django_filters.constants import EMPTY_VALUES
 
 from runs.models import Run, Status
 
 RESULTS_PREFIX = "results__"
+JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def result_keys(path: str) -> list[str]:
+    """The keys of a result's path (`a__b`: key b inside key a); ValidationError for a path
+    no result can have (an empty key; a NUL, which PostgreSQL's JSON cannot hold)."""
+    keys = path.split("__")
+    if "" in keys:
+        raise forms.ValidationError("a result key cannot be empty (results__<key>[__<key>...])")
+    if "\x00" in path:
+        raise forms.ValidationError("a result key cannot hold a NUL character")
+    return keys
+
+
+def result_values(raw: str) -> list:
+    """What the query-string value `raw` matches: itself as text and, when it reads as one, the
+    JSON number or boolean. ValidationError for a number JSON cannot hold (NaN, Infinity,
+    1e400): no stored result equals one, and the databases refused the comparison (a 500).
+
+    Only numbers and booleans are decoded, so no value is parsed as deeply nested JSON.
+    """
+    if raw in ("true", "false"):
+        return [raw, raw == "true"]
+    if raw.lstrip("-") in ("NaN", "Infinity"):
+        raise forms.ValidationError(f"{raw} is no JSON number: no result can equal it")
+    if not JSON_NUMBER.fullmatch(raw):
+        return [raw]
+    try:
+        number = json.loads(raw)
+    except ValueError:  # more digits than Python reads: as text only, as no result holds it
+        return [raw]
+    if isinstance(number, float) and not math.isfinite(number):
+        raise forms.ValidationError(f"{raw} is beyond what a JSON number holds: no result can equal it")
+    return [raw, number]
 
 
 def filter_by_result(queryset, path: str, raw: str, alias: str):
-    """Keep the runs whose results hold the query-string value `raw` at this key path.
+    """Keep the runs whose results hold the query-string value `raw` at this key path (both
+    checked by the filter's field: `result_keys`, `result_values`).
 
     KeyTransform names keys explicitly, so a key called like a lookup ("contains") is a key.
     On PostgreSQL the same test is a containment (`results @> {"key": value}`), which the GIN
     index of migration runs/0004 answers instead of reading every run's results. A key that
     parses as a number may index an array, which containment cannot say: those compare keys.
     """
-    keys = path.split("__")
-    values = [raw]
-    try:
-        decoded = json.loads(raw)
-    except ValueError:
-        decoded = None
-    if isinstance(decoded, (bool, int, float)):
-        values.append(decoded)
+    keys = result_keys(path)
+    values = result_values(raw)
     if connections[queryset.db].vendor == "postgresql" and not any(map(_is_integer, keys)):
         condition = Q()
         for value in values:
@@ -114,6 +145,31 @@ class RunOrderingFilter(django_filters.OrderingFilter):
         return F(field).asc(nulls_first=True)
 
 
+def check_result(text: str) -> None:
+    """A `result` field's name=value, as the website's form sends it."""
+    key, _, value = text.partition("=")
+    result_keys(key)
+    result_values(value)
+
+
+class ResultFilter(django_filters.CharFilter):
+    """One `results__<key path>=<value>` parameter; its field checks the path and the value."""
+
+    def __init__(self, path: str, alias: str):
+        super().__init__(label=f"Result {path}", strip=False, validators=[self.check])
+        self.path = path
+        self.alias = alias
+
+    def check(self, value: str) -> None:
+        result_keys(self.path)
+        result_values(value)
+
+    def filter(self, queryset, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return queryset
+        return filter_by_result(queryset, self.path, value, self.alias)
+
+
 class RunFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="project__identifier")
     job = django_filters.CharFilter(field_name="job__identifier")
@@ -135,7 +191,8 @@ class RunFilter(django_filters.FilterSet):
     result = django_filters.CharFilter(
         method="filter_result",
         label="Result (name=value)",
-        validators=[RegexValidator(r"^[^=]{1,100}=", "Expected a result as name=value.")],
+        strip=False,
+        validators=[RegexValidator(r"^[^=]{1,100}=", "Expected a result as name=value."), check_result],
     )
     ordering = RunOrderingFilter(
         fields=(
@@ -156,23 +213,14 @@ class RunFilter(django_filters.FilterSet):
         model = Run
         fields = ["project", "job", "status", "worker", "source", "created", "result", "attempt"]
 
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        # Each `results__*` parameter of the query string is a filter of its own, so its form
+        # field checks it, and names it when refusing it, like any other filter.
+        names = [name for name in (data or {}) if name.startswith(RESULTS_PREFIX)]
+        for number, name in enumerate(names):
+            self.filters[name] = ResultFilter(name[len(RESULTS_PREFIX):], f"results_value_{number}")
+
     def filter_result(self, queryset, name, value: str):
         key, _, expected = value.partition("=")
         return filter_by_result(queryset, key, expected, "result_value")
-
-    def results_parameters(self) -> list[tuple[str, str]]:
-        """The `results__*` query parameters as (key path, value) pairs."""
-        pairs = []
-        for name in list(self.data.keys()) if self.data else ():
-            path = name[len(RESULTS_PREFIX):]
-            if not name.startswith(RESULTS_PREFIX) or "" in path.split("__"):
-                continue
-            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
-            pairs.extend((path, value) for value in values)
-        return pairs
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        for number, (path, value) in enumerate(self.results_parameters()):
-            queryset = filter_by_result(queryset, path, value, f"results_value_{number}")
-        return queryset

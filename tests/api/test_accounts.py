@@ -1,5 +1,7 @@
 """Service routes of users, tokens and the audit log."""
 
+import pytest
+
 from orchestra.models import AuditEvent, Token, hash_token
 
 
@@ -83,3 +85,26 @@ def test_administrators_revoke_another_users_token(service, users):
     token.refresh_from_db()
     assert token.revoked is not None
     assert service("administrator").delete(f"/api/users/viewer-user/tokens/{token.pk}").status_code == 404
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/tokens", {"description": 12}, "description"),
+    ("/api/tokens", {"description": 1.5}, "description"),
+    ("/api/users", {"username": 123, "roles": []}, "username"),
+    ("/api/users", {"username": "numbers", "password": 12345678, "roles": []}, "password"),
+    ("/api/users", {"username": "numbers", "roles": [1]}, "roles.0"),
+    ("/api/users/viewer-user/roles", {"roles": [7]}, "roles.0"),
+])
+def test_text_fields_of_a_body_take_text_only(service, users, path, body, field):
+    """DRF turned a number into text; the schema says text, and so does the service."""
+    client = service("administrator")
+    response = client.put(path, body) if path.endswith("/roles") else client.post(path, body)
+    assert response.status_code == 400 and response.json()["field"] == field, response.content
+
+
+def test_a_text_field_is_taken_as_sent_and_its_length_counted_so(service, users):
+    """DRF trimmed whitespace before counting: 201 characters passed a limit of 200."""
+    client = service("viewer")
+    assert client.post("/api/tokens", {"description": "\x1c" + "*" * 200}).status_code == 400
+    created = client.post("/api/tokens", {"description": " spaced "})
+    assert created.status_code == 201 and created.json()["description"] == " spaced "

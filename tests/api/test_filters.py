@@ -1,5 +1,6 @@
 """The FilterSets work on a plain QueryDict, as the website uses them."""
 
+import pytest
 from django.http import QueryDict
 
 from orchestra.filters import AuditEventFilter, UserFilter
@@ -62,3 +63,27 @@ def test_runs_not_completed_sort_as_the_earliest_on_every_database(catalogue):
                                ("completed", [active, early, late])):
         runs = RunFilter(QueryDict(f"ordering={ordering}"), queryset=Run.objects.all()).qs
         assert list(runs) == expected, ordering
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_a_result_value_no_json_number_can_hold_is_refused(service, catalogue, value):
+    """JSON holds no NaN nor infinity, so no stored result can equal one: the database was
+    asked anyway (SQLite: malformed JSON; PostgreSQL: invalid jsonb) and the list was a 500."""
+    make_run(catalogue["hello"], results={"answer": 42})
+    for name, query in (("results__answer", value), ("result", f"answer={value}")):
+        response = service("viewer").get("/api/runs", {name: query})
+        assert response.status_code == 400 and response.json()["field"] == name, response.content
+
+
+@pytest.mark.parametrize("name", ["results__", "results____answer", "results__answer__", "results__a\x00b"])
+def test_a_result_filter_without_a_usable_key_is_refused(service, catalogue, name):
+    make_run(catalogue["hello"], results={"answer": 42})
+    response = service("viewer").get("/api/runs", {name: "42"})
+    assert response.status_code == 400 and response.json()["field"] == name, response.content
+
+
+def test_result_values_that_are_large_numbers_or_look_like_json_still_match_as_text(service, catalogue):
+    big = make_run(catalogue["hello"], results={"answer": 10**30, "note": "[1]"})
+    for query in ({"results__answer": str(10**30)}, {"results__note": "[1]"}, {"result": "note=[1]"}):
+        found = service("viewer").get("/api/runs", query).json()["results"]
+        assert [run["identifier"] for run in found] == [big.identifier], query

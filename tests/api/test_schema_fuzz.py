@@ -1,8 +1,10 @@
-"""A schemathesis-style run: every operation of /api/schema/ with valid and invalid input.
+"""Every operation of /api/schema/ with a fixed list of hostile input: what schemathesis
+(tests/api/test_schemathesis.py) does not generate, because the schema cannot name it.
 
-Schemathesis itself would pull a second test framework into the shared environment; this
-walks the same schema deterministically: every path, method, query parameter and request body
-it declares, with well-formed and malformed values. No answer may be a server error.
+Schemathesis sends `results__KEY` literally, never another `results__` name, and draws its
+values at random; this sends every query parameter the same long, markup, date-like and
+number-like values, result parameters with odd key paths, and malformed bodies, on real
+objects and on odd paths, every run. No answer may be a server error.
 """
 
 import json

@@ -4,6 +4,7 @@ import http.cookiejar
 import io
 import json
 import re
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -106,3 +107,38 @@ def test_login_session_cookie_and_logout_over_http(orchestra):  # noqa: F811
     browser.open(f"{orchestra.url}/logout/", data=logout, timeout=30)
     after = browser.open(f"{orchestra.url}/me/", timeout=30)
     assert after.url.startswith(f"{orchestra.url}/login/")
+
+
+def raw_request(orchestra, request: bytes) -> tuple[int, str, bytes]:  # noqa: F811
+    """Send bytes no HTTP library would send; returns (status, Content-Type, body)."""
+    with socket.create_connection(("127.0.0.1", orchestra.port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers.get("Content-Type", ""), body
+
+
+def test_the_http_server_refuses_service_requests_in_json(orchestra):  # noqa: F811
+    """daphne and Twisted answer some requests before Django sees them: a POSTed body is left
+    to the service to judge, and daphne's own refusals are JSON under /api/ too."""
+    multipart = (
+        b"POST /api/projects/examples/jobs/hello/trigger HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: multipart/form-data; boundary=xx\r\nContent-Length: 1\r\n"
+        b"Connection: close\r\n\r\nx"
+    )
+    status, kind, body = raw_request(orchestra, multipart)
+    assert (status, kind) == (401, "application/json") and json.loads(body)["error"]
+    token = orchestra.admin_token.encode()
+    authenticated = multipart.replace(b"Host:", b"Authorization: Bearer " + token + b"\r\nHost:")
+    status, kind, body = raw_request(orchestra, authenticated)
+    assert (status, kind) == (415, "application/json") and json.loads(body)["error"]
+    # A header daphne cannot pass on (a vertical tab in a value): JSON under /api/ only.
+    odd_header = b"GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Odd: a\x0bb\r\nConnection: close\r\n\r\n"
+    status, kind, body = raw_request(orchestra, odd_header)
+    assert (status, kind) == (400, "application/json") and json.loads(body)["error"]
+    website = odd_header.replace(b"/api/runs", b"/runs/")
+    assert raw_request(orchestra, website)[:2] == (400, "text/html; charset=utf-8")

@@ -116,7 +116,7 @@ def test_logout_revokes_the_session_token(users):
     assert client.get("/me/").status_code == 200
     response = client.post("/logout/")
     assert response.status_code == 302
-    assert authenticate_token(value) is None
+    assert authenticate_token(value, kind=Token.Kind.SESSION) is None
     assert Token.objects.get(digest=hash_token(value)).revoked is not None
     logout = AuditEvent.objects.get(action="logout")
     assert logout.actor == users["viewer"][0]

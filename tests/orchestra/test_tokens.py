@@ -103,10 +103,27 @@ def test_an_expired_session_is_refused_on_the_website(users):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_a_session_token_is_not_an_api_cookie_and_an_api_token_is_not_a_cookie(users):
+def test_an_api_token_is_not_a_session_cookie(users):
     client = Client()
     client.cookies[settings.SESSION_COOKIE_NAME] = users["viewer"][1]  # an API token
     assert client.get("/me/").status_code == 302
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_session_token_works_only_as_the_cookie(users):
+    """A session token in the Authorization header would skip the CSRF check that guards the
+    cookie, so a page that read it (or a user tricked into pasting it) could post anything."""
+    _, session = create_token(users["administrator"][0], kind=Token.Kind.SESSION)
+    header = {"Authorization": f"Bearer {session}"}
+    me = Client().get("/api/me", headers=header)
+    assert me.status_code == 401 and me.json()["error"]
+    trigger = Client().post("/api/users", {"username": "mallory"}, content_type="application/json",
+                            headers=header)
+    assert trigger.status_code == 401
+    assert Client().get("/me/", headers=header).status_code == 302  # the website: to the login page
+    cookie = Client()
+    cookie.cookies[settings.SESSION_COOKIE_NAME] = session
+    assert cookie.get("/api/me").status_code == 200
 
 
 def test_a_disabled_users_tokens_are_refused(users):

@@ -91,3 +91,16 @@ async def test_an_identifier_owned_by_another_user_is_refused():
     value = await user_token("second-owner", "worker")
     message = await refusal(await open_connection(bearer(value)), hello_identifier="shared")
     assert message["code"] == 4003 and "another user" in message["reason"]
+
+
+async def test_a_session_token_is_refused():
+    """Session tokens are the website's cookie; a worker connects with an API token."""
+
+    @database_sync_to_async
+    def session_token() -> str:
+        user = User.objects.create_user("session-worker")
+        user.groups.set(Group.objects.filter(name="worker"))
+        return create_token(user, kind=Token.Kind.SESSION)[1]
+
+    message = await refusal(await open_connection(bearer(await session_token())))
+    assert message["code"] == 4001

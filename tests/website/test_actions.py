@@ -4,6 +4,8 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from orchestra.models import AuditEvent
 from projects.models import Job, Schedule
 from runs.models import Run, Status
@@ -109,6 +111,13 @@ def test_long_log_shows_the_tail_and_links_the_raw_log(admin_client, populated):
     assert int(raw["X-Log-Size"]) == len(content)
     tail = admin_client.get(raw_url + f"?offset={len(content) - 6}")
     assert tail.getvalue() == b"20000\n"
+
+
+@pytest.mark.parametrize("offset", [2**50, 2**63, 2**64, 10**30])
+def test_raw_log_read_from_far_past_the_end_reads_nothing(admin_client, populated, offset):
+    run = populated["runs"]["succeeded"]
+    raw = admin_client.get(f"/runs/{run.identifier}/steps/0/raw", {"offset": offset, "limit": offset})
+    assert raw.status_code == 200 and raw.getvalue() == b"" and raw["X-Log-Size"] == "3"
 
 
 def test_live_log_markup_starts_at_the_current_size(admin_client, populated):

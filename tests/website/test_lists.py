@@ -50,10 +50,51 @@ def test_runs_filter_by_creation_date_range(admin_client, populated):
     assert run_links(page) == [old.identifier]
 
 
-def test_invalid_filter_is_shown_not_crashing(admin_client, populated):
+LISTS = ["/runs/", "/projects/", "/jobs/", "/schedules/", "/workers/", "/users/", "/audit/"]
+
+
+def test_invalid_filter_is_a_400_page_saying_why(admin_client, populated):
     response = admin_client.get("/runs/?result=nonsense&status=bogus")
-    assert response.status_code == 200
-    assert 'class="errors"' in response.content.decode()
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'class="errors"' in page and "result:" in page and "status:" in page
+    assert run_links(page) == []
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_list_refuses_what_it_cannot_use_with_a_400(admin_client, populated, path):
+    for query, field in (("bogus=1", "bogus"), ("ordering=nope", "ordering"), ("page=0", "page"),
+                         ("page=x", "page"), ("page=1&page=2", "page"), ("page_size=5", "page_size")):
+        response = admin_client.get(f"{path}?{query}")
+        assert response.status_code == 400 and f"{field}:" in response.content.decode(), query
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400"])
+def test_a_result_value_no_json_number_can_hold_is_a_400(admin_client, populated, value):
+    for query in (f"results__answer={value}", f"result=answer%3D{value}"):
+        assert admin_client.get(f"/runs/?{query}").status_code == 400, query
+
+
+def test_a_result_filter_of_the_query_string_stays_in_the_form(admin_client, populated):
+    page = admin_client.get("/runs/?results__answer=42").content.decode()
+    assert run_links(page) == [populated["runs"]["succeeded"].identifier]
+    assert 'name="results__answer" value="42"' in page
+
+
+def test_the_filter_forms_empty_fields_filter_nothing(admin_client, populated):
+    """A form sends every field, the empty ones too: on the website they mean "any"."""
+    page = admin_client.get("/runs/?project=&job=&worker=&source=&parent=&created_after="
+                            "&created_before=&result=").content.decode()
+    assert len(run_links(page)) == len(populated["runs"])
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_page_past_the_end_of_every_list_shows_the_last_page(admin_client, populated, path):
+    rows = admin_client.get(path).content.decode().count("<tr>")
+    for page in ("2", "9223372036854775807", "9" * 40):
+        beyond = admin_client.get(f"{path}?page={page}")
+        assert beyond.status_code == 200, page
+        assert "in all" in beyond.content.decode() and beyond.content.decode().count("<tr>") == rows
 
 
 @pytest.fixture
