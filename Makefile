@@ -25,8 +25,15 @@ chromium:
 		  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
 
+# The whole suite on SQLite, then the tests whose behaviour depends on the database on each
+# server database (tests/environment.py).
+SERVER_DATABASES ?= postgresql
+
 test: $(STAMP) chromium
 	$(PY) -m pytest
+	for database in $(SERVER_DATABASES); do \
+		ORCHESTRA_TEST_DATABASE=$$database $(PY) -m pytest -m database || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -13,6 +13,8 @@ from orchestra.tokens import create_token
 from runs.models import Run
 from tests.api.conftest import make_run
 
+pytestmark = pytest.mark.database
+
 TRIGGER = "/api/projects/examples/jobs/hello/trigger"
 
 

@@ -9,6 +9,8 @@ from runs.filters import RunFilter
 from runs.models import Run, Status
 from tests.api.conftest import make_run
 
+pytestmark = pytest.mark.database
+
 
 def test_run_filter_on_a_query_string(catalogue):
     wanted = make_run(catalogue["hello"], status=Status.FAILED, results={"answer": 42, "os": "linux"})

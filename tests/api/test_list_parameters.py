@@ -5,6 +5,8 @@ import pytest
 
 from tests.api.conftest import make_run
 
+pytestmark = pytest.mark.database
+
 LISTS = {
     "/api/runs": ["project", "job", "status", "worker", "source", "parent", "created_after",
                   "created_before", "result", "ordering"],

@@ -14,6 +14,8 @@ from runs.models import Run, RunStep, Status
 from tests.api.conftest import make_run
 from workers.models import Worker
 
+pytestmark = pytest.mark.database
+
 
 def identifiers(response) -> list[str]:
     return [run["identifier"] for run in response.json()["results"]]

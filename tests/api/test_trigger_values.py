@@ -1,7 +1,7 @@
 """What a trigger takes: a value that cannot be stored and shown back is refused (400), before
 any run or audit record exists, so one request can never break a list for everyone.
 
-The same file runs on PostgreSQL too (tests/test_values_on_postgresql.py), where the database
+The same file runs on PostgreSQL too (marked `database`, tests/environment.py), where the database
 itself refuses NUL and lone surrogates in JSON.
 """
 
@@ -11,6 +11,8 @@ from orchestra.models import AuditEvent
 from projects.models import Job
 from runs.models import Run
 from runs.parameters import MAX_PARAMETER_BYTES, MAX_PARAMETERS_BYTES
+
+pytestmark = pytest.mark.database
 
 TRIGGER = "/api/projects/examples/jobs/echo/trigger"
 

@@ -1,5 +1,6 @@
-"""Making inserts into the audit log fail, as a full disk or a lost connection would, for tests
-showing that a change is never made without its audit record.
+"""Making the database fail a write, as a full disk or a lost connection would: for tests
+showing that a change is never made without its audit record, and that a master's own failure
+is retried, then bounded.
 
 Tests using it run with `transactional_db`: committed as they go, like requests, so no test
 transaction can hide a change that stayed.
@@ -12,28 +13,30 @@ import pytest
 from django.db import connection
 
 
-def trigger_statements(condition: str) -> tuple[list[str], list[str]]:
-    """(statements creating the trigger, statements dropping it) for this database."""
+def trigger_statements(name: str, table: str, operation: str, condition: str,
+                       message: str) -> tuple[list[str], list[str]]:
+    """(statements creating a trigger that makes `operation` ("INSERT", "UPDATE OF results") on
+    `table` fail with `message` where `condition` holds, statements dropping it)."""
     if connection.vendor == "postgresql":
         return (
-            ["CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql "
-             "AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
-             "CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
-             f"FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION refuse_audit()"],
-            ["DROP TRIGGER refuse_audit ON orchestra_auditevent", "DROP FUNCTION refuse_audit()"],
+            [f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+             f"AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+             f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+             f"FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {name}()"],
+            [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"],
         )
     return (
-        ["CREATE TRIGGER refuse_audit BEFORE INSERT ON orchestra_auditevent "
-         f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'audit refused'); END"],
-        ["DROP TRIGGER refuse_audit"],
+        [f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+         f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"],
+        [f"DROP TRIGGER {name}"],
     )
 
 
 @contextmanager
-def audit_records_refused(target: str | None = None) -> Iterator[None]:
-    """Every audit record (or only those naming `target`, a test's constant) fails to insert."""
-    condition = f"NEW.target = '{target}'" if target is not None else "TRUE"
-    create, drop = trigger_statements(condition)
+def database_refuses(table: str, operation: str, condition: str, message: str) -> Iterator[None]:
+    """The database itself fails `operation` on `table` where `condition` holds, as a full disk
+    would, until the block ends."""
+    create, drop = trigger_statements(f"refuse_{table}", table, operation, condition, message)
     with connection.cursor() as cursor:
         for statement in create:
             cursor.execute(statement)
@@ -43,6 +46,14 @@ def audit_records_refused(target: str | None = None) -> Iterator[None]:
         with connection.cursor() as cursor:
             for statement in drop:
                 cursor.execute(statement)
+
+
+@contextmanager
+def audit_records_refused(target: str | None = None) -> Iterator[None]:
+    """Every audit record (or only those naming `target`, a test's constant) fails to insert."""
+    condition = f"NEW.target = '{target}'" if target is not None else "TRUE"
+    with database_refuses("orchestra_auditevent", "INSERT", condition, "audit refused"):
+        yield
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from tests.orchestra.audit_failure import audit_records_refused, audit_refused  
 from tests.api.conftest import make_run
 from runs.models import Status
 
+pytestmark = pytest.mark.database
+
 
 def only_record(action: str) -> AuditEvent:
     records = list(AuditEvent.objects.all())

@@ -1,3 +1,4 @@
+import pytest
 import re
 from datetime import timedelta
 from unittest import mock
@@ -10,6 +11,8 @@ from django.utils import timezone
 from orchestra import throttling
 from orchestra.models import AuditEvent, Token, hash_token
 from orchestra.tokens import authenticate_token
+
+pytestmark = pytest.mark.database
 
 PASSWORD = "correct horse battery"
 

@@ -1,3 +1,4 @@
+import pytest
 from datetime import timedelta
 from io import StringIO
 from unittest import mock
@@ -11,6 +12,8 @@ from django.utils import timezone
 
 from orchestra.models import Token, hash_token
 from orchestra.tokens import authenticate_token, create_token, delete_dead_tokens, revoke_token
+
+pytestmark = pytest.mark.database
 
 
 def token_writes(queries) -> int:

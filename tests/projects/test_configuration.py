@@ -16,6 +16,8 @@ from projects.configuration import (
     validate_projects,
 )
 
+pytestmark = pytest.mark.database
+
 HELLO = Job("hello", steps=[Step("greet", ["echo", "hello {who}"])], parameters=[Parameter("who", default="you")])
 
 

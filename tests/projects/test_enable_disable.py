@@ -16,6 +16,8 @@ from tests.orchestra.audit_failure import audit_refused  # noqa: F401 (fixture)
 from workers.actions import set_worker_enabled
 from workers.models import Worker
 
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def admin(db):

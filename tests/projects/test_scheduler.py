@@ -9,6 +9,8 @@ from projects.scheduler import decide, latest_tick, next_tick, schedule_next_tic
 from runs.actions import finish_run
 from runs.models import Run
 
+pytestmark = pytest.mark.database
+
 UTC = timezone.utc
 
 

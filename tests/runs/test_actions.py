@@ -17,7 +17,7 @@ from runs.models import Run, RunStep, Status
 from runs.signals import run_ended
 from workers.models import Worker
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.database, pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Runs in the Django admin: readable, changed only through the audited actions."""
 
+import pytest
 from django.test import Client
 
 from orchestra.extensions import log_store
@@ -7,6 +8,8 @@ from orchestra.models import AuditEvent
 from orchestra.tokens import create_token
 from runs.models import Run, Status
 from tests.api.conftest import catalogue, fast_password_hashing, make_run, users  # noqa: F401
+
+pytestmark = pytest.mark.database
 
 
 def admin_client(user) -> Client:

@@ -6,7 +6,8 @@ from projects.models import Job
 from runs.actions import do_abort_run, do_trigger_run, finish_run
 from runs.models import Run, Status
 from runs.pipelines import evaluate_elements, pipeline_elements, pipeline_outcome, resume_pipelines
-from tests.postgres import postgres_database, race_database, run_scenario  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.database
 
 FINAL = ["succeeded", "failed", "aborted", "exception", "cancelled", "skipped"]
 DIAMOND = [
@@ -150,12 +151,6 @@ def test_failing_branch_skips_d_and_fails_the_pipeline(examples, run_callbacks):
     pipeline.refresh_from_db()
     assert pipeline.status == "failed"
     assert "c" in pipeline.status_message
-
-
-def test_elements_ending_at_once_on_two_masters_start_the_next_element_once(race_database, tmp_path):
-    report = run_scenario("tests.runs.pipeline_race", race_database, tmp_path)
-    assert report["starts"] == [{"a": 1, "b": 1, "c": 1, "d": 1}] * len(report["starts"])
-    assert report["statuses"] == ["succeeded"] * len(report["starts"])
 
 
 def test_abort_aborts_running_children_and_cancels_the_rest(examples, run_callbacks, django_capture_on_commit_callbacks):

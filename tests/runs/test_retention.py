@@ -13,7 +13,7 @@ from runs.actions import do_trigger_run, finish_run
 from runs.models import Run, Status
 from runs.retention import apply_keep_runs, delete_expired_runs, describe_retention
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.database, pytest.mark.django_db]
 
 
 def job(identifier: str = "kept", **fields) -> Job:

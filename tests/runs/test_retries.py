@@ -14,7 +14,7 @@ from runs.models import Run, Status
 from workers.background import end_runs_of_lost_workers
 from workers.models import Worker
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.database, pytest.mark.django_db]
 
 
 @pytest.fixture

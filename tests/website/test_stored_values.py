@@ -13,6 +13,8 @@ from runs.models import Run
 from tests.api.conftest import ServiceClient, make_user
 from workers.models import Worker
 
+pytestmark = pytest.mark.database
+
 repair_workers = importlib.import_module("workers.migrations.0002_valid_worker_values").repair_workers
 repair_runs = importlib.import_module("runs.migrations.0009_repair_lone_surrogates").repair_runs
 repair_audit = importlib.import_module("orchestra.migrations.0003_repair_lone_surrogates").repair_audit

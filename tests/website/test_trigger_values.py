@@ -7,6 +7,8 @@ from projects.models import Job
 from runs.models import Run
 from runs.parameters import MAX_PARAMETER_BYTES
 
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def ratio(populated) -> Job:

@@ -20,9 +20,10 @@ from runs.actions import (
 )
 from runs.models import Run, Status
 from workers.consumers import MasterConsumer
+from tests.orchestra.audit_failure import database_refuses
 from workers.models import Worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
 
 @database_sync_to_async
@@ -392,37 +393,27 @@ async def test_a_state_the_database_cannot_store_ends_the_run_in_exception_namin
     await communicator.disconnect()
 
 
-@database_sync_to_async
-def refuse_results_of(run: Run) -> None:
-    """A real failure of the database for this run's results (a trigger), as a full disk or a
-    broken replica would give."""
-    from django.db import connection
-
-    assert connection.vendor == "sqlite"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TRIGGER refuse_results BEFORE UPDATE OF results ON runs_run "
-            f"WHEN NEW.id = {run.pk} BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
-        )
-
-
 async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_if_it_persists():
     token = await worker_user()
     communicator = await connect(token)
     await hello(communicator)
     run = await trigger()
     await answer_offer(communicator)
-    await refuse_results_of(run)
-    state = {"status": "running", "results": {"a": 1}}
-    for attempt in range(1, 10):
-        answer = await request(communicator, {"type": "state", "id": 40 + attempt, "run": run.identifier, "state": state})
-        assert answer["type"] == "error" and answer["retry"] is True, (attempt, answer)
-        assert (await reload(run)).status == Status.RUNNING
-    answer = await request(communicator, {"type": "state", "id": 50, "run": run.identifier, "state": state})
-    assert answer["type"] == "error" and answer["final"] is True and "retry" not in answer
+    refused = database_refuses("runs_run", "UPDATE OF results", f"NEW.id = {run.pk}", "disk I/O error")
+    await database_sync_to_async(refused.__enter__)()
+    try:
+        state = {"status": "running", "results": {"a": 1}}
+        for attempt in range(1, 10):
+            answer = await request(communicator, {"type": "state", "id": 40 + attempt, "run": run.identifier, "state": state})
+            assert answer["type"] == "error" and answer["retry"] is True, (attempt, answer)
+            assert (await reload(run)).status == Status.RUNNING
+        answer = await request(communicator, {"type": "state", "id": 50, "run": run.identifier, "state": state})
+        assert answer["type"] == "error" and answer["final"] is True and "retry" not in answer
+    finally:
+        await database_sync_to_async(refused.__exit__)(None, None, None)
     run = await reload(run)
     assert run.status == Status.EXCEPTION
-    assert "10 times in a row: disk I/O error" in run.status_message
+    assert "10 times in a row: " in run.status_message and "disk I/O error" in run.status_message
     await communicator.disconnect()
 
 

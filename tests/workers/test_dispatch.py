@@ -18,7 +18,7 @@ from workers.background import mark_silent_workers_disconnected, offer_unconfirm
 from workers.dispatch import assign_waiting_runs
 from workers.models import Worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
 
 def job(identifier: str, properties: dict | None = None) -> Job:

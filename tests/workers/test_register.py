@@ -14,7 +14,7 @@ from orchestra.tokens import create_token
 from tests.workers.test_consumer import connect, hello, worker_user
 from workers.models import Worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
 
 async def refused_hello(communicator, **fields) -> tuple[dict, dict]:
