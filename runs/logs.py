@@ -98,12 +98,9 @@ class StepLog:
 
     @property
     def raw_url(self) -> str:
+        """The whole log, and the route log.js reads new bytes from by offset: the website's
+        own, so that a process serving the website without the service shows live logs."""
         return reverse("run-step-raw", args=[self.step.run.identifier, self.step.index])
-
-    @property
-    def live_url(self) -> str:
-        """The service route log.js reads new bytes from (it accepts the session cookie)."""
-        return f"/api/runs/{self.step.run.identifier}/steps/{self.step.index}/log"
 
 
 def tail(data: bytes, started_at: int) -> tuple[int, str]:

@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from orchestra.extensions import log_store
 from orchestra.models import AuditEvent
 from projects.models import Job, Schedule
 from runs.models import Run, Status
@@ -120,8 +121,15 @@ def test_raw_log_read_from_far_past_the_end_reads_nothing(admin_client, populate
     assert raw.status_code == 200 and raw.getvalue() == b"" and raw["X-Log-Size"] == "3"
 
 
-def test_live_log_markup_starts_at_the_current_size(admin_client, populated):
+def test_live_log_reads_the_websites_own_route_from_the_current_size(admin_client, populated):
+    # The website's route, not the service's: a process serving the website alone
+    # (`runmaster --serve website`) shows a live log too.
     run = populated["runs"]["running"]
     page = admin_client.get(f"/runs/{run.identifier}/log/").content.decode()
     size = len(b"".join(b"%d\n" % n for n in range(1, 20001)))
-    assert f'data-log="/api/runs/{run.identifier}/steps/0/log" data-offset="{size}"' in page
+    live_url = f"/runs/{run.identifier}/steps/0/raw"
+    assert f'data-log="{live_url}" data-offset="{size}"' in page
+    log_store().append(run.identifier, 0, size, b"20001\n")
+    more = admin_client.get(live_url, {"offset": size, "limit": 65536})
+    assert more.getvalue() == b"20001\n"
+    assert (more["X-Log-Size"], more["X-Run-Status"]) == (str(size + 6), "running")
