@@ -1,4 +1,8 @@
-"""The master's ASGI application: website and service over HTTP, workers over WebSocket."""
+"""The master's ASGI application: website and service over HTTP, workers over WebSocket.
+
+`application` serves all three applications; `runmaster --serve` builds one for a part of
+them (`application_serving`, see orchestra/applications.py).
+"""
 
 import os
 
@@ -13,20 +17,30 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.urls import path  # noqa: E402
 
 from orchestra import http_server  # noqa: E402
+from orchestra.applications import ALL, MASTER, WEBSITE, ServedApplications, refuse_workers  # noqa: E402
 from orchestra.backpressure import ResponseBackpressure  # noqa: E402
 from workers.consumers import MasterConsumer  # noqa: E402
 
 # Every way of serving the master (runmaster, `daphne orchestra.asgi:application`) loads this.
 http_server.install()
 
-websocket_urlpatterns = [path("ws/master/", MasterConsumer.as_asgi())]
 
-application = ProtocolTypeRouter(
-    {
-        # Static files are few and small (a stylesheet, a few KB of script): the master serves
-        # them itself so that one process is a complete installation.
+def application_serving(served: frozenset[str]) -> ProtocolTypeRouter:
+    """The ASGI application of a process serving these applications (orchestra.applications)."""
+    http = django_application
+    if WEBSITE in served:
+        # Static files are few and small (a stylesheet, a few KB of script): the website's
+        # process serves them itself so that one process is a complete installation.
+        http = ASGIStaticFilesHandler(http)
+    if MASTER in served:
+        websocket = URLRouter([path("ws/master/", MasterConsumer.as_asgi())])
+    else:
+        websocket = refuse_workers
+    return ProtocolTypeRouter({
         # Streamed responses (logs, archives) wait for slow clients instead of piling up.
-        "http": ResponseBackpressure(ASGIStaticFilesHandler(django_application)),
-        "websocket": URLRouter(websocket_urlpatterns),
-    }
-)
+        "http": ResponseBackpressure(ServedApplications(http, served)),
+        "websocket": websocket,
+    })
+
+
+application = application_serving(ALL)

@@ -11,7 +11,7 @@ import json
 
 from daphne import http_protocol
 
-from orchestra.middleware import SERVICE_PREFIX
+from orchestra.applications import SERVICE_PREFIX
 
 
 class MasterRequest(http_protocol.WebRequest):

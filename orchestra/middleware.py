@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
+from orchestra.applications import SERVICE_PREFIX
 from orchestra.models import Token
 from orchestra.tokens import authenticate_token, record_api_use, refresh_session
 
@@ -83,9 +84,6 @@ class TokenAuthenticationMiddleware(AuthenticationMiddleware):
         if refreshed and settings.SESSION_COOKIE_NAME not in response.cookies:
             set_session_cookie(response, request, refreshed)
         return response
-
-
-SERVICE_PREFIX = "/api/"
 
 
 class ServiceErrorsMiddleware:

@@ -127,37 +127,37 @@ class Orchestra:
         self.started.append(process)
         return process
 
-    def start_master(self) -> None:
-        """Start runmaster and wait until it answers HTTP."""
-        self.master = self.spawn("master", ["runmaster", "--host", "127.0.0.1", "--port", str(self.port)])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.master.poll() is not None:
-                raise RuntimeError(f"runmaster exited:\n{self.output('master')}")
-            try:
-                urllib.request.urlopen(f"{self.url}/static/orchestra.css", timeout=2).close()
-                return
-            except (OSError, urllib.error.URLError):
-                time.sleep(0.1)
-        raise RuntimeError(f"runmaster did not answer within 60 s:\n{self.output('master')}")
+    def start_master(self, serve: str | None = None) -> None:
+        """Start runmaster (serving `serve`, default all) and wait until it answers HTTP."""
+        self.master = self.start_runmaster("master", self.port, serve)
 
-    def start_extra_master(self) -> str:
-        """Start another runmaster on the same database (PostgreSQL and Redis for scale-out);
-        returns its URL."""
+    def start_extra_master(self, serve: str | None = None) -> str:
+        """Start another runmaster (serving `serve`, default all) on the same database
+        (PostgreSQL and Redis for scale-out); returns its URL."""
         port = free_port()
-        process = self.spawn(f"master-{port}", ["runmaster", "--host", "127.0.0.1", "--port", str(port)])
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"runmaster exited:\n{self.output(f'master-{port}')}")
+        self.start_runmaster(f"master-{port}", port, serve)
+        return f"http://127.0.0.1:{port}"
+
+    def start_runmaster(self, name: str, port: int, serve: str | None) -> subprocess.Popen:
+        """Start runmaster on `port` and wait until it answers HTTP, whatever it answers: a
+        process that does not serve the website answers 404 for everything but /api/."""
+        process = self.spawn(name, [
+            "runmaster", "--host", "127.0.0.1", "--port", str(port),
+            *(["--serve", serve] if serve else []),
+        ])
+
+        def answers() -> bool:
+            assert process.poll() is None, f"runmaster exited:\n{self.output(name)}"
             try:
-                urllib.request.urlopen(f"{url}/static/orchestra.css", timeout=2).close()
-                return url
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/static/orchestra.css", timeout=2).close()
+            except urllib.error.HTTPError:
+                return True
             except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"runmaster on {port} did not answer within 60 s")
-                time.sleep(0.1)
+                return False
+            return True
+
+        poll(answers, 60, lambda: f"runmaster on {port} did not answer within 60 s:\n{self.output(name)}")
+        return process
 
     def kill_master(self, sig=signal.SIGKILL) -> None:
         if self.master is not None and self.master.poll() is None:

@@ -1,5 +1,6 @@
-"""The examples plus what tests/e2e/test_scale_out.py needs besides: a run that holds its
-executor until the test opens a gate, then writes down that it ran and where."""
+"""The examples plus what the tests of several processes need besides (tests/e2e/test_scale_out.py,
+test_separate_applications.py): runs that hold their executor until the test opens a gate, one
+writing down that it ran and where, one printing a line before the gate and one after."""
 
 from examples.configuration import projects as example_projects
 from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
@@ -23,6 +24,18 @@ GATED_ECHO = (
     "json.dump(dict(text=text), open(results, 'w'))\n"
 )
 
+# Prints a line, waits for the file `gate` (two minutes at most), prints another.
+GATED_LOG = (
+    "import os, sys, time\n"
+    "print('before the gate', flush=True)\n"
+    "deadline = time.monotonic() + 120\n"
+    "while not os.path.exists(sys.argv[1]):\n"
+    "    if time.monotonic() > deadline:\n"
+    "        sys.exit('the gate never opened')\n"
+    "    time.sleep(0.05)\n"
+    "print('after the gate')\n"
+)
+
 projects = [
     *example_projects,
     Project(
@@ -33,6 +46,11 @@ projects = [
                 parameters=[Parameter(name, required=True) for name in ("text", "gate", "ledger")],
                 steps=[Step("echo", ["python3", "-c", GATED_ECHO, "{text}", "{gate}", "{ledger}",
                                      "{worker}", "{results_file}"])],
+            ),
+            Job(
+                "gated-log",
+                parameters=[Parameter("gate", required=True)],
+                steps=[Step("print", ["python3", "-c", GATED_LOG, "{gate}"])],
             ),
         ],
     ),

@@ -1,5 +1,7 @@
-"""The master: website, service, worker endpoint, dispatch and cron scheduler in one process."""
+"""The master: website, service, worker endpoint, dispatch and cron scheduler in one process,
+or a part of them (`--serve`, see orchestra/applications.py)."""
 
+import argparse
 import asyncio
 import logging
 
@@ -8,12 +10,20 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestra import extensions
-from orchestra.asgi import application
+from orchestra.applications import ALL, MASTER, describe, parse_served
+from orchestra.asgi import application_serving
 from projects.configuration import ConfigurationError, load_configuration
 from workers import background
 from workers.protocol import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("orchestra.master")
+
+
+def served_applications(value: str) -> frozenset[str]:
+    try:
+        return parse_served(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error))
 
 
 class Command(BaseCommand):
@@ -25,21 +35,39 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--serve", type=served_applications, default=ALL, metavar="LIST",
+            help="comma-separated subset of website,service,master (default: all three); "
+                 "a subset needs ORCHESTRA_REDIS_URL",
+        )
 
-    def handle(self, *args, host: str, port: int, **options):
+    def handle(self, *args, host: str, port: int, serve: frozenset[str], **options):
+        if serve != ALL and not settings.REDIS_URL:
+            raise CommandError(
+                f"--serve {describe(serve)} needs ORCHESTRA_REDIS_URL: a process that does not "
+                "serve the master must wake the master's dispatch at once when it creates a "
+                "run, and processes reach each other only through the Redis channel layer "
+                "(without it, each has a channel layer of its own); set it, or serve all three"
+            )
         extensions.validate_all()
-        try:
-            load_configuration(settings.CONFIGURATION_MODULE)
-        except ConfigurationError as error:
-            raise CommandError(f"ORCHESTRA_CONFIGURATION ({settings.CONFIGURATION_MODULE}): {error}")
+        if MASTER in serve:
+            # The configuration is the master's to write; the website and the service read
+            # the projects and jobs it wrote.
+            try:
+                load_configuration(settings.CONFIGURATION_MODULE)
+            except ConfigurationError as error:
+                raise CommandError(f"ORCHESTRA_CONFIGURATION ({settings.CONFIGURATION_MODULE}): {error}")
 
         def ready() -> None:
-            background.start(asyncio.get_event_loop())
-            self.stdout.write(f"Orchestra master listening on http://{host}:{port}/", ending="\n")
+            if MASTER in serve:
+                background.start(asyncio.get_event_loop())
+            self.stdout.write(
+                f"Orchestra ({describe(serve)}) listening on http://{host}:{port}/", ending="\n"
+            )
             self.stdout.flush()
 
         Server(
-            application,
+            application_serving(serve),
             endpoints=[f"tcp:port={port}:interface={host}"],
             ready_callable=ready,
             # Log chunks are bounded far below this (CHUNK_BYTES in workers/client/connection.py),
