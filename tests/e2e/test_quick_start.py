@@ -1,5 +1,6 @@
 """`make run`'s command: a newcomer reads the printed URL and login, logs in, triggers an
-example job and sees it succeed with its log; Ctrl-C stops runlocal and everything it started.
+example job and sees it succeed with its log; Ctrl-C stops runlocal and everything it started,
+and so do SIGTERM and SIGHUP; SIGKILLed, what it started follows it within seconds.
 An administrator who disables, un-roles or deletes the local worker's user stops the worker,
 never the master, and runlocal says why; the next runlocal after a delete gets its worker back."""
 
@@ -259,3 +260,32 @@ def test_a_refused_local_worker_leaves_the_master_serving_and_runlocal_says_why(
             assert service(url, token, "GET", "/api/me")[0] == 200
         os.kill(process.pid, signal.SIGINT)
         assert process.wait(timeout=30) == 0, again.read_text()
+
+
+# Stopped otherwise than by Ctrl-C ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=lambda number: number.name)
+def test_runlocal_stopped_by_a_signal_leaves_no_orchestra_process_behind(tmp_path, number):
+    output = tmp_path / "runlocal.out"
+    with runlocal(tmp_path, free_port(), output) as (process, (url, _, _)):
+        token = administrator_token(tmp_path)
+        # A run first, so that the worker client has started its fork server too.
+        status, run = service(url, token, "POST", "/api/projects/examples/jobs/hello/trigger", {})
+        assert status == 201, run
+        path = f"/api/runs/{run['identifier']}"
+        poll(lambda: service(url, token, "GET", path)[1]["status"] == "succeeded", 60, output.read_text)
+
+        started = descendants(process.pid)
+        commands = " | ".join(child.command for child in started)
+        for program in (" runmaster ", " runworker_client ", "forkserver.py"):
+            assert program in commands, commands
+        host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+        # To runlocal alone: a service manager or `kill` signals one process, not a group.
+        os.kill(process.pid, number)
+        assert process.wait(timeout=30) == (-signal.SIGKILL if number == signal.SIGKILL else 0)
+        poll(lambda: not [child for child in started if child.running()], 10,
+             lambda: f"still running after runlocal ended: {[c for c in started if c.running()]}")
+        poll(lambda: port_free(host, port), 10, lambda: f"port {port} is still taken")
+        assert processes_under(tmp_path / "data") == []

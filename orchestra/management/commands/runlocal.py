@@ -1,5 +1,12 @@
-"""`make run`: one master and one local worker in the foreground, ready to log in to."""
+"""`make run`: one master and one local worker in the foreground, ready to log in to.
 
+However runlocal stops, what it started stops with it: Ctrl-C, SIGTERM (a service manager,
+`kill`) and SIGHUP (a closed terminal) stop the master and the worker client and wait for them;
+SIGKILL, which runlocal cannot see, ends them through their parent-death signal (Linux). The
+executors of running runs are the worker client's, detached on purpose: they keep running.
+"""
+
+import ctypes
 import os
 import secrets
 import signal
@@ -7,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +32,31 @@ from orchestra.tokens import authenticate_token, create_token
 ADMINISTRATOR = "admin"
 LOCAL_WORKER = "local-worker"
 
+# prctl(2) is Linux's; elsewhere the children of a SIGKILLed runlocal are left to the person.
+PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGHUP: runlocal stops as Ctrl-C stops it."""
+
+
+def stop(number: int, frame) -> None:
+    raise Stopped(signal.Signals(number).name)
+
+
+def stopping_with(parent: int) -> Callable[[], None]:
+    """A preexec function: the child gets SIGTERM when `parent` ends, however it ends."""
+
+    def preexec() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            # The parent may have ended before the signal was asked for.
+            if os.getppid() != parent:
+                os._exit(1)
+
+    return preexec
+
 
 class Command(BaseCommand):
     help = "Migrate, create the first accounts once, then run a master and a local worker."
@@ -40,7 +73,12 @@ class Command(BaseCommand):
             raise CommandError(f"port {port} on {host} is in use: try `make run PORT=8001`")
 
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-        master = subprocess.Popen([*manage, "runmaster", "--host", host, "--port", str(port)])
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, stop)
+        preexec = stopping_with(os.getpid())
+        master = subprocess.Popen(
+            [*manage, "runmaster", "--host", host, "--port", str(port)], preexec_fn=preexec
+        )
         processes = [master]
         try:
             wait_for_port(host, port, master)
@@ -55,6 +93,7 @@ class Command(BaseCommand):
                     ],
                     # In the environment, not the arguments, where `ps` would show it.
                     env={**os.environ, "ORCHESTRA_WORKER_TOKEN": worker_token},
+                    preexec_fn=preexec,
                 )
                 processes.append(worker)
             self.stdout.write(
@@ -67,9 +106,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"\n  The local worker is not started: {problem}\n")
             self.stdout.flush()
             self.serve(master, processes[1:])
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
             pass
         finally:
+            # Stopping is bounded (10 s, then SIGKILL): a second signal must not cut it short
+            # and leave the children running.
+            for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(number, signal.SIG_IGN)
             for process in processes:
                 if process.poll() is None:
                     process.send_signal(signal.SIGINT)
