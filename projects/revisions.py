@@ -37,7 +37,8 @@ class Revision:
 
 
 class RevisionProvider:
-    """The interface: subclasses read one repository."""
+    """The interface: subclasses read one repository. `recent_revisions` is called for several
+    branches at once, from threads of its own (projects/status.py)."""
 
     def __init__(self, repository: str):
         self.repository = repository

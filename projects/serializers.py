@@ -72,3 +72,7 @@ class ProjectStatusSerializer(serializers.Serializer):
 
     branches = BranchStatusSerializer(many=True)
     error = serializers.CharField()
+    read_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the repository was read (the answer is kept a minute); null without one.",
+    )

@@ -13,7 +13,7 @@ from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.forms import TriggerForm
 from projects.models import Job, Project, Schedule
 from projects.scheduler import schedule_next_tick
-from projects.status import revision_status
+from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.parameters import ParameterError
 from runs.retention import describe_retention
@@ -49,7 +49,8 @@ def project_detail(request, project: str):
 def project_status(request, project: str):
     project = get_object_or_404(Project, identifier=project)
     status = revision_status(project)
-    return render(request, "projects/project_status.html", {"project": project, "status": status})
+    context = {"project": project, "status": status, "cache_seconds": CACHE_SECONDS}
+    return render(request, "projects/project_status.html", context)
 
 
 @requires(roles.VIEW)

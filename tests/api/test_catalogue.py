@@ -1,6 +1,9 @@
 """Service routes of projects, jobs, schedules and workers."""
 
+from datetime import datetime
+
 import pytest
+from django.utils import timezone
 
 from projects.filters import JobFilter, ScheduleFilter
 from orchestra.filters import AuditEventFilter, UserFilter
@@ -98,8 +101,11 @@ def test_project_status_lists_revisions_with_their_runs(service, catalogue, tmp_
     project.repository, project.repository_provider = str(repository), "git"
     project.save()
     run = make_run(catalogue["hello"], parameters={"revision": revision})
+    before = timezone.now()
     data = service("viewer").get("/api/projects/examples/status").json()
     assert data["error"] == ""
+    # When the provider was asked: the answer is kept a minute.
+    assert before <= datetime.fromisoformat(data["read_at"]) <= timezone.now()
     (branch,) = data["branches"]
     assert branch["name"] == "main"
     assert branch["revisions"][0]["identifier"] == revision
@@ -107,4 +113,4 @@ def test_project_status_lists_revisions_with_their_runs(service, catalogue, tmp_
         {"identifier": run.identifier, "job": "hello", "status": "succeeded"}
     ]
     other = service("viewer").get("/api/projects/other/status").json()
-    assert other["branches"] == [] and other["error"]
+    assert other["branches"] == [] and other["error"] and other["read_at"] is None

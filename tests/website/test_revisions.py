@@ -1,19 +1,33 @@
 """Revision-control providers (a real git repository, a fake GitHub on loopback) and the status page."""
 
 import json
+import socket
 import subprocess
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 
 from orchestra.extensions import revision_provider
+from projects import revisions
 from projects.models import Project
 from projects.revisions import GitHubProvider, GitProvider, RevisionError
+from projects.status import CACHE_SECONDS, revision_status
 from runs.models import Status
 from tests.orchestra.fresh_process import python_result
 from tests.website.conftest import add_run
+
+
+@pytest.fixture(autouse=True)
+def forget_repositories():
+    """Each test reads its repositories afresh: the status is cached per repository."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def git(repository, *arguments) -> str:
@@ -156,3 +170,125 @@ def test_status_page_through_github(admin_client, populated, github):
 def test_status_page_without_repository_says_so(admin_client, populated):
     page = admin_client.get("/projects/other/status/").content.decode()
     assert "declares no repository" in page
+
+
+# Many branches, an unreachable provider --------------------------------------------------------
+
+
+class BranchyGitHub(BaseHTTPRequestHandler):
+    """Ten branches whose commits are answered only once all ten have been asked for: a status
+    that asks one branch after another waits in vain (and reads an error)."""
+
+    names = [f"branch-{number}" for number in range(10)]
+    barrier: threading.Barrier
+
+    def do_GET(self):
+        if self.path.startswith("/repos/team/app/branches"):
+            body = [{"name": name, "commit": {"sha": "b" * 40}} for name in self.names]
+        else:
+            name = self.path.split("sha=")[1].split("&")[0]
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                self.send_response(503)
+                self.end_headers()
+                return
+            body = [{"sha": "c" * 40, "commit": {"author": {"name": "Bo", "date": "2026-01-02T03:04:05Z"},
+                                                 "message": f"work on {name}"}}]
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *arguments):
+        pass
+
+
+def test_the_branches_revisions_are_read_at_once_not_one_after_another(populated):
+    BranchyGitHub.barrier = threading.Barrier(len(BranchyGitHub.names), timeout=5)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BranchyGitHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository="team/app", repository_provider="github")
+    try:
+        with override_settings(GITHUB_API_URL=f"http://127.0.0.1:{server.server_address[1]}"):
+            status = revision_status(Project.objects.get(pk=project.pk))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status.error == ""
+    assert [branch.name for branch in status.branches] == BranchyGitHub.names
+    assert [branch.revisions[0].revision.subject for branch in status.branches] == [
+        f"work on {name}" for name in BranchyGitHub.names
+    ]
+
+
+def test_the_answer_is_kept_briefly_and_says_how_old_it_is(populated, repository):
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository=str(repository), repository_provider="git")
+    project.refresh_from_db()
+    read = timezone.now()
+
+    def heads(status) -> dict:
+        return {branch.name: branch.revisions[0].revision.subject for branch in status.branches}
+
+    first = revision_status(project, now=read)
+    assert (heads(first), first.read_at, first.age_seconds) == (
+        {"feature": "feature <b>work</b>", "main": "change 2"}, read, 0
+    )
+    git(repository, "checkout", "-q", "main")
+    git(repository, "commit", "-q", "--allow-empty", "-m", "change 3")
+
+    kept = revision_status(project, now=read + timedelta(seconds=30))
+    assert (heads(kept), kept.read_at, kept.age_seconds) == (heads(first), read, 30)
+
+    later = read + timedelta(seconds=CACHE_SECONDS + 1)
+    again = revision_status(project, now=later)
+    assert (heads(again)["main"], again.read_at, again.age_seconds) == ("change 3", later, 0)
+
+
+def test_the_status_page_says_when_the_repository_was_read(admin_client, populated, repository):
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository=str(repository), repository_provider="git")
+    read = timezone.now().replace(microsecond=0) - timedelta(seconds=20)
+    revision_status(Project.objects.get(pk=project.pk), now=read)
+    page = admin_client.get("/projects/examples/status/").content.decode()
+    assert f"Read from the repository at {read:%Y-%m-%d %H:%M:%S} UTC (" in page
+    assert "<h2>main</h2>" in page
+
+
+@pytest.fixture
+def silent_server():
+    """A server that accepts connections and never answers; yields its URL and how many
+    connections it accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    listener.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_an_unreachable_provider_costs_one_timeout_per_period(admin_client, populated, silent_server,
+                                                              monkeypatch):
+    url, accepted = silent_server
+    monkeypatch.setattr(revisions, "HTTP_TIMEOUT_SECONDS", 1)
+    project = populated["project"]
+    Project.objects.filter(pk=project.pk).update(repository="team/app", repository_provider="github")
+    with override_settings(GITHUB_API_URL=url):
+        first = admin_client.get("/projects/examples/status/").content.decode()
+        second = admin_client.get("/projects/examples/status/").content.decode()
+    assert "cannot read team/app from GitHub: timed out" in first
+    assert "cannot read team/app from GitHub: timed out" in second
+    assert len(accepted) == 1  # the second view was answered from what the first read
