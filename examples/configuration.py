@@ -4,6 +4,8 @@ Commands use only what a plain Debian machine has (sh, echo, seq, python3). Each
 Python format string (docs/configuration.md): `{{` and `}}` stand for literal braces.
 """
 
+from pathlib import Path
+
 from projects.definitions import (
     Element,
     Job,
@@ -14,6 +16,13 @@ from projects.definitions import (
     Schedule,
     Step,
 )
+
+# The checkout Orchestra runs from, when it is a git repository (a clone, or a worktree whose
+# `.git` is a file), so that the status page of a fresh install shows branches and revisions at
+# once. Checked here rather than left to git, which would read a repository above an unpacked
+# archive; without one, the example declares no repository and its status page says so.
+CHECKOUT = Path(__file__).resolve().parent.parent
+REPOSITORY = str(CHECKOUT) if (CHECKOUT / ".git").exists() else ""
 
 # A step that stores {"answer": 42} in the run's results.
 WRITE_ANSWER = Step(
@@ -67,6 +76,7 @@ projects = [
         "examples",
         display_name="Examples",
         description="Example jobs, a pipeline and a schedule, to see Orchestra work.",
+        repository=REPOSITORY,
         jobs=[
             Job(
                 "hello",
