@@ -156,6 +156,13 @@ def test_printed_login_runs_an_example_job_and_ctrl_c_stops_everything(quick_sta
             return response.geturl()
 
     post("/login/", {"username": username, "password": password})
+    # The example project reads this checkout: its status page shows its branches at once.
+    status_page = get("/projects/examples/status/")
+    shown = re.findall(r'<section class="branch"><h2>([^<]+)</h2>', status_page)
+    branches = subprocess.run(["git", "-C", str(ROOT), "branch", "--format=%(refname:short)"],
+                              capture_output=True, text=True, check=True).stdout.split()
+    assert shown and set(shown) <= set(branches), status_page
+
     job_page = "/projects/examples/jobs/hello/"
     html = get(job_page)
     action = re.search(r'<form[^>]+action="([^"]*trigger[^"]*)"', html).group(1)
