@@ -30,7 +30,7 @@ from runs.models import (
 )
 from runs.parameters import resolve_parameters
 from runs.queue import Job, held_runs, jobs_holding, waiting_runs_for
-from runs.signals import run_abort_requested, run_ended, run_released, run_triggered
+from runs.signals import run_abort_requested, run_ended, run_released, run_started, run_triggered
 
 
 class JobDisabled(Exception):
@@ -323,6 +323,7 @@ def start_run(run: Run, worker) -> bool:
     )
     if started:
         run.status, run.started = Status.RUNNING, now
+        run_started.send(sender=Run, run=run)
     return bool(started)
 
 
@@ -395,7 +396,9 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
     with transaction.atomic():
         if not runs.update(**changes):
             return False
-        ended = Run.objects.values("worker_id", "parent_id").get(pk=run.pk)
+        ended = Run.objects.values("worker_id", "parent_id", "started").get(pk=run.pk)
+        # The instance may have been read before the run started.
+        run.started = ended.pop("started")
         run.status, run.completed = status, now
         if message:
             run.status_message = message
