@@ -25,8 +25,8 @@ from orchestra.authorization import user_has_authorization
 # of its own (`..._created`), which Prometheus does not use.
 disable_created_metrics()
 REGISTRY = CollectorRegistry()
-# Which master a per-process value comes from: masters share a host name behind a load
-# balancer only if they run on one machine, where their process ids differ.
+# Which master a per-process value comes from: the host tells masters on different machines
+# apart, the process id those on one machine, and a restarted master starts new series.
 MASTER = f"{socket.gethostname()}:{os.getpid()}"
 
 

@@ -84,7 +84,8 @@ class RunsCollector(Collector):
         )
         # Every project, 0 included: a series that vanished would leave an alert on it with
         # nothing to compare.
-        for project_id, project in Project.objects.order_by("identifier").values_list("pk", "identifier"):
+        projects = Project.objects.order_by("identifier").values_list("pk", "identifier")
+        for project_id, project in projects:
             for status in ACTIVE_STATUSES:
                 runs.add_metric([project, status.value], counts.get((project_id, status.value), 0))
         yield runs

@@ -30,7 +30,8 @@ class WorkersCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         workers = list(
-            Worker.objects.filter(is_connected=True).order_by().values_list("pk", "executors", "is_enabled")
+            Worker.objects.filter(is_connected=True).order_by()
+            .values_list("pk", "executors", "is_enabled")
         )
         # A run claimed for a worker holds one of its executors as much as a running one.
         busy = dict(
