@@ -55,3 +55,9 @@ class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = 422
+    default_detail = "The request cannot be processed as it is."
+    default_code = "unprocessable"

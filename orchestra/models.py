@@ -23,6 +23,7 @@ class Authorization(models.Model):
             ("manage_users", "Create, change and delete users and their roles"),
             ("view_audit", "See the audit log"),
             ("connect_worker", "Connect to the master as a worker"),
+            ("view_metrics", "Read the metrics (/metrics)"),
         ]
 
 

@@ -16,6 +16,7 @@ VIEW_USERS = "orchestra.view_users"
 MANAGE_USERS = "orchestra.manage_users"
 VIEW_AUDIT = "orchestra.view_audit"
 CONNECT_WORKER = "orchestra.connect_worker"
+VIEW_METRICS = "orchestra.view_metrics"
 
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [VIEW],
@@ -23,8 +24,11 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "auditor": [VIEW, DOWNLOAD, VIEW_USERS, VIEW_AUDIT],
     "administrator": [
         VIEW, TRIGGER, ABORT, DOWNLOAD, CHANGE_STATE, VIEW_USERS, MANAGE_USERS, VIEW_AUDIT,
+        VIEW_METRICS,
     ],
     "worker": [CONNECT_WORKER],
+    # For Prometheus' token: the metrics, and nothing else.
+    "monitor": [VIEW_METRICS],
 }
 
 

@@ -1,10 +1,12 @@
 from django.urls import include, path
 
 from orchestra.admin import admin_site
+from orchestra.metrics import serve_metrics
 
 urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/", include("orchestra.api_urls")),
+    path("metrics", serve_metrics, name="metrics"),
     path("", include("orchestra.web_urls")),
 ]
 

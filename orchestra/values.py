@@ -29,6 +29,10 @@ MAX_PROPERTY_VALUE_LENGTH = 1000
 SMALLEST_INTEGER, LARGEST_INTEGER = -(2**63), 2**63 - 1
 # C0, DEL and C1 control characters: a one-line label shows none of them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A trigger's Idempotency-Key: visible ASCII, what every HTTP client and proxy passes unchanged
+# in a header (no space: they may trim it), as long as the keys clients commonly send.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+IDEMPOTENCY_KEY_RULE = "1 to 255 visible ASCII characters, without spaces"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -70,6 +74,13 @@ def check_identifier(value: object, field: str) -> str:
     """The identifier of a project, job, schedule, pipeline element or worker."""
     if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
         raise InvalidValue(field, f"{shown(value)} is not an identifier ({IDENTIFIER_RULE})")
+    return value
+
+
+def check_idempotency_key(value: object, field: str) -> str:
+    """The key a client sends to have a trigger made once (docs/service.md)."""
+    if not isinstance(value, str) or not IDEMPOTENCY_KEY.fullmatch(value):
+        raise InvalidValue(field, f"{shown(value)} is not a key ({IDEMPOTENCY_KEY_RULE})")
     return value
 
 

@@ -1,16 +1,18 @@
 """The service's projects, jobs and schedules: read, trigger, enable and disable."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestra import roles
-from orchestra.api_errors import Conflict
+from orchestra.api_errors import Conflict, Unprocessable
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
+from orchestra.values import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, InvalidValue, check_idempotency_key
 from projects.actions import set_job_enabled, set_schedule_enabled
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.models import Job, Project, Schedule
@@ -22,7 +24,7 @@ from projects.serializers import (
     TriggerSerializer,
 )
 from projects.status import revision_status
-from runs.actions import JobDisabled, do_trigger_run
+from runs.actions import JobDisabled, KeyReused, KeyRunDeleted, do_trigger_run, do_trigger_run_once
 from runs.parameters import ParameterError
 from runs.serializers import RunDetailSerializer, run_detail_queryset
 
@@ -101,10 +103,25 @@ class TriggerJob(APIView):
 
     @extend_schema(
         request=TriggerSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                pattern=f"^{IDEMPOTENCY_KEY.pattern}$",
+                description="Sent again within 24 hours by the same user, answers the run the "
+                f"first trigger created (200) instead of creating another: {IDEMPOTENCY_KEY_RULE}",
+            ),
+        ],
         responses={
+            200: OpenApiResponse(RunDetailSerializer, description="The run this Idempotency-Key created"),
             201: RunDetailSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters"),
-            409: OpenApiResponse(ErrorSerializer, description="The job is disabled"),
+            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters or Idempotency-Key"),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The job is disabled, or the run this Idempotency-Key created was deleted",
+            ),
+            422: OpenApiResponse(
+                ErrorSerializer, description="This Idempotency-Key came with another request",
+            ),
             **ERRORS,
         },
     )
@@ -112,17 +129,23 @@ class TriggerJob(APIView):
         job = get_job(project, job)
         body = TriggerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        parameters, priority = body.validated_data["parameters"], body.validated_data.get("priority")
+        actor = Actor.from_request(request)
+        key = request.headers.get("Idempotency-Key")
         try:
-            run = do_trigger_run(
-                job, body.validated_data["parameters"], Actor.from_request(request),
-                priority=body.validated_data.get("priority"),
-            )
-        except ParameterError as error:
+            if key is None:
+                run, created = do_trigger_run(job, parameters, actor, priority=priority), True
+            else:
+                key = check_idempotency_key(key, "Idempotency-Key")
+                run, created = do_trigger_run_once(job, parameters, actor, key, priority=priority)
+        except (InvalidValue, ParameterError) as error:
             raise ValidationError({error.field: [error.message]})
-        except JobDisabled as error:
+        except (JobDisabled, KeyRunDeleted) as error:
             raise Conflict(str(error))
+        except KeyReused as error:
+            raise Unprocessable(str(error))
         run = run_detail_queryset().get(pk=run.pk)
-        return Response(RunDetailSerializer(run).data, status=201)
+        return Response(RunDetailSerializer(run).data, status=201 if created else 200)
 
 
 class JobEnabled(APIView):

@@ -12,10 +12,12 @@ made by a person writes its audit record in the same transaction. What reacts to
 """
 
 import enum
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,14 +25,28 @@ from orchestra import audit
 from orchestra.audit import Actor
 from orchestra.database import locked
 from orchestra.extensions import log_store
-from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status
+from runs.models import (
+    ACTIVE_STATUSES, FINAL_STATUSES, IdempotencyKey, Resource, Run, RunStep, Status,
+)
 from runs.parameters import resolve_parameters
 from runs.queue import Job, held_runs, jobs_holding, waiting_runs_for
-from runs.signals import run_abort_requested, run_ended, run_released, run_triggered
+from runs.signals import run_abort_requested, run_ended, run_released, run_started, run_triggered
 
 
 class JobDisabled(Exception):
     """The job cannot be triggered: disabled, or no longer in the configuration."""
+
+
+class KeyReused(Exception):
+    """An idempotency key sent again with another request than the one it was first sent with."""
+
+
+class KeyRunDeleted(Exception):
+    """The run an idempotency key created has been deleted since."""
+
+
+# How long a trigger's idempotency key is remembered.
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 
 # Trigger ------------------------------------------------------------------------------------
@@ -65,6 +81,71 @@ def do_trigger_run(
             _start_without_worker(run)
         run_triggered.send(sender=Run, run=run)
     return run
+
+
+def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
+                        priority: int | None = None) -> tuple[Run, bool]:
+    """`do_trigger_run`, unless `actor` sent `key` with a trigger in the last 24 hours: then the
+    run that trigger created. Returns the run and whether it was created now.
+
+    Of two triggers with the same key at once, on any masters, the key's unique constraint lets
+    one store it: the other waits for it (PostgreSQL waits on the index entry, SQLite on the
+    database's lock), gets the violation, and answers the first one's run. The key and its run
+    are stored in one transaction, so neither exists without the other.
+
+    Raises KeyReused when the key came with another job, parameters or priority, KeyRunDeleted
+    when its run has been deleted since; and what `do_trigger_run` raises.
+    """
+    request = hashlib.sha256(json.dumps(
+        [job.project.identifier, job.identifier, parameters, priority], sort_keys=True,
+    ).encode()).hexdigest()
+    earlier = _run_of_key(actor.user, key, request)
+    if earlier is not None:
+        return earlier, False
+    try:
+        with transaction.atomic():
+            # An expired key makes way for the new trigger.
+            IdempotencyKey.objects.filter(
+                user=actor.user, key=key, created__lte=_key_cutoff()
+            ).delete()
+            # The key before the run: a trigger racing this one waits at the key, before doing
+            # any work it would have to roll back.
+            stored = IdempotencyKey.objects.create(user=actor.user, key=key, request=request)
+            run = do_trigger_run(job, parameters, actor, priority=priority)
+            IdempotencyKey.objects.filter(pk=stored.pk).update(run=run)
+    except IntegrityError:
+        earlier = _run_of_key(actor.user, key, request)
+        if earlier is None:
+            raise  # not the key's constraint
+        return earlier, False
+    return run, True
+
+
+def _run_of_key(user, key: str, request: str) -> Run | None:
+    """The run `user`'s unexpired `key` created, None when there is no such key."""
+    stored = (
+        IdempotencyKey.objects.filter(user=user, key=key, created__gt=_key_cutoff())
+        .select_related("run").first()
+    )
+    if stored is None:
+        return None
+    if stored.request != request:
+        raise KeyReused("this Idempotency-Key was used for another request (another job, "
+                        "parameters or priority): use a new key")
+    if stored.run is None:
+        raise KeyRunDeleted("the run this Idempotency-Key created has been deleted")
+    return stored.run
+
+
+def _key_cutoff():
+    """Keys created at or before this moment have expired."""
+    return timezone.now() - IDEMPOTENCY_KEY_LIFETIME
+
+
+def delete_expired_idempotency_keys() -> int:
+    """Forget the keys older than their lifetime (every master's hourly housekeeping); returns
+    how many."""
+    return IdempotencyKey.objects.filter(created__lte=_key_cutoff()).delete()[0]
 
 
 def record_unstarted_run(job, parameters: dict, actor: Actor, status: str, message: str, *,
@@ -242,6 +323,7 @@ def start_run(run: Run, worker) -> bool:
     )
     if started:
         run.status, run.started = Status.RUNNING, now
+        run_started.send(sender=Run, run=run)
     return bool(started)
 
 
@@ -314,7 +396,9 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
     with transaction.atomic():
         if not runs.update(**changes):
             return False
-        ended = Run.objects.values("worker_id", "parent_id").get(pk=run.pk)
+        ended = Run.objects.values("worker_id", "parent_id", "started").get(pk=run.pk)
+        # The instance may have been read before the run started.
+        run.started = ended.pop("started")
         run.status, run.completed = status, now
         if message:
             run.status_message = message

@@ -150,3 +150,28 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class IdempotencyKey(models.Model):
+    """A key a user sent with a trigger, and the run that trigger created: the same key again
+    answers that run instead of creating another (runs.actions.do_trigger_run_once).
+
+    Unique per user, so that of two triggers with the same key, on any masters, only one can
+    store it: the other gets the unique violation and answers the first one's run.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the request the key was first sent with: its job, parameters and priority.
+    request = models.CharField(max_length=64)
+    # Null once the run is deleted: the key still keeps its trigger from being made again.
+    run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.user_id}"

@@ -5,7 +5,7 @@ subscribers. A subscriber that must act only once the change is committed (a wak
 to a worker) registers `transaction.on_commit` itself; one that must change rows with the run
 (a pipeline starting its elements) acts at once, in the same transaction.
 
-Subscribers connect in their app's `ready()`: pipelines (runs/apps.py), dispatch
+Subscribers connect in their app's `ready()`: pipelines and metrics (runs/apps.py), dispatch
 (workers/apps.py).
 """
 
@@ -13,9 +13,12 @@ from django.dispatch import Signal
 
 # A run was created (`run`): pending for a worker, or a pipeline run that starts its elements.
 run_triggered = Signal()
+# Its worker started a claimed run (`run`, its `started` set).
+run_started = Signal()
 # A claimed run went back to the queue (`run`): its worker refused it or was lost.
 run_released = Signal()
-# A run reached a final status (`run`, with `status`, `worker_id` and `parent_id` as they were).
+# A run reached a final status (`run`, with `status`, `worker_id` and `parent_id` as they were;
+# `run.started` and `run.completed` as stored).
 run_ended = Signal()
 # Someone asked an active run to stop (`run`): its worker must be told, a pipeline its elements.
 run_abort_requested = Signal()

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,10 @@ def _execute(sql: str) -> None:
         connection.execute(sql)
 
 
-@pytest.fixture
-def postgres_database():
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards; skips the test when
+    the server cannot be reached."""
     try:
         import psycopg
 
@@ -38,6 +42,12 @@ def postgres_database():
         yield f"{SERVER}/{name}"
     finally:
         _execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database():
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def run_scenario(module: str, database_url: str, data_dir) -> dict:

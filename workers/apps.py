@@ -6,7 +6,7 @@ class WorkersConfig(AppConfig):
 
     def ready(self) -> None:
         from runs import signals
-        from workers import dispatch
+        from workers import dispatch, metrics  # noqa: F401 (metrics registers what it measures)
 
         signals.run_triggered.connect(dispatch.assign_run_when_committed, dispatch_uid="dispatch.new")
         signals.run_released.connect(dispatch.assign_run_when_committed, dispatch_uid="dispatch.released")

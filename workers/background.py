@@ -10,7 +10,8 @@
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
-  and runs older than their retention in days (`runs.retention.delete_expired_runs`).
+  runs older than their retention in days (`runs.retention.delete_expired_runs`), and triggers'
+  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`).
 """
 
 import asyncio
@@ -25,7 +26,7 @@ from django.db.models.functions import Now
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
 from runs import pipelines
-from runs.actions import finish_run
+from runs.actions import delete_expired_idempotency_keys, finish_run
 from runs.models import ACTIVE_STATUSES, Run, Status
 from runs.retention import delete_expired_runs
 from workers.dispatch import OFFER, assign_waiting_runs, tell
@@ -97,6 +98,7 @@ async def scheduler_tick() -> None:
 async def housekeeping() -> None:
     await database_sync_to_async(delete_dead_tokens)()
     await database_sync_to_async(delete_expired_runs)()
+    await database_sync_to_async(delete_expired_idempotency_keys)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:

@@ -12,6 +12,7 @@ from orchestra.extensions import log_store
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
 from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
+from workers.metrics import LOG_BYTES_RECEIVED
 from workers.models import Worker
 
 # Results a run may hold, encoded as JSON: they are stored in a database row and shown on the
@@ -158,6 +159,7 @@ def store_log(worker: Worker, run_identifier: object, step_index: object, offset
         raise SyncError(str(error))
     if not run.steps.filter(index=step_index).exists():
         raise SyncError(f"run {run.identifier} has no step {step_index}")
+    LOG_BYTES_RECEIVED.inc(len(data))
     size = log_store().append(run.identifier, step_index, offset, data)
     record_log_size(run, step_index, size)
     return size

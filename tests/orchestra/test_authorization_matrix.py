@@ -21,9 +21,9 @@ from orchestra.models import Token
 from orchestra.roles import DEFAULT_ROLES
 from orchestra.tokens import create_token
 from projects.models import Job
-from tests.api.conftest import make_run
+from tests.api.conftest import make_run, make_user
 
-ROLES = [None, "viewer", "operator", "auditor", "administrator", "worker"]
+ROLES = [None, "viewer", "operator", "auditor", "administrator", "worker", "monitor"]
 UNSAFE = ("post", "put", "patch", "delete")
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
 CONVERTER = re.compile(r"<(?:\w+:)?(?P<name>\w+)>")
@@ -81,6 +81,7 @@ ANSWERS = {
     ("GET", "admin/(?P<url>.*)$"): 404,  # the admin's answer to a path it does not know
     ("GET", "admin/r/<path:content_type_id>/<path:object_id>/"): 302,  # "view on site"
     ("POST", "api/runs/<str:identifier>/mark-exception"): 409,  # the run already ended
+    ("POST", "metrics"): 405,  # Prometheus reads them
 }
 # The service's catch-all: a JSON 404 to every method.
 UNKNOWN_SERVICE_ROUTE = "api/^.*$"
@@ -186,17 +187,23 @@ def test_the_matrix_covers_the_service_the_website_and_the_admin():
     assert "login/" in routes and "users/" in routes and "audit/" in routes
 
 
-def test_every_route_against_every_role(users, values):
+@pytest.fixture
+def every_role(users) -> dict:
+    """A user of each role: the service's tests' and `monitor` (Prometheus' token)."""
+    return {**users, "monitor": make_user("monitor-user", "monitor")}
+
+
+def test_every_route_against_every_role(every_role, values):
     clients = {None: Client(raise_request_exception=False)}
     for role in ROLES[1:]:
         clients[role] = Client(
-            raise_request_exception=False, headers={"Authorization": f"Bearer {users[role][1]}"}
+            raise_request_exception=False, headers={"Authorization": f"Bearer {every_role[role][1]}"}
         )
     mistakes = []
     for route, callback in url_patterns():
         for method, authorization in checks(route, callback):
             for role in ROLES:
-                path = concrete_path(route, route_values(route, callback, role, values, users))
+                path = concrete_path(route, route_values(route, callback, role, values, every_role))
                 if route == "admin/autocomplete/":
                     path += "?app_label=auth&model_name=user&field_name=groups"
                 client = clients[role]
@@ -207,7 +214,7 @@ def test_every_route_against_every_role(users, values):
                     else:
                         response = getattr(client, method)(path, {}, content_type="application/json")
                     transaction.set_rollback(True)
-                expected = allowed(role, authorization) and not refused_by_design(route, callback, users)
+                expected = allowed(role, authorization) and not refused_by_design(route, callback, every_role)
                 if expected:
                     wrong = not right_answer(route, method, path, response)
                 else:
