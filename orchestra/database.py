@@ -1,20 +1,155 @@
-"""What differs between the databases Orchestra runs on, in one place."""
+"""What differs between the databases Orchestra runs on, in one place.
 
-from django.db import connection
+The apps write `with atomic():` and `locked(queryset)` and mean the same thing everywhere: the
+block's writes are made together or not at all, and a locked row is written by one transaction
+at a time. SQL databases do this with Django's transactions and row locks. On MongoDB
+(django-mongodb-backend), Django's `transaction.atomic()` is a no-op: the backend has its own
+multi-document transactions (which need a replica set), and no row locks. There a transaction
+that writes a document another transaction wrote since it began fails at once (a write
+conflict) instead of waiting, so the functions whose transactions meet others' are retried
+whole (`retried_on_conflict`), and a lock is a write to the locked documents, which makes a
+second locker conflict, and retry, instead of reading counts the first one is changing.
+"""
+
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import QuerySet
+from django.utils.module_loading import import_string
+from django_mongodb_backend import transaction as mongodb_transaction
+from bson import ObjectId
+from pymongo.errors import PyMongoError
+
+# A field of every locked document that only locks write (MongoDB): models never read it.
+LOCK_FIELD = "_orchestra_lock"
+# A transaction retried this many times in a row has met a conflict on each: give up.
+CONFLICT_ATTEMPTS = 30
+
+Parameters = ParamSpec("Parameters")
+Result = TypeVar("Result")
+
+
+def is_mongodb() -> bool:
+    return connection.vendor == "mongodb"
+
+
+def primary_key() -> models.Field:
+    """The primary key migrations give a new model: Django's default for every model
+    (`DEFAULT_AUTO_FIELD`), a 64-bit integer on SQL and an ObjectId on MongoDB, which has no
+    auto-increment. Written this way, the migrations describe the models on every database."""
+    return import_string(settings.DEFAULT_AUTO_FIELD)(
+        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+    )
+
+
+def atomic():
+    """A transaction, or a part of the enclosing one: Django's on SQL, the backend's on
+    MongoDB. Callbacks registered with `transaction.on_commit` run once it commits."""
+    if is_mongodb():
+        return _mongodb_atomic()
+    return transaction.atomic()
+
+
+@contextmanager
+def _mongodb_atomic() -> Iterator[None]:
+    outermost = not connection.in_atomic_block_mongo
+    try:
+        with mongodb_transaction.atomic():
+            yield
+    except BaseException:
+        # The backend keeps the session of a transaction whose commit failed, and would run
+        # the next transaction's writes in it.
+        if outermost and connection.session is not None:
+            try:
+                connection.session.end_session()
+            finally:
+                connection.session = None
+                connection.run_on_commit = []
+        raise
 
 
 def locked(queryset: QuerySet) -> QuerySet:
     """The rows of `queryset`, locked until the transaction ends, and only they.
 
-    Rows of joined tables (a default ordering or select_related joins them) are left alone
-    where the database can say so (`OF self`), and the lock is FOR NO KEY UPDATE where it
+    SQL: rows of joined tables (a default ordering or select_related joins them) are left
+    alone where the database can say so (`OF self`), and the lock is FOR NO KEY UPDATE where it
     exists: inserting a row that refers to a locked one (a run of a locked job) does not wait
     for it, so a claim never blocks a trigger nor deadlocks with one. SQLite has no row locks:
     its write transactions take the database's lock at BEGIN (`transaction_mode` IMMEDIATE).
+
+    MongoDB: the documents are written (LOCK_FIELD incremented) in the transaction, so that
+    another transaction locking them, or one that read them before, conflicts and is retried.
     """
+    if is_mongodb():
+        keys = list(queryset.order_by().values_list("pk", flat=True))
+        if keys:
+            connection.get_collection(queryset.model._meta.db_table).update_many(
+                {"_id": {"$in": keys}}, {"$inc": {LOCK_FIELD: 1}}, session=connection.session
+            )
+        return queryset.order_by()
     features = connection.features
     return queryset.select_for_update(
         no_key=features.has_select_for_no_key_update,
         of=("self",) if features.has_select_for_update_of else (),
     ).order_by()
+
+
+def retried_on_conflict(function: Callable[Parameters, Result]) -> Callable[Parameters, Result]:
+    """`function`, run again when its MongoDB transaction met another's write (a transient
+    transaction error: nothing of it was stored). Inside an enclosing transaction the error
+    goes up to the function that began it. On SQL a lock waits instead: nothing changes."""
+
+    @functools.wraps(function)
+    def retrying(*args, **kwargs):
+        if not is_mongodb() or connection.in_atomic_block_mongo:
+            return function(*args, **kwargs)
+        attempt = 1
+        while True:
+            try:
+                return function(*args, **kwargs)
+            except (DatabaseError, PyMongoError) as error:
+                if attempt >= CONFLICT_ATTEMPTS or not _is_transient(error):
+                    raise
+            # Apart, so that the same two do not meet again at once.
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+            attempt += 1
+
+    return retrying
+
+
+def _is_transient(error: BaseException | None) -> bool:
+    """Whether `error`, or the driver's error it wraps, is a transient transaction error."""
+    while error is not None:
+        if isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError"):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def with_many_to_many(queryset: QuerySet, *names: str) -> QuerySet:
+    """`queryset` with the many-to-many relations `names` of its objects read in one query
+    each where the backend can (`prefetch_related`); django-mongodb-backend cannot, so there
+    each object reads its own when asked (lists of users: a page at most)."""
+    if is_mongodb():
+        return queryset
+    return queryset.prefetch_related(*names)
+
+
+class PrimaryKeyConverter:
+    """A primary key in a URL (`<pk:token_id>`): digits on SQL, an ObjectId's 24 hexadecimal
+    digits on MongoDB. Registered by orchestra/apps.py."""
+
+    def __init__(self) -> None:
+        self.regex = "[0-9a-f]{24}" if is_mongodb() else "[0-9]+"
+
+    def to_python(self, value: str) -> int | ObjectId:
+        return ObjectId(value) if is_mongodb() else int(value)
+
+    def to_url(self, value: int | ObjectId) -> str:
+        return str(value)

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from pymongo.errors import InvalidURI
+from pymongo.uri_parser import parse_uri
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -68,11 +70,14 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     """Turn a database URL into a Django DATABASES entry.
 
     Accepted: sqlite:///absolute/path, sqlite:relative/path, postgresql://user:pw@host:port/db,
-    mysql://user:pw@host:port/db (MariaDB). Query parameters become OPTIONS.
+    mysql://user:pw@host:port/db (MariaDB), mongodb://user:pw@host1,host2/db?replicaSet=rs0
+    (and mongodb+srv://). Query parameters become OPTIONS (MongoDB: the URL keeps them).
     """
     if not url:
         return sqlite_database(data_dir / "orchestra.sqlite3")
     parts = urlsplit(url)
+    if parts.scheme in ("mongodb", "mongodb+srv"):
+        return mongodb_database(name, url)
     options = dict(parse_qsl(parts.query))
     if parts.scheme == "sqlite":
         path = unquote(parts.path or parts.netloc)
@@ -89,7 +94,8 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     }
     if parts.scheme not in engines:
         raise ImproperlyConfigured(
-            f"{name}: unsupported scheme {parts.scheme!r} (use sqlite, postgresql or mysql)"
+            f"{name}: unsupported scheme {parts.scheme!r} (use sqlite, postgresql, mysql or "
+            "mongodb)"
         )
     database_name = unquote(parts.path.lstrip("/"))
     if not database_name:
@@ -110,6 +116,29 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         # (bench/README.md); the health check replaces a connection the server dropped.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": f"test_{database_name}"},
+    }
+
+
+def mongodb_database(name: str, url: str) -> dict:
+    """A MongoDB connection string as a DATABASES entry for django-mongodb-backend: the string
+    goes to MongoClient whole (hosts, replica set, credentials, options); the database is its
+    path."""
+    if url.startswith("mongodb+srv://"):
+        # Its hosts are looked up in DNS when the client connects, not while settings load.
+        database_name = unquote(urlsplit(url).path.lstrip("/"))
+    else:
+        try:
+            database_name = parse_uri(url)["database"]
+        except (InvalidURI, ValueError) as error:
+            raise ImproperlyConfigured(f"{name}: invalid MongoDB URL {url!r}: {error}")
+    if not database_name:
+        raise ImproperlyConfigured(f"{name}: the URL names no database: {url!r}")
+    return {
+        "ENGINE": "django_mongodb_backend",
+        "NAME": database_name,
+        "HOST": url,
+        "OPTIONS": {},
         "TEST": {"NAME": f"test_{database_name}"},
     }
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from orchestra import mongodb
 from orchestra.environment import (
     database_from_url,
     env_bool,
@@ -148,6 +149,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 
     pymysql.install_as_MySQLdb()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == mongodb.ENGINE:
+    INSTALLED_APPS = mongodb.installed_apps(INSTALLED_APPS)
+    MIGRATION_MODULES = mongodb.MIGRATION_MODULES
+    DEFAULT_AUTO_FIELD = mongodb.PRIMARY_KEY
 
 REDIS_URL = redis_url("ORCHESTRA_REDIS_URL")
 if REDIS_URL:
@@ -225,6 +230,12 @@ SPECTACULAR_SETTINGS = {
         "int": {"type": "integer", "minimum": 0},
         "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
         "str": {"type": "string", "pattern": "^[^/]+$"},
+        # orchestra.database.PrimaryKeyConverter
+        "pk": (
+            {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+            if DATABASES["default"]["ENGINE"] == mongodb.ENGINE
+            else {"type": "integer", "minimum": 0}
+        ),
     },
 }
 

@@ -12,8 +12,9 @@ import importlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
+from orchestra.database import atomic
 from projects import models
 from projects.definitions import (
     Element,
@@ -124,7 +125,7 @@ def _sync_resources(resources: list[dict], report: SyncReport) -> None:
 
 def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncReport:
     report = SyncReport()
-    with transaction.atomic():
+    with atomic():
         if resources is not None:
             _sync_resources(resources, report)
         kept_projects, kept_jobs, kept_schedules = [], [], []

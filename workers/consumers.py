@@ -15,13 +15,12 @@ from itertools import count
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.audit import Actor
-from orchestra.database import locked
+from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
@@ -408,6 +407,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         )
 
     @database_sync_to_async
+    @retried_on_conflict
     def register(self, message: dict) -> tuple[Worker, str]:
         """The worker record for this connection, and the channel of a connection it replaces.
 
@@ -430,8 +430,8 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 CLOSE_INVALID_HELLO,
                 f"invalid hello: executors: must be a whole number from 1 to {MAX_EXECUTORS}",
             )
-        with transaction.atomic():
-            worker, created = locked(Worker.objects).get_or_create(
+        with atomic():
+            worker, created = locked(Worker.objects.filter(identifier=identifier)).get_or_create(
                 identifier=identifier, defaults={"owner": self.user}
             )
             # Its user was deleted: the identifier is free again for a worker-role user.
@@ -460,11 +460,12 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         return client[0] if client else None
 
     @database_sync_to_async
+    @retried_on_conflict
     def mark_disconnected(self) -> None:
         """The worker is gone, if this connection still stood for it; the runs claimed for it
         that this connection never offered go back to the queue (the worker cannot hold them).
         Runs it offered stay: the worker may have started them, and says so at its return."""
-        with transaction.atomic():
+        with atomic():
             if not Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
                 is_connected=False, channel_name="", last_seen=Now()
             ):

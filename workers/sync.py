@@ -6,8 +6,7 @@ fsync'd) before the function returns, so an acknowledgement is never ahead of wh
 master has.
 """
 
-from django.db import transaction
-
+from orchestra.database import atomic, retried_on_conflict
 from orchestra.extensions import log_store
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
@@ -106,6 +105,7 @@ def run_request(run: Run) -> dict:
     }
 
 
+@retried_on_conflict
 def reconcile(worker: Worker, reported: list[str]) -> dict:
     """Answer a worker's report of the runs it holds at (re)connection.
 
@@ -116,7 +116,7 @@ def reconcile(worker: Worker, reported: list[str]) -> dict:
     """
     answer = {}
     runs = {run.identifier: run for run in Run.objects.filter(identifier__in=reported)}
-    with transaction.atomic():
+    with atomic():
         for identifier in reported:
             run = runs.get(identifier)
             if run is None:
@@ -165,6 +165,7 @@ def store_log(worker: Worker, run_identifier: object, step_index: object, offset
     return size
 
 
+@retried_on_conflict
 def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
     """Store a run's status, steps and results as the executor wrote them.
 
@@ -193,7 +194,7 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
         }
         if missing:
             raise LogsIncomplete("the logs are not complete on the master", logs=missing)
-    with transaction.atomic():
+    with atomic():
         if not record_progress(run, worker, steps, results):
             return {"final": True}  # ended meanwhile (aborted before it started, given up on)
         if final:
