@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
-from orchestra.database import atomic
+from orchestra.database import atomic, json_key
 from orchestra.models import Token
 from orchestra.tokens import create_token, revoke_token
 
@@ -89,7 +89,8 @@ def do_create_token(user: User, description: str, actor: Actor) -> tuple[Token, 
     with atomic():
         token, value = create_token(user, kind=Token.Kind.API, description=description)
         audit.record(
-            actor, "token.create", user.get_username(), token=token.pk, description=description
+            actor, "token.create", user.get_username(), token=json_key(token.pk),
+            description=description,
         )
     return token, value
 
@@ -99,7 +100,7 @@ def do_revoke_token(token: Token, actor: Actor) -> None:
         if token.revoked is None:
             revoke_token(token)
             audit.record(
-                actor, "token.revoke", token.user.get_username(), token=token.pk,
+                actor, "token.revoke", token.user.get_username(), token=json_key(token.pk),
                 description=token.description,
             )
 

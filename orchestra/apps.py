@@ -9,8 +9,9 @@ class OrchestraConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
-        from orchestra.database import PrimaryKeyConverter
+        from orchestra.database import PrimaryKeyConverter, serialise_keys
         from orchestra.roles import synchronise_roles
 
         post_migrate.connect(synchronise_roles, sender=self)
         register_converter(PrimaryKeyConverter, "pk")
+        serialise_keys()

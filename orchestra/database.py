@@ -18,13 +18,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+from bson import ObjectId
 from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 from django_mongodb_backend import transaction as mongodb_transaction
-from bson import ObjectId
+from django_mongodb_backend.fields import ObjectIdAutoField
 from pymongo.errors import PyMongoError
+from rest_framework.serializers import CharField, ModelSerializer
 
 # A field of every locked document that only locks write (MongoDB): models never read it.
 LOCK_FIELD = "_orchestra_lock"
@@ -59,9 +61,14 @@ def atomic():
 @contextmanager
 def _mongodb_atomic() -> Iterator[None]:
     outermost = not connection.in_atomic_block_mongo
+    # Django's own atomic() (the admin wraps its views in one) does nothing on MongoDB, but
+    # the backend would refuse to run this transaction's on-commit callbacks inside it.
+    in_django_block = connection.in_atomic_block
     try:
         with mongodb_transaction.atomic():
             yield
+            if outermost:
+                connection.in_atomic_block = False
     except BaseException:
         # The backend keeps the session of a transaction whose commit failed, and would run
         # the next transaction's writes in it.
@@ -72,6 +79,8 @@ def _mongodb_atomic() -> Iterator[None]:
                 connection.session = None
                 connection.run_on_commit = []
         raise
+    finally:
+        connection.in_atomic_block = in_django_block
 
 
 def locked(queryset: QuerySet) -> QuerySet:
@@ -153,3 +162,17 @@ class PrimaryKeyConverter:
 
     def to_url(self, value: int | ObjectId) -> str:
         return str(value)
+
+
+def serialise_keys() -> None:
+    """The service's serializers write an ObjectId key (MongoDB) as its hexadecimal string, as
+    URLs spell it: DRF takes ObjectIdAutoField, an AutoField, for an integer. Called once, by
+    orchestra/apps.py; orchestra.api_views.JSONRenderer writes the keys of relations."""
+    if is_mongodb():
+        ModelSerializer.serializer_field_mapping[ObjectIdAutoField] = CharField
+
+
+def json_key(key: int | ObjectId) -> int | str:
+    """A key as a JSON value (an audit record's details): an integer on SQL, an ObjectId's
+    hexadecimal string on MongoDB."""
+    return str(key) if isinstance(key, ObjectId) else key

@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     ],
     # Bodies are JSON, answers are JSON: every other media type is a 415, whatever Accept says.
     "DEFAULT_PARSER_CLASSES": ["orchestra.api_views.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["orchestra.api_views.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orchestra.api_views.JSONOnly",
     "DEFAULT_PAGINATION_CLASS": "orchestra.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
