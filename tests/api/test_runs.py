@@ -145,6 +145,7 @@ def test_archive_holds_the_run_its_results_and_every_step_log(service, catalogue
     run = make_run(catalogue["hello"], results={"answer": 42, "nested": {"level": "deep"}},
                    worker=catalogue["worker"], steps=3, parameters={"text": "hi"},
                    started=now - timedelta(seconds=90), completed=now)
+    run.refresh_from_db()  # as stored: MongoDB keeps milliseconds
     log_store().append(run.identifier, 0, 0, b"first step\n")
     log_store().append(run.identifier, 2, 0, b"third step\n\xff binary too\n")
     response = service("operator").get(f"/api/runs/{run.identifier}/archive")
