@@ -69,9 +69,12 @@ class AuditedChanges:
     def delete_queryset(self, request, queryset) -> None:
         # The admin's bulk delete runs outside any transaction; the records must go with it.
         with atomic():
-            targets = [str(obj) for obj in queryset]
-            super().delete_queryset(request, queryset)
-            for target in targets:
+            objects = list(queryset)
+            # By key: the admin's list joins other tables, and MongoDB deletes from one alone.
+            super().delete_queryset(
+                request, queryset.model.objects.filter(pk__in=[obj.pk for obj in objects])
+            )
+            for target in map(str, objects):
                 audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
 
 

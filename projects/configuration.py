@@ -174,12 +174,13 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
             (models.Job, kept_jobs, "job"),
             (models.Schedule, kept_schedules, "schedule"),
         ):
-            gone = model.objects.filter(is_configured=True).exclude(pk__in=kept)
+            gone = list(model.objects.filter(is_configured=True).exclude(pk__in=kept))
             report.removed.extend(f"{kind} {row}" for row in gone)
             values = {"is_configured": False}
             if model is not models.Project:
                 values["is_enabled"] = False
-            gone.update(**values)
+            # By key: the rows' order joined other tables, and MongoDB updates one alone.
+            model.objects.filter(pk__in=[row.pk for row in gone]).update(**values)
     return report
 
 

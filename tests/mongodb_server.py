@@ -2,11 +2,13 @@
 (tests/environment.py starts it as `python -m tests.mongodb_server ARGUMENTS`), with one
 difference from mongod mended.
 
-mongod reads a nested document in a `$project` stage of inclusions as the dotted paths it
-spells (`{"a": {"b": 1}}` is `{"a.b": 1}`: "Embedded document fields", in MongoDB's manual of
-`$project`). SecantusDB 0.7.0b3 takes it for an expression and answers the literal `{"b": 1}`:
-django-mongodb-backend projects every field read through a join that way (a user's
-permissions read their content type's app label), so the permissions came back as `1.*`.
+mongod reads a nested document of fields in a `$project` or `$addFields` stage as the dotted
+paths it spells (`{"a": {"b": 1}}` is `{"a.b": 1}`: "Embedded document fields" in MongoDB's
+manual of `$project`; in `$addFields` the other fields of `a` stay). SecantusDB 0.7.0b3 takes
+it for one expression: `$project` answered the literal `{"b": 1}`, and `$addFields` replaced
+all of `a`. django-mongodb-backend writes both for fields read through a join: a user's
+permissions (their content type's app label) came back as `1.*`, and a schedule read with its
+project ordered by the project's identifier lost the project.
 """
 
 import sys
@@ -16,10 +18,11 @@ from secantus import aggregate
 from secantus.cli import main
 
 _project_one = aggregate._project_one
+_add_fields_one = aggregate._add_fields_one
 
 
 def _inclusion_paths(spec: Mapping, prefix: str = "") -> dict:
-    """`spec` with each nested document of inclusions spelt as dotted paths."""
+    """`spec` with each nested document of fields (not an operator) spelt as dotted paths."""
     paths = {}
     for key, value in spec.items():
         nested = (
@@ -37,7 +40,12 @@ def _project_one_as_mongod(doc, spec, vars):
     return _project_one(doc, _inclusion_paths(spec), vars)
 
 
+def _add_fields_one_as_mongod(doc, spec, vars):
+    return _add_fields_one(doc, _inclusion_paths(spec), vars)
+
+
 aggregate._project_one = _project_one_as_mongod
+aggregate._add_fields_one = _add_fields_one_as_mongod
 
 if __name__ == "__main__":
     sys.exit(main())

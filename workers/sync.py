@@ -6,7 +6,7 @@ fsync'd) before the function returns, so an acknowledgement is never ahead of wh
 master has.
 """
 
-from orchestra.database import atomic, retried_on_conflict
+from orchestra.database import atomic, is_mongodb, retried_on_conflict
 from orchestra.extensions import log_store
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
@@ -218,7 +218,8 @@ def parse_state(state: object) -> tuple[str, str, list[dict], dict]:
     results = given(state, "results", {})
     if not isinstance(results, dict):
         raise InvalidValue("state.results", "must be an object")
-    check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES)
+    check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES,
+               integers_of_64_bits=is_mongodb())
     reported_steps = given(state, "steps", [])
     if not isinstance(reported_steps, list):
         raise InvalidValue("state.steps", "must be a list")

@@ -8,6 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.utils import timezone
 
 from orchestra.asgi import application
@@ -390,6 +391,25 @@ async def test_a_state_the_database_cannot_store_ends_the_run_in_exception_namin
     run = await reload(run)
     assert run.status == Status.EXCEPTION
     assert run.status_message.startswith(f"the worker reported an invalid state: {field}: ")
+    await communicator.disconnect()
+
+
+@pytest.mark.skipif(connection.vendor != "mongodb",
+                    reason="SQL databases store integers of any size in JSON")
+async def test_on_mongodb_a_result_beyond_64_bits_ends_the_run_in_exception_naming_it():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    state = {"status": "succeeded", "results": {"fits": 2**63 - 1, "big": [2**63]}}
+    answer = await request(communicator, {"type": "state", "id": 31, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True
+    run = await reload(run)
+    assert run.status == Status.EXCEPTION
+    assert run.status_message == ("the worker reported an invalid state: state.results.big[0]: "
+                                  "is an integer beyond 64 bits (-2**63 to 2**63 - 1), which this "
+                                  "database cannot store")
     await communicator.disconnect()
 
 
