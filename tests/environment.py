@@ -16,17 +16,14 @@ with its data in a temporary directory, and stops it at the end.
 """
 
 import os
-import shutil
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.mongodb import MongoDBServer
 
 # Tests never touch the developer's data directory.
 os.environ.setdefault("ORCHESTRA_DATA_DIR", tempfile.mkdtemp(prefix="orchestra-test-"))
@@ -35,17 +32,7 @@ SERVER_DATABASES = {
     "postgresql": "postgresql://postgres@127.0.0.1:5432/{name}",
     "mongodb": "mongodb://127.0.0.1:{port}/{name}",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-_mongodb_port = _free_port()
-_mongodb_storage = tempfile.mkdtemp(prefix="orchestra-mongodb-")
-_mongodb_server: subprocess.Popen | None = None
+_mongodb = MongoDBServer()
 
 _chosen = os.environ.get("ORCHESTRA_TEST_DATABASE", "")
 _name = f"orchestra_{uuid.uuid4().hex[:12]}"
@@ -56,7 +43,7 @@ if _chosen:
         )
     # Django's runner creates "test_<name>" beside it.
     os.environ["ORCHESTRA_DATABASE_URL"] = SERVER_DATABASES[_chosen].format(
-        name=_name, port=_mongodb_port
+        name=_name, port=_mongodb.port
     )
 
 
@@ -64,45 +51,24 @@ def pytest_sessionstart(session) -> None:
     if not _chosen:
         return
     if _chosen == "mongodb":
-        _start_mongodb_server()
-    address = urlsplit(os.environ["ORCHESTRA_DATABASE_URL"])
-    # SecantusDB takes a few seconds to start on a loaded machine.
-    deadline = time.monotonic() + 60
-    while True:
         try:
-            socket.create_connection((address.hostname, address.port), timeout=3).close()
-            return
-        except OSError as error:
-            starting = _mongodb_server is not None and _mongodb_server.poll() is None
-            if starting and time.monotonic() < deadline:
-                time.sleep(0.2)
-                continue
-            pytest.exit(f"ORCHESTRA_TEST_DATABASE={_chosen}: the server at {address.hostname}:"
-                        f"{address.port} cannot be reached: {error}", returncode=1)
-
-
-def _start_mongodb_server() -> None:
-    global _mongodb_server
-    _mongodb_server = subprocess.Popen(
-        [sys.executable, "-m", "tests.mongodb_server",
-         "--host", "127.0.0.1", "--port", str(_mongodb_port), "--storage-path", _mongodb_storage,
-         "--log-level", "WARNING"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+            _mongodb.start()
+        except RuntimeError as error:
+            pytest.exit(f"ORCHESTRA_TEST_DATABASE=mongodb: {error}", returncode=1)
+        return
+    address = urlsplit(os.environ["ORCHESTRA_DATABASE_URL"])
+    try:
+        socket.create_connection((address.hostname, address.port), timeout=3).close()
+    except OSError as error:
+        pytest.exit(f"ORCHESTRA_TEST_DATABASE={_chosen}: the server at {address.hostname}:"
+                    f"{address.port} cannot be reached: {error}", returncode=1)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     """Drop the test database even when a connection a test's thread left open kept Django's
     runner from dropping it."""
-    if _mongodb_server is not None:
-        _mongodb_server.terminate()
-        try:
-            _mongodb_server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            _mongodb_server.kill()
-            _mongodb_server.wait()
-        shutil.rmtree(_mongodb_storage, ignore_errors=True)
+    if _chosen == "mongodb":
+        _mongodb.stop()
     if _chosen == "postgresql":
         import psycopg
 
