@@ -176,3 +176,13 @@ def json_key(key: int | ObjectId) -> int | str:
     """A key as a JSON value (an audit record's details): an integer on SQL, an ObjectId's
     hexadecimal string on MongoDB."""
     return str(key) if isinstance(key, ObjectId) else key
+
+
+def error_text(error: BaseException) -> str:
+    """What a database error says: django-mongodb-backend passes the driver's errors on
+    without their message, which the error they wrap still has."""
+    while error is not None:
+        if text := str(error):
+            return text
+        error = error.__cause__ or error.__context__
+    return "unknown database error"

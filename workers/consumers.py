@@ -20,7 +20,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.audit import Actor
-from orchestra.database import atomic, locked, retried_on_conflict
+from orchestra.database import atomic, error_text, locked, retried_on_conflict
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
@@ -526,7 +526,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             await self.end_in_exception(
                 run_identifier,
                 f"the master could not store what the worker sent, {failures} times in a row: "
-                f"{error}",
+                f"{error_text(error)}",
             )
         except Exception:
             logger.exception("ending run %s failed too", run_identifier)

@@ -21,7 +21,9 @@ from runs.actions import (
 )
 from runs.models import Run, Status
 from workers.consumers import MasterConsumer
-from tests.orchestra.audit_failure import database_refuses
+from tests.orchestra.audit_failure import (
+    MONGODB_REFUSAL, collection_accepts_only, database_refuses,
+)
 from workers.models import Worker
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
@@ -419,7 +421,15 @@ async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_i
     await hello(communicator)
     run = await trigger()
     await answer_offer(communicator)
-    refused = database_refuses("runs_run", "UPDATE OF results", f"NEW.id = {run.pk}", "disk I/O error")
+    if connection.vendor == "mongodb":
+        refused = collection_accepts_only("runs_run", {
+            "$or": [{"_id": {"$ne": run.pk}}, {"results.a": {"$exists": False}}],
+        })
+        said = MONGODB_REFUSAL
+    else:
+        refused = database_refuses("runs_run", "UPDATE OF results", f"NEW.id = {run.pk}",
+                                   "disk I/O error")
+        said = "disk I/O error"
     await database_sync_to_async(refused.__enter__)()
     try:
         state = {"status": "running", "results": {"a": 1}}
@@ -433,7 +443,7 @@ async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_i
         await database_sync_to_async(refused.__exit__)(None, None, None)
     run = await reload(run)
     assert run.status == Status.EXCEPTION
-    assert "10 times in a row: " in run.status_message and "disk I/O error" in run.status_message
+    assert "10 times in a row: " in run.status_message and said in run.status_message
     await communicator.disconnect()
 
 
