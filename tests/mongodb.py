@@ -3,7 +3,10 @@ one-member replica set; tests/mongodb_server.py): started on a free loopback por
 data in a directory of its own, stopped and removed at the end. Imports nothing of SecantusDB
 or Django, so that tests/environment.py can start one before Django loads."""
 
+import ctypes
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +19,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Linux's prctl(2): the server is killed when the test process ends, however it ends (its data
+# is temporary).
+PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+
+def _ends_with_parent(parent: int):
+    def preexec() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    return preexec
 
 
 def free_port() -> int:
@@ -41,6 +58,7 @@ class MongoDBServer:
             [sys.executable, "-m", "tests.mongodb_server", "--host", "127.0.0.1",
              "--port", str(self.port), "--storage-path", self.storage, "--log-level", "WARNING"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=ROOT,
+            preexec_fn=_ends_with_parent(os.getpid()),
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -55,7 +73,8 @@ class MongoDBServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
+            # SIGINT: SIGTERM may be blocked, and a blocked signal stays so in the children.
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
