@@ -83,6 +83,7 @@ def do_trigger_run(
     return run
 
 
+@retried_on_conflict
 def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
                         priority: int | None = None) -> tuple[Run, bool]:
     """`do_trigger_run`, unless `actor` sent `key` with a trigger in the last 24 hours: then the
@@ -90,7 +91,8 @@ def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
 
     Of two triggers with the same key at once, on any masters, the key's unique constraint lets
     one store it: the other waits for it (PostgreSQL waits on the index entry, SQLite on the
-    database's lock), gets the violation, and answers the first one's run. The key and its run
+    database's lock; on MongoDB it meets a write conflict and starts again), gets the violation
+    or finds the key, and answers the first one's run. The key and its run
     are stored in one transaction, so neither exists without the other.
 
     Raises KeyReused when the key came with another job, parameters or priority, KeyRunDeleted

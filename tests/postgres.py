@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mongodb import mongodb_server
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 
@@ -61,12 +63,17 @@ def run_scenario(module: str, database_url: str, data_dir) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        "mongodb"])
 def race_database(request, tmp_path):
     """A fresh database for a scenario of concurrent masters: a SQLite file (the default
     installation; the test run's own SQLite is in memory, where concurrent writers fail at
-    once instead of waiting), then PostgreSQL."""
+    once instead of waiting), then PostgreSQL, then MongoDB (a SecantusDB server of the
+    test's own)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    elif request.param == "mongodb":
+        with mongodb_server() as server:
+            yield server.url("orchestra_race")
     else:
         yield request.getfixturevalue("postgres_database")

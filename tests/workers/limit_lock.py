@@ -18,9 +18,10 @@ LOCK_HELD_SECONDS = 1.0
 
 def main() -> None:
     set_up_examples()
-    from django.db import connection, transaction
+    from django.db import connection
 
     from orchestra.audit import SYSTEM
+    from orchestra.database import atomic, locked
     from projects.models import Job
     from runs.actions import claim_run, do_trigger_run
     from runs.models import Resource, Run, Status
@@ -31,16 +32,16 @@ def main() -> None:
         job = Job.objects.get(identifier=job_name)
         holder, claimer = (Worker.objects.create(identifier=f"{lock}-{name}", is_connected=True) for name in ("h", "c"))
         waiting = do_trigger_run(job, {}, SYSTEM)
-        locked, release = threading.Event(), threading.Event()
+        lock_taken, release = threading.Event(), threading.Event()
 
         def hold_the_lock() -> None:
             try:
-                with transaction.atomic():
+                with atomic():
                     if lock == "job":
-                        Job.objects.select_for_update().get(pk=job.pk)
+                        locked(Job.objects.filter(pk=job.pk)).get()
                     else:
-                        Resource.objects.select_for_update().get(identifier="deploy-prod")
-                    locked.set()
+                        locked(Resource.objects.filter(identifier="deploy-prod")).get()
+                    lock_taken.set()
                     release.wait()
                     held = do_trigger_run(job, {}, SYSTEM)
                     Run.objects.filter(pk=held.pk).update(worker=holder, status=Status.RUNNING)
@@ -57,7 +58,7 @@ def main() -> None:
 
         holding = threading.Thread(target=hold_the_lock)
         holding.start()
-        locked.wait()
+        lock_taken.wait()
         claiming = threading.Thread(target=claim)
         claiming.start()
         claiming.join(LOCK_HELD_SECONDS)
