@@ -167,10 +167,14 @@ class Orchestra:
 
     def start_worker(self, identifier: str, properties: dict | None = None, executors: int = 2,
                      data_dir: Path | None = None, token: str | None = None,
-                     master_url: str | None = None) -> subprocess.Popen:
+                     master_url: str | list[str] | None = None) -> subprocess.Popen:
+        """Start a worker client connected to `master_url` (default the first master), or to
+        each of a list of URLs in turn (failover)."""
         data_dir = data_dir or self.data_dir / f"worker-{identifier}"
+        urls = [master_url] if isinstance(master_url, str) else master_url or [self.ws_url]
         args = [
-            "runworker_client", "--master-url", master_url or self.ws_url, "--token", token or self.worker_token,
+            "runworker_client", *(argument for url in urls for argument in ("--master-url", url)),
+            "--token", token or self.worker_token,
             "--identifier", identifier, "--executors", str(executors), "--data-dir", str(data_dir),
         ]
         for key, value in (properties or {}).items():
