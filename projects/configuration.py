@@ -38,8 +38,10 @@ __all__ = [
     "Resource",
     "Schedule",
     "Step",
+    "LoadedConfiguration",
     "SyncReport",
     "load_configuration",
+    "read_configuration",
     "validate_configuration",
     "validate_projects",
     "sync_projects",
@@ -182,8 +184,16 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
     return report
 
 
-def load_configuration(module_name: str | None = None) -> SyncReport:
-    """Import the configuration module, validate it and write it to the database."""
+@dataclass(frozen=True)
+class LoadedConfiguration:
+    """A configuration module's definitions, validated: plain data for the database."""
+
+    projects: list[dict]
+    resources: list[dict]
+
+
+def read_configuration(module_name: str | None = None) -> LoadedConfiguration:
+    """Import the configuration module and validate it, writing nothing."""
     module_name = module_name or settings.CONFIGURATION_MODULE
     try:
         module = importlib.import_module(module_name)
@@ -194,4 +204,10 @@ def load_configuration(module_name: str | None = None) -> SyncReport:
     if not hasattr(module, "projects"):
         raise ConfigurationError([f"module {module_name!r} defines no `projects` list"])
     projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
-    return sync_projects(projects, resources)
+    return LoadedConfiguration(projects, resources)
+
+
+def load_configuration(module_name: str | None = None) -> SyncReport:
+    """Import the configuration module, validate it and write it to the database."""
+    configuration = read_configuration(module_name)
+    return sync_projects(configuration.projects, configuration.resources)

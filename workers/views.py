@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from orchestra import roles
+from orchestra import masters, roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
@@ -34,7 +34,9 @@ def overview(request):
 @requires(roles.VIEW)
 def worker_list(request):
     listing = filtered_list(request, WorkerFilter, Worker.objects.all())
-    return render(request, "workers/worker_list.html", {"listing": listing})
+    # The registry is for administrators: it names hosts and process ids.
+    registry = masters.listed() if request.user.has_perm(roles.VIEW_MASTERS) else None
+    return render(request, "workers/worker_list.html", {"listing": listing, "masters": registry})
 
 
 @requires(roles.VIEW)
