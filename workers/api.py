@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from orchestra import masters, roles
 from orchestra.api_views import ERRORS
 from orchestra.audit import Actor
+from projects.configuration_in_force import with_configuration_in_force
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
 from workers.models import Worker
@@ -47,4 +48,4 @@ class MasterList(generics.ListAPIView):
     serializer_class = MasterSerializer
 
     def get_queryset(self):
-        return masters.listed()
+        return with_configuration_in_force(masters.listed())

@@ -20,10 +20,13 @@ class MasterSerializer(serializers.ModelSerializer):
     is_alive = serializers.BooleanField(
         read_only=True, help_text="false once it stopped, or its heartbeat is older than ORCHESTRA_MASTER_GONE_AFTER"
     )
+    holds_configuration_in_force = serializers.BooleanField(
+        read_only=True, help_text="its configuration's fingerprint is the one in force"
+    )
 
     class Meta:
         model = Master
         fields = [
-            "host", "pid", "serves", "version", "fingerprint", "started", "heartbeat", "stopped",
-            "is_alive",
+            "host", "pid", "serves", "version", "fingerprint", "holds_configuration_in_force",
+            "started", "heartbeat", "stopped", "is_alive",
         ]

@@ -29,7 +29,8 @@ def test_administrators_read_every_master_alive_or_gone(service, settings):
     ]
     first = response.json()["results"][0]
     assert set(first) == {
-        "host", "pid", "serves", "version", "fingerprint", "started", "heartbeat", "stopped", "is_alive",
+        "host", "pid", "serves", "version", "fingerprint", "holds_configuration_in_force", "started",
+        "heartbeat", "stopped", "is_alive",
     }
 
 

@@ -40,8 +40,14 @@ class Command(BaseCommand):
             help="comma-separated subset of website,service,master (default: all three); "
                  "a subset needs ORCHESTRA_REDIS_URL",
         )
+        parser.add_argument(
+            "--take-over-configuration", action="store_true",
+            help="put this master's configuration in force even though live masters run "
+                 "another one of the same or a higher version (docs/operations.md)",
+        )
 
-    def handle(self, *args, host: str, port: int, serve: frozenset[str], **options):
+    def handle(self, *args, host: str, port: int, serve: frozenset[str], take_over_configuration: bool,
+               **options):
         if serve != ALL and not settings.REDIS_URL:
             raise CommandError(
                 f"--serve {describe(serve)} needs ORCHESTRA_REDIS_URL: a process that does not "
@@ -51,7 +57,7 @@ class Command(BaseCommand):
             )
         extensions.validate_all()
         try:
-            master = start_master(serve)
+            master = start_master(serve, take_over_configuration)
         except StartRefused as refusal:
             raise CommandError(str(refusal))
 
