@@ -120,6 +120,17 @@ projects = [
                 ],
             ),
             Job(
+                "append",
+                description="Appends the run's identifier and a newline to the file at `path`, "
+                "and says so in its log: a ledger of the runs that were executed.",
+                parameters=[Parameter("path", "The file to append to (on the worker).", required=True,
+                                      max_length=4096)],
+                # One write of a few bytes to a file opened with O_APPEND (`>>`): runs appending
+                # to the same file at once never mix their lines.
+                steps=[Step("append", ["sh", "-c", r'printf "%s\n" "$1" >> "$2" && echo "appended $1"',
+                                       "sh", "{run_identifier}", "{path}"])],
+            ),
+            Job(
                 "echo",
                 description="Prints its text and stores it as the result `text`.",
                 parameters=[

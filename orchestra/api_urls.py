@@ -64,6 +64,7 @@ urlpatterns = [
     path(WORKER, workers.WorkerDetail.as_view(), name="api-worker"),
     path(f"{WORKER}/enable", workers.WorkerEnabled.as_view(enabled=True), name="api-worker-enable"),
     path(f"{WORKER}/disable", workers.WorkerEnabled.as_view(enabled=False), name="api-worker-disable"),
+    path("masters", workers.MasterList.as_view(), name="api-masters"),
     path("me", accounts.Me.as_view(), name="api-me"),
     path("users", accounts.UserList.as_view(), name="api-users"),
     path(USER, accounts.UserDetail.as_view(), name="api-user"),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from orchestra import VERSION
 from orchestra.environment import (
     database_from_url,
     env_bool,
@@ -76,6 +77,9 @@ WORKER_INACTIVE_AFTER = env_int("ORCHESTRA_WORKER_INACTIVE_SECONDS", 120, minimu
 DISPATCH_SWEEP_SECONDS = env_int("ORCHESTRA_DISPATCH_SWEEP_SECONDS", 1, minimum=1)
 # A worker disconnected this long is lost: its active runs end `exception` (None: never).
 WORKER_LOST_AFTER = env_int("ORCHESTRA_WORKER_LOST_AFTER", None, minimum=1)
+# A master whose heartbeat is this much older is gone (orchestra/masters.py); each refreshes
+# its own several times within it.
+MASTER_GONE_AFTER = env_int("ORCHESTRA_MASTER_GONE_AFTER", 60, minimum=4)
 
 # Retention: final runs older than this many days are deleted with their logs (None: kept).
 KEEP_RUNS_DAYS = env_int("ORCHESTRA_KEEP_RUNS_DAYS", None, minimum=1)
@@ -219,7 +223,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Orchestra service",
-    "VERSION": "1.0.0",
+    "VERSION": VERSION,
     # What Django's path converters match: digits; a slug; anything but "" or a slash.
     "PATH_CONVERTER_OVERRIDES": {
         "int": {"type": "integer", "minimum": 0},

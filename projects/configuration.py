@@ -8,8 +8,11 @@ stops the master with a message that says where to look. The database keeps what
 configuration no longer defines (their runs stay), marked `is_configured=False` and disabled.
 """
 
+import hashlib
 import importlib
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +28,7 @@ from projects.definitions import (
     Schedule,
     Step,
 )
+from orchestra.values import InvalidValue, check_count, shown
 from projects.validation import ConfigurationError, validate_configuration, validate_projects
 from runs import models as run_models
 
@@ -38,8 +42,10 @@ __all__ = [
     "Resource",
     "Schedule",
     "Step",
+    "LoadedConfiguration",
     "SyncReport",
     "load_configuration",
+    "read_configuration",
     "validate_configuration",
     "validate_projects",
     "sync_projects",
@@ -182,8 +188,39 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
     return report
 
 
-def load_configuration(module_name: str | None = None) -> SyncReport:
-    """Import the configuration module, validate it and write it to the database."""
+@dataclass(frozen=True)
+class LoadedConfiguration:
+    """A configuration module's definitions, validated: plain data for the database, and the
+    `version` the module declares (None when it declares none)."""
+
+    projects: list[dict]
+    resources: list[dict]
+    version: int | None = None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON of what the database would hold: the same for the
+        same definitions in any order of projects, jobs, schedules or resources, in any
+        process; different as soon as anything written to the database differs."""
+
+        def by_identifier(items: list[dict]) -> list[dict]:
+            return sorted(items, key=lambda item: item["identifier"])
+
+        canonical = {
+            "version": self.version,
+            "resources": by_identifier(self.resources),
+            "projects": by_identifier([
+                {**project, "jobs": by_identifier(project["jobs"]),
+                 "schedules": by_identifier(project["schedules"])}
+                for project in self.projects
+            ]),
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_configuration(module_name: str | None = None) -> LoadedConfiguration:
+    """Import the configuration module and validate it, writing nothing."""
     module_name = module_name or settings.CONFIGURATION_MODULE
     try:
         module = importlib.import_module(module_name)
@@ -193,5 +230,20 @@ def load_configuration(module_name: str | None = None) -> SyncReport:
         ) from error
     if not hasattr(module, "projects"):
         raise ConfigurationError([f"module {module_name!r} defines no `projects` list"])
+    version = getattr(module, "version", None)
+    if version is not None:
+        # Compared with the version in force (projects/configuration_in_force.py).
+        try:
+            check_count(version, "version")
+        except InvalidValue as error:
+            raise ConfigurationError(
+                [f"module {module_name!r}, field 'version': {error.message}, got {shown(version)}"]
+            )
     projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
-    return sync_projects(projects, resources)
+    return LoadedConfiguration(projects, resources, version)
+
+
+def load_configuration(module_name: str | None = None) -> SyncReport:
+    """Import the configuration module, validate it and write it to the database."""
+    configuration = read_configuration(module_name)
+    return sync_projects(configuration.projects, configuration.resources)

@@ -109,3 +109,26 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.identifier}/{self.identifier}"
+
+
+class ConfigurationInForce(models.Model):
+    """Which configuration the projects, jobs and schedules in the database come from: one
+    row, written by the master that last wrote its configuration
+    (`projects.configuration_in_force`)."""
+
+    # LoadedConfiguration.fingerprint; empty before any master wrote one.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # The `version` the configuration module declares, if any.
+    version = models.PositiveBigIntegerField(null=True, blank=True)
+    loaded = models.DateTimeField(null=True, blank=True)
+    loaded_by = models.ForeignKey(
+        "orchestra.Master", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "host:pid", kept once the registry forgot that master.
+    loaded_by_name = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "configuration in force"
+
+    def __str__(self) -> str:
+        return f"configuration {self.fingerprint[:12] or '(none)'}"

@@ -10,8 +10,11 @@
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
-  runs older than their retention in days (`runs.retention.delete_expired_runs`), and triggers'
-  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`).
+  runs older than their retention in days (`runs.retention.delete_expired_runs`), triggers'
+  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`), and
+  masters gone for a week (`orchestra.masters.delete_gone_masters`).
+- The registry's heartbeat (`orchestra.masters.beat`), in every runmaster process, whatever it
+  serves (`start_heartbeat`).
 """
 
 import asyncio
@@ -23,6 +26,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models.functions import Now
 
+from orchestra import masters
+from orchestra.models import Master
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
 from runs import pipelines
@@ -99,6 +104,7 @@ async def housekeeping() -> None:
     await database_sync_to_async(delete_dead_tokens)()
     await database_sync_to_async(delete_expired_runs)()
     await database_sync_to_async(delete_expired_idempotency_keys)()
+    await database_sync_to_async(masters.delete_gone_masters)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
@@ -120,3 +126,10 @@ def start(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
         loop.create_task(every(settings.SCHEDULER_SECONDS, scheduler_tick)),
         loop.create_task(every(HOUSEKEEPING_SECONDS, housekeeping)),
     ]
+
+
+def start_heartbeat(loop: asyncio.AbstractEventLoop, master: Master) -> asyncio.Task:
+    async def heartbeat() -> None:
+        await database_sync_to_async(masters.beat)(master)
+
+    return loop.create_task(every(masters.heartbeat_seconds(), heartbeat))

@@ -5,10 +5,11 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from orchestra import roles
+from orchestra import masters, roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
+from projects.configuration_in_force import configuration_in_force, with_configuration_in_force
 from runs.models import ACTIVE_STATUSES, Status
 from runs.views import newest_run_keys, run_rows
 from workers.actions import set_worker_enabled
@@ -34,7 +35,12 @@ def overview(request):
 @requires(roles.VIEW)
 def worker_list(request):
     listing = filtered_list(request, WorkerFilter, Worker.objects.all())
-    return render(request, "workers/worker_list.html", {"listing": listing})
+    context = {"listing": listing}
+    # The registry is for administrators: it names hosts and process ids.
+    if request.user.has_perm(roles.VIEW_MASTERS):
+        context["masters"] = with_configuration_in_force(masters.listed())
+        context["configuration_in_force"] = configuration_in_force()
+    return render(request, "workers/worker_list.html", context)
 
 
 @requires(roles.VIEW)

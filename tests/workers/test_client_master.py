@@ -89,7 +89,7 @@ async def serving(master: Master):
 
 @contextlib.asynccontextmanager
 async def worker_client(url: str, data_dir: Path):
-    client = WorkerClient(url, "token", "w1", {}, 1, data_dir, fork_server=False)
+    client = WorkerClient([url], "token", "w1", {}, 1, data_dir, fork_server=False)
     running = asyncio.create_task(client.run_forever())
     try:
         yield client
@@ -177,7 +177,7 @@ async def test_the_back_off_starts_again_from_its_shortest_delay_after_a_success
 async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the_reason(tmp_path, code):
     master = Master(refuse=code)
     async with serving(master) as url:
-        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        client = WorkerClient([url], "revoked", "w1", {}, 1, tmp_path, fork_server=False)
         # Not after the 60 s a hello answer may take: the connection is gone.
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=rf"\({code}\): seen enough"):
@@ -188,7 +188,7 @@ async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the
 async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
     master = Master(refuse=4001, close_frame=False)
     async with serving(master) as url:
-        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        client = WorkerClient([url], "revoked", "w1", {}, 1, tmp_path, fork_server=False)
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=r"\(4001\): seen enough"):
                 await client.run_forever()
@@ -198,7 +198,7 @@ async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
 async def test_a_hello_too_large_for_a_message_stops_the_client_unsent(tmp_path):
     master = Master()
     async with serving(master) as url:
-        client = WorkerClient(url, "token", "w1", {"big": "x" * MAX_MESSAGE_BYTES}, 1, tmp_path,
+        client = WorkerClient([url], "token", "w1", {"big": "x" * MAX_MESSAGE_BYTES}, 1, tmp_path,
                               fork_server=False)
         # Sent, it would end the connection, and go again after every reconnection.
         async with asyncio.timeout(10):

@@ -9,7 +9,6 @@ import base64
 import itertools
 import json
 import logging
-import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from workers.client.forkserver import ForkServer, ForkServerError
+from workers.client.masters import MasterList, backoff_delays
 from workers.client.rundir import FINAL_STATUSES, RunDirectory, step_environment
 from workers.protocol import MAX_MESSAGE_BYTES
 
@@ -35,8 +35,6 @@ CHUNKS_PER_TURN = 8
 CHUNKS_IN_FLIGHT = 4
 SYNC_INTERVAL_SECONDS = 0.05
 RESPONSE_TIMEOUT_SECONDS = 60
-BACKOFF_FIRST_SECONDS = 0.5
-BACKOFF_MAX_SECONDS = 15.0
 # After the master failed to store a run's log or state (an error with `retry`), that run
 # waits before it tries again, longer after each failure: a master whose database is down
 # is not flooded by every worker every SYNC_INTERVAL_SECONDS.
@@ -95,17 +93,10 @@ class HeldRun:
         self.retry_delays = None
 
 
-def backoff_delays(first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_MAX_SECONDS) -> Iterator[float]:
-    """Exponential delays with jitter (half to full), capped: workers that failed together
-    (a master restart, a database outage) do not all try again at the same moment."""
-    for attempt in itertools.count():
-        yield min(cap, first * 2**attempt) * random.uniform(0.5, 1.0)
-
-
 class WorkerClient:
-    def __init__(self, master_url: str, token: str, identifier: str, properties: dict[str, str],
+    def __init__(self, master_urls: list[str], token: str, identifier: str, properties: dict[str, str],
                  executors: int, data_dir: Path, fork_server: bool = True):
-        self.master_url = master_url
+        self.masters = MasterList(master_urls)
         self.token = token
         self.identifier = identifier
         self.properties = properties
@@ -131,17 +122,16 @@ class WorkerClient:
     # Connection lifecycle ---------------------------------------------------------------------
 
     async def run_forever(self) -> None:
-        delays = backoff_delays()
         while True:
+            master_url = self.masters.current
             try:
                 async with connect(
-                    self.master_url,
+                    master_url,
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     proxy=None, compression=None, max_size=MAX_MESSAGE_BYTES, open_timeout=10,
                 ) as connection:
                     self.connection = connection
                     await self.session(connection)
-                    delays = backoff_delays()
             except ConnectionClosed as closed:
                 # The refusal message counts even if the close frame was lost on the way (a
                 # proxy that drops the connection): it says which code and why.
@@ -149,21 +139,21 @@ class WorkerClient:
                 reason = self.refusal or (closed.rcvd.reason if closed.rcvd else "")
                 if code in FATAL_CLOSE_CODES:
                     raise Refused(f"the master refused this worker ({code}): {reason}")
-                logger.warning("connection to the master closed (%s %s)", code, reason)
+                logger.warning("connection to the master at %s closed (%s %s)", master_url, code, reason)
             except MasterError as error:
                 logger.error("the master refused a request: %s", error)
             except (OSError, InvalidHandshake, asyncio.TimeoutError) as error:
                 if isinstance(error, InvalidStatus) and error.response.status_code in (401, 403):
                     raise Refused(f"the master refused the connection: {error}")
-                logger.warning("cannot reach the master at %s: %s", self.master_url, error)
+                logger.warning("cannot reach the master at %s: %s", master_url, error)
             finally:
                 self.connection = None
                 self.refusal, self.refusal_code = "", None
                 for future in self.waiting.values():
                     future.cancel()
                 self.waiting.clear()
-            delay = next(delays)
-            logger.info("reconnecting in %.1f s", delay)
+            delay = self.masters.lost()
+            logger.info("connecting to %s in %.1f s", self.masters.current, delay)
             await asyncio.sleep(delay)
 
     async def session(self, connection: ClientConnection) -> None:
@@ -194,7 +184,8 @@ class WorkerClient:
                 await asyncio.wait_for(reader, RESPONSE_TIMEOUT_SECONDS)
                 return
             self.resume(answer.get("runs", {}))
-            logger.info("connected to %s as %s", self.master_url, self.identifier)
+            self.masters.answered()
+            logger.info("connected to %s as %s", self.masters.current, self.identifier)
             syncing = asyncio.create_task(self.sync_forever())
             done, _ = await asyncio.wait({reader, syncing}, return_when=asyncio.FIRST_COMPLETED)
             syncing.cancel()
