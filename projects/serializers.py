@@ -76,3 +76,13 @@ class ProjectStatusSerializer(serializers.Serializer):
         allow_null=True,
         help_text="When the repository was read (the answer is kept a minute); null without one.",
     )
+
+
+class DeliveryAnswerSerializer(serializers.Serializer):
+    """What a hook's delivery answers (projects.api.ReceiveHook)."""
+
+    hook = serializers.CharField(help_text="<project>/<hook>")
+    delivery = serializers.CharField(allow_null=True, help_text="Its X-GitHub-Delivery")
+    runs = serializers.ListField(
+        child=serializers.CharField(), help_text="Identifiers of the runs it triggered"
+    )

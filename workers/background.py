@@ -11,7 +11,8 @@
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
   runs older than their retention in days (`runs.retention.delete_expired_runs`), and triggers'
-  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`).
+  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`), and
+  hooks' deliveries older than 3 days (`projects.deliveries.delete_expired_deliveries`).
 """
 
 import asyncio
@@ -25,6 +26,7 @@ from django.db.models.functions import Now
 
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
+from projects.deliveries import delete_expired_deliveries
 from runs import pipelines
 from runs.actions import delete_expired_idempotency_keys, finish_run
 from runs.models import ACTIVE_STATUSES, Run, Status
@@ -99,6 +101,7 @@ async def housekeeping() -> None:
     await database_sync_to_async(delete_dead_tokens)()
     await database_sync_to_async(delete_expired_runs)()
     await database_sync_to_async(delete_expired_idempotency_keys)()
+    await database_sync_to_async(delete_expired_deliveries)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
