@@ -236,7 +236,7 @@ class ReceiveHook(APIView):
             OpenApiParameter(
                 "X-GitHub-Delivery", OpenApiTypes.STR, OpenApiParameter.HEADER,
                 pattern=f"^{IDEMPOTENCY_KEY.pattern}$",
-                description="The delivery's identifier: sent again within 3 days with the same "
+                description="The delivery's identifier: sent again within 7 days with the same "
                 f"body, answers the runs it triggered (200) instead of triggering others: "
                 f"{IDEMPOTENCY_KEY_RULE}",
             ),

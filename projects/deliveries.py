@@ -25,9 +25,9 @@ from runs.models import Run
 from runs.parameters import ParameterError
 
 SIGNATURE_PREFIX = "sha256="
-# GitHub lets a delivery of the last 3 days be sent again by hand: remembered that long, such a
-# redelivery still triggers nothing new.
-DELIVERY_LIFETIME = timedelta(days=3)
+# GitHub lets a delivery be sent again by hand for 3 days (GitHub Enterprise Server: 7), with
+# its first identifier: remembered that long, such a redelivery triggers nothing new.
+DELIVERY_LIFETIME = timedelta(days=7)
 
 
 class DeliveryReused(Exception):
@@ -58,7 +58,7 @@ def actor_of(hook: Hook, address: str | None) -> Actor:
 def deliver(hook: Hook, payload: Any, body: bytes, delivery: str | None,
             address: str | None) -> tuple[list[str], bool]:
     """Trigger the hook's jobs with their parameters taken from `payload`, all or none, unless
-    `delivery` came in the last 3 days: then the runs it triggered. Returns the runs'
+    `delivery` came in the last 7 days: then the runs it triggered. Returns the runs'
     identifiers and whether they were triggered now.
 
     Of two deliveries with the same identifier at once, on any masters, the unique constraint

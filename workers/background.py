@@ -12,7 +12,7 @@
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
   runs older than their retention in days (`runs.retention.delete_expired_runs`), and triggers'
   idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`), and
-  hooks' deliveries older than 3 days (`projects.deliveries.delete_expired_deliveries`).
+  hooks' deliveries older than 7 days (`projects.deliveries.delete_expired_deliveries`).
 """
 
 import asyncio

@@ -23,7 +23,7 @@ def operations(schema: dict):
 
 
 @pytest.mark.parametrize("component, fields", [
-    ("Run", ["worker", "parent", "schedule", "triggered_by", "started", "completed"]),
+    ("Run", ["worker", "parent", "schedule", "hook", "triggered_by", "started", "completed"]),
     ("RunDetail", ["worker", "parent", "schedule", "triggered_by"]),
     ("Schedule", ["last_run", "last_tick"]),
     ("Worker", ["owner", "last_seen"]),

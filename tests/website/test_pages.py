@@ -2,8 +2,9 @@
 
 import pytest
 
-from projects.models import Job
-from tests.website.conftest import XSS
+from projects.models import Hook, Job
+from runs.models import Run
+from tests.website.conftest import XSS, add_run
 
 
 def page_urls(data) -> list[str]:
@@ -116,3 +117,11 @@ def test_pipeline_run_page_shows_its_graph(admin_client, populated):
     page = admin_client.get(f"/runs/{parent.identifier}/").content.decode()
     graph = page[page.index("<svg"):page.index("</svg>")]
     assert f"/runs/{child.identifier}/" in graph
+
+
+def test_a_run_a_hook_triggered_names_its_hook(admin_client, populated):
+    hook = Hook.objects.create(project=populated["project"], identifier="push",
+                               secret_variable="PUSH_SECRET", jobs={"echo": {"text": "ref"}})
+    run = add_run(populated["echo"], source=Run.Source.HOOK, hook=hook, parameters={"text": "x"})
+    page = admin_client.get(f"/runs/{run.identifier}/").content.decode()
+    assert "<dt>Source</dt><dd>hook: hook push</dd>" in page

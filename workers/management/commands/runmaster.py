@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestra import extensions
-from orchestra.applications import ALL, MASTER, describe, parse_served
+from orchestra.applications import ALL, MASTER, SERVICE, describe, parse_served
 from orchestra.asgi import application_serving
 from projects.configuration import ConfigurationError, load_configuration
+from projects.deliveries import hooks_without_secret
 from workers import background
 from workers.protocol import MAX_MESSAGE_BYTES
 
@@ -57,6 +58,13 @@ class Command(BaseCommand):
                 load_configuration(settings.CONFIGURATION_MODULE)
             except ConfigurationError as error:
                 raise CommandError(f"ORCHESTRA_CONFIGURATION ({settings.CONFIGURATION_MODULE}): {error}")
+        if SERVICE in serve:
+            # Not an error: a hook nobody has set up yet must not keep the master from starting.
+            for hook in hooks_without_secret():
+                self.stdout.write(
+                    f"hook {hook} refuses every call: its secret, the environment variable "
+                    f"{hook.secret_variable}, is not set", ending="\n",
+                )
 
         def ready() -> None:
             if MASTER in serve:
