@@ -1,6 +1,7 @@
 """POST /api/hooks/<project>/<hook>: a delivery signed with the hook's secret triggers its jobs
 with parameters from the payload, once per X-GitHub-Delivery (docs/service.md, "Hooks")."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -11,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from orchestra.models import AuditEvent
-from projects.deliveries import delete_expired_deliveries
 from projects.models import Hook, HookDelivery
 from runs.models import Run
+from workers import background
 
 pytestmark = pytest.mark.database
 
@@ -160,12 +161,13 @@ def test_the_same_delivery_with_another_body_is_a_422_and_triggers_nothing(catal
     assert list(Run.objects.values_list("parameters", flat=True)) == [{"text": "first"}]
 
 
+@pytest.mark.django_db(transaction=True)  # housekeeping reads the database from its own thread
 def test_housekeeping_forgets_deliveries_after_seven_days(catalogue, secret):
     post(delivery="old")
     post(delivery="recent")
     HookDelivery.objects.filter(delivery="old").update(created=timezone.now() - timedelta(days=7, seconds=1))
     HookDelivery.objects.filter(delivery="recent").update(created=timezone.now() - timedelta(days=6))
-    assert delete_expired_deliveries() == 1
+    asyncio.run(background.housekeeping())
     assert list(HookDelivery.objects.values_list("delivery", flat=True)) == ["recent"]
     assert post(delivery="old").status_code == 201
     assert post(delivery="recent").status_code == 200
