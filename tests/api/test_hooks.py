@@ -281,3 +281,18 @@ def test_a_hook_no_longer_configured_is_a_404(catalogue, secret):
     catalogue["hook"].save()
     assert post().status_code == 404
     assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize("body", [
+    b"[]", b"42", b'"text"', b"null", b'{"text": NaN}', b'{"text": Infinity}', b'{"text": 1e400}',
+    b'{"text": 99999999999999999999}', b'{"text": "\\ud800"}', b'{"text": "a\\u0000b"}',
+    b'{"text": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"text": "x", "text": {"a": 1}}',
+    '{"text": "é☃"}'.encode("utf-16"), b'\xef\xbb\xbf{"text": "bom"}',
+])
+def test_signed_hostile_payloads_are_refused_or_triggered_never_a_server_error(catalogue, secret, body):
+    response = post(body=body)
+    assert response.status_code in (201, 400), response.content
+    assert "error" in response.json() or response.status_code == 201
+    for run in Run.objects.all():
+        # What was stored can be shown back.
+        json.dumps(run.parameters, allow_nan=False).encode()
