@@ -24,6 +24,7 @@ from projects.hooks import PayloadFieldMissing
 from projects.models import Hook, Job, Project, Schedule
 from projects.serializers import (
     DeliveryAnswerSerializer,
+    HookSerializer,
     JobSerializer,
     ProjectSerializer,
     ProjectStatusSerializer,
@@ -186,6 +187,19 @@ class ScheduleDetail(APIView):
     @extend_schema(responses={200: ScheduleSerializer, **ERRORS})
     def get(self, request, project: str, schedule: str):
         return Response(ScheduleSerializer(get_schedule(project, schedule)).data)
+
+
+class HookList(generics.ListAPIView):
+    """The hooks the configuration defines for the project."""
+
+    required_authorization = roles.VIEW
+    serializer_class = HookSerializer
+
+    def get_queryset(self):
+        project = get_object_or_404(Project, identifier=self.kwargs["project"])
+        return Hook.objects.filter(project=project, is_configured=True).select_related(
+            "project"
+        ).order_by("identifier")
 
 
 class ScheduleEnabled(APIView):

@@ -296,3 +296,22 @@ def test_signed_hostile_payloads_are_refused_or_triggered_never_a_server_error(c
     for run in Run.objects.all():
         # What was stored can be shown back.
         json.dumps(run.parameters, allow_nan=False).encode()
+
+
+def test_the_service_lists_a_projects_hooks_and_whether_their_secret_is_set(catalogue, service, monkeypatch):
+    Hook.objects.create(project=catalogue["project"], identifier="removed", is_configured=False,
+                        secret_variable="GONE", jobs={"hello": {}})
+    monkeypatch.delenv("ORCHESTRA_HOOK_SECRET_ECHO", raising=False)
+    expected = {
+        "project": "examples", "identifier": "echo", "url": "/api/hooks/examples/echo",
+        "jobs": {"echo": {"text": "text"}}, "secret_variable": "ORCHESTRA_HOOK_SECRET_ECHO",
+        "secret_is_set": False,
+    }
+    response = service("viewer").get("/api/projects/examples/hooks")
+    assert response.status_code == 200
+    assert response.json()["results"] == [expected]
+    monkeypatch.setenv("ORCHESTRA_HOOK_SECRET_ECHO", SECRET)
+    assert service("viewer").get("/api/projects/examples/hooks").json()["results"] == [
+        {**expected, "secret_is_set": True},
+    ]
+    assert service("viewer").get("/api/projects/nope/hooks").status_code == 404
