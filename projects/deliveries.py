@@ -103,7 +103,8 @@ def _trigger(hook: Hook, payload: Any, actor: Actor) -> list[str]:
     }
     runs = []
     with transaction.atomic():
-        for name, given in parameters.items():
+        # In one order on every database (PostgreSQL's JSON keeps no order of keys).
+        for name, given in sorted(parameters.items()):
             try:
                 run = do_trigger_run(jobs[name], given, actor, source=Run.Source.HOOK, hook=hook)
             except ParameterError as error:

@@ -207,11 +207,11 @@ def test_a_value_the_jobs_parameter_refuses_is_a_400_and_triggers_nothing(catalo
 
 
 def test_the_jobs_of_a_hook_are_triggered_all_or_none(catalogue, secret):
-    catalogue["hook"].jobs = {"hello": {}, "echo": {"text": "text"}}
+    catalogue["hook"].jobs = {"hello": {}, "echo": {"text": "text"}}  # not in order
     catalogue["hook"].save()
     answer = post({"text": 12}).json()
-    # In the order the configuration names the jobs.
-    assert [Run.objects.get(identifier=run).job.identifier for run in answer["runs"]] == ["hello", "echo"]
+    # In the order of the jobs' identifiers.
+    assert [Run.objects.get(identifier=run).job.identifier for run in answer["runs"]] == ["echo", "hello"]
     catalogue["echo"].parameters = [{"name": "text", "required": True, "minimum": 0, "maximum": 10}]
     catalogue["echo"].save()
     assert post({"text": 12}).status_code == 400
