@@ -8,6 +8,7 @@ from pathlib import Path
 
 from projects.definitions import (
     Element,
+    Hook,
     Job,
     Parameter,
     PipelineJob,
@@ -208,6 +209,10 @@ projects = [
             ),
         ],
         schedules=[Schedule("hello-hourly", "hello", "0 * * * *")],
+        # POST /api/hooks/examples/echo, signed with this variable's value, runs `echo` with
+        # the payload's field `text` (docs/configuration.md, "Hooks").
+        hooks=[Hook("echo", secret_variable="ORCHESTRA_HOOK_SECRET_ECHO",
+                    jobs={"echo": {"text": "text"}})],
     )
 ]
 

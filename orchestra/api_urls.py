@@ -52,6 +52,8 @@ urlpatterns = [
     path(SCHEDULE, projects.ScheduleDetail.as_view(), name="api-schedule"),
     path(f"{SCHEDULE}/enable", projects.ScheduleEnabled.as_view(enabled=True), name="api-schedule-enable"),
     path(f"{SCHEDULE}/disable", projects.ScheduleEnabled.as_view(enabled=False), name="api-schedule-disable"),
+    path("projects/<slug:project>/hooks", projects.HookList.as_view(), name="api-project-hooks"),
+    path("hooks/<slug:project>/<slug:hook>", projects.ReceiveHook.as_view(), name="api-hook"),
     path("jobs", projects.JobList.as_view(), name="api-jobs"),
     path("schedules", projects.ScheduleList.as_view(), name="api-schedules"),
     path("runs", runs.RunList.as_view(), name="api-runs"),

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from projects import models
 from projects.definitions import (
     Element,
+    Hook,
     Job,
     Parameter,
     PipelineJob,
@@ -35,6 +36,7 @@ from runs import models as run_models
 __all__ = [
     "ConfigurationError",
     "Element",
+    "Hook",
     "Job",
     "Parameter",
     "PipelineJob",
@@ -133,7 +135,7 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
     with transaction.atomic():
         if resources is not None:
             _sync_resources(resources, report)
-        kept_projects, kept_jobs, kept_schedules = [], [], []
+        kept_projects, kept_jobs, kept_schedules, kept_hooks = [], [], [], []
         for project in projects:
             project_row = _save(
                 models.Project,
@@ -174,15 +176,25 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                     enabled=schedule["enabled"],
                 )
                 kept_schedules.append(row.pk)
+            for hook in project["hooks"]:
+                row = _save(
+                    models.Hook,
+                    {"project": project_row, "identifier": hook["identifier"]},
+                    {"secret_variable": hook["secret_variable"], "jobs": hook["jobs"]},
+                    f"hook {project['identifier']}/{hook['identifier']}",
+                    report,
+                )
+                kept_hooks.append(row.pk)
         for model, kept, kind in (
             (models.Project, kept_projects, "project"),
             (models.Job, kept_jobs, "job"),
             (models.Schedule, kept_schedules, "schedule"),
+            (models.Hook, kept_hooks, "hook"),
         ):
             gone = model.objects.filter(is_configured=True).exclude(pk__in=kept)
             report.removed.extend(f"{kind} {row}" for row in gone)
             values = {"is_configured": False}
-            if model is not models.Project:
+            if model in (models.Job, models.Schedule):
                 values["is_enabled"] = False
             gone.update(**values)
     return report

@@ -130,6 +130,21 @@ class Schedule:
 
 
 @dataclass
+class Hook:
+    """Triggers `jobs` when a POST to /api/hooks/<project>/<identifier> is signed with the
+    secret held by the environment variable `secret_variable` (docs/configuration.md, "Hooks").
+
+    `jobs` maps each job to trigger to its parameters: {parameter name: path of a field of the
+    JSON payload}, a path being keys and list indexes joined by dots (`head_commit.id`,
+    `commits.0.id`).
+    """
+
+    identifier: str
+    secret_variable: str
+    jobs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
 class Project:
     identifier: str
     display_name: str = ""
@@ -140,3 +155,4 @@ class Project:
     repository_provider: str = "git"
     jobs: list[Job | PipelineJob] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Projects group jobs and schedules; all three come from the configuration module."""
+"""Projects group jobs, schedules and hooks; all come from the configuration module."""
 
 from django.db import models
 from django.urls import reverse
@@ -132,3 +132,51 @@ class ConfigurationInForce(models.Model):
 
     def __str__(self) -> str:
         return f"configuration {self.fingerprint[:12] or '(none)'}"
+
+
+class Hook(models.Model):
+    """Triggers its jobs when a delivery signed with its secret arrives (projects.deliveries).
+
+    The secret itself is never stored: only the name of the environment variable holding it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="hooks")
+    identifier = models.SlugField(max_length=100)
+    secret_variable = models.CharField(max_length=200)
+    # {job identifier: {parameter name: payload path}} (projects.hooks)
+    jobs = models.JSONField(default=dict)
+    is_configured = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["project__identifier", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "identifier"], name="hook_unique_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.identifier}/{self.identifier}"
+
+
+class HookDelivery(models.Model):
+    """A delivery a hook received (its X-GitHub-Delivery) and the runs it triggered: the same
+    delivery again answers those runs instead of triggering others.
+
+    Unique per hook, so that of two deliveries with the same identifier, on any masters, only
+    one can store it: the other gets the unique violation and answers the first one's runs.
+    """
+
+    hook = models.ForeignKey(Hook, on_delete=models.CASCADE, related_name="deliveries")
+    delivery = models.CharField(max_length=255)
+    # SHA-256 of the body it came with: the same identifier with another body is refused.
+    body_digest = models.CharField(max_length=64)
+    # Identifiers, not foreign keys: the answer stays the same once runs are deleted.
+    runs = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hook", "delivery"], name="delivery_unique_per_hook")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery} of {self.hook_id}"

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from projects.models import Job, Project, Schedule
+from projects.deliveries import hook_secret
+from projects.models import Hook, Job, Project, Schedule
 from projects.validation import PRIORITY_RANGE
 
 
@@ -40,6 +41,28 @@ class ScheduleSerializer(serializers.ModelSerializer):
         ]
 
 
+class HookSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    url = serializers.SerializerMethodField(help_text="Where its deliveries are sent")
+    jobs = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="{job: {parameter: payload path}}",
+    )
+    secret_is_set = serializers.SerializerMethodField(
+        help_text="Whether the process that answered has its secret; false: it refuses every call"
+    )
+
+    class Meta:
+        model = Hook
+        fields = ["project", "identifier", "url", "jobs", "secret_variable", "secret_is_set"]
+
+    def get_url(self, hook: Hook) -> str:
+        return f"/api/hooks/{hook.project.identifier}/{hook.identifier}"
+
+    def get_secret_is_set(self, hook: Hook) -> bool:
+        return bool(hook_secret(hook))
+
+
 class TriggerSerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     priority = serializers.IntegerField(
@@ -75,4 +98,14 @@ class ProjectStatusSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(
         allow_null=True,
         help_text="When the repository was read (the answer is kept a minute); null without one.",
+    )
+
+
+class DeliveryAnswerSerializer(serializers.Serializer):
+    """What a hook's delivery answers (projects.api.ReceiveHook)."""
+
+    hook = serializers.CharField(help_text="<project>/<hook>")
+    delivery = serializers.CharField(allow_null=True, help_text="Its X-GitHub-Delivery")
+    runs = serializers.ListField(
+        child=serializers.CharField(), help_text="Identifiers of the runs it triggered"
     )

@@ -32,6 +32,7 @@ from projects.definitions import (
     Schedule,
     Step,
 )
+from projects.hooks import normalize_hooks
 from runs.models import FINAL_STATUSES
 from runs.parameters import (
     MAX_PARAMETER_BYTES,
@@ -607,6 +608,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
         "repository_provider": project.repository_provider if project.repository else "",
         "jobs": list(jobs.values()),
         "schedules": list(schedules.values()),
+        "hooks": normalize_hooks(errors, where, project.hooks, jobs),
     }
 
 

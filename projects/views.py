@@ -9,6 +9,7 @@ from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
 from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.deliveries import hook_secret
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.forms import TriggerForm
 from projects.models import Job, Project, Schedule
@@ -40,6 +41,10 @@ def project_detail(request, project: str):
         "project": project,
         "jobs": project.jobs.all(),
         "schedules": project.schedules.select_related("job", "last_run"),
+        "hooks": [
+            (hook, bool(hook_secret(hook)))
+            for hook in project.hooks.filter(is_configured=True).order_by("identifier")
+        ],
         "recent_runs": _recent_runs(project.runs.all()),
     }
     return render(request, "projects/project_detail.html", context)

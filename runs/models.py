@@ -31,6 +31,7 @@ class Run(models.Model):
         USER = "user"
         SCHEDULE = "schedule"
         PIPELINE = "pipeline"
+        HOOK = "hook"
 
     identifier = models.CharField(max_length=32, unique=True, default=new_run_identifier)
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
@@ -47,6 +48,9 @@ class Run(models.Model):
     )
     schedule = models.ForeignKey(
         "projects.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    hook = models.ForeignKey(
+        "projects.Hook", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"

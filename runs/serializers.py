@@ -20,6 +20,9 @@ class RunSerializer(serializers.ModelSerializer):
     worker = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     schedule = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    hook = serializers.SlugRelatedField(
+        slug_field="identifier", read_only=True, help_text="The hook of its project that triggered it"
+    )
     parent = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     retry_of = serializers.SlugRelatedField(
         slug_field="identifier", read_only=True, help_text="The run this one retries"
@@ -29,7 +32,7 @@ class RunSerializer(serializers.ModelSerializer):
         model = Run
         fields = [
             "identifier", "project", "job", "parameters", "status", "status_message", "worker",
-            "source", "triggered_by", "schedule", "parent", "pipeline_element", "results",
+            "source", "triggered_by", "schedule", "hook", "parent", "pipeline_element", "results",
             "created", "started", "completed", "last_update", "abort_requested", "priority",
             "attempt", "retry_of", "not_before",
         ]
@@ -78,7 +81,9 @@ class RunDetailSerializer(RunSerializer):
         return waiting_reason(run)
 
 
-RUN_RELATIONS = ["project", "job", "worker", "triggered_by", "schedule", "parent", "retry_of"]
+RUN_RELATIONS = [
+    "project", "job", "worker", "triggered_by", "schedule", "hook", "parent", "retry_of",
+]
 
 
 def run_list_queryset():

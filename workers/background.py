@@ -11,8 +11,9 @@
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
   runs older than their retention in days (`runs.retention.delete_expired_runs`), triggers'
-  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`), and
-  masters gone for a week (`orchestra.masters.delete_gone_masters`).
+  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`),
+  masters gone for a week (`orchestra.masters.delete_gone_masters`), and hooks' deliveries
+  older than 7 days (`projects.deliveries.delete_expired_deliveries`).
 - The registry's heartbeat (`orchestra.masters.beat`), in every runmaster process, whatever it
   serves (`start_heartbeat`).
 """
@@ -30,6 +31,7 @@ from orchestra import masters
 from orchestra.models import Master
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
+from projects.deliveries import delete_expired_deliveries
 from runs import pipelines
 from runs.actions import delete_expired_idempotency_keys, finish_run
 from runs.models import ACTIVE_STATUSES, Run, Status
@@ -105,6 +107,7 @@ async def housekeeping() -> None:
     await database_sync_to_async(delete_expired_runs)()
     await database_sync_to_async(delete_expired_idempotency_keys)()
     await database_sync_to_async(masters.delete_gone_masters)()
+    await database_sync_to_async(delete_expired_deliveries)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestra import extensions, masters
-from orchestra.applications import ALL, MASTER, describe, parse_served
+from orchestra.applications import ALL, MASTER, SERVICE, describe, parse_served
 from orchestra.asgi import application_serving
+from projects.deliveries import hooks_without_secret
 from workers import background
 from workers.protocol import MAX_MESSAGE_BYTES
 from workers.startup import StartRefused, start_master
@@ -60,6 +61,13 @@ class Command(BaseCommand):
             master = start_master(serve, take_over_configuration)
         except StartRefused as refusal:
             raise CommandError(str(refusal))
+        if SERVICE in serve:
+            # Not an error: a hook nobody has set up yet must not keep the master from starting.
+            for hook in hooks_without_secret():
+                self.stdout.write(
+                    f"hook {hook} refuses every call: its secret, the environment variable "
+                    f"{hook.secret_variable}, is not set", ending="\n",
+                )
 
         def ready() -> None:
             background.start_heartbeat(asyncio.get_event_loop(), master)

@@ -1,0 +1,59 @@
+"""Four "masters" (threads with their own connections) receive the same hook delivery at once.
+
+Run by tests/projects/test_delivery_race.py against a fresh SQLite file and PostgreSQL
+database. Each thread's first look for the delivery is held until every thread has looked (and
+found nothing), so that every round is the race itself: all of them try to store it. Prints,
+per round, what each thread answered and which runs exist.
+"""
+
+import json
+import threading
+
+from tests.scenario import at_once, set_up_examples
+
+ROUNDS = 6
+MASTERS = 4
+
+
+def main() -> None:
+    set_up_examples()
+    from django.db import connection
+
+    from projects import deliveries
+    from projects.models import Hook
+    from runs.models import Run
+
+    hook = Hook.objects.select_related("project").get(project__identifier="examples", identifier="echo")
+    looked = threading.local()
+    lookup = deliveries._runs_of_delivery
+
+    def held_lookup(*args):
+        found = lookup(*args)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            gate.wait()
+        return found
+
+    deliveries._runs_of_delivery = held_lookup
+
+    def deliver(delivery: str) -> list:
+        looked.once = False
+        body = json.dumps({"text": delivery}).encode()
+        runs, created = deliveries.deliver(hook, json.loads(body), body, delivery, None)
+        return [runs, created]
+
+    report = []
+    for round_number in range(ROUNDS):
+        delivery = f"delivery-{round_number}"
+        gate = threading.Barrier(MASTERS)
+        answers = at_once(*[lambda: deliver(delivery)] * MASTERS)
+        report.append({
+            "answers": answers,
+            "runs": list(Run.objects.filter(parameters__text=delivery).values_list("identifier", flat=True)),
+        })
+    connection.close()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
