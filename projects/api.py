@@ -13,7 +13,7 @@ from orchestra.api_errors import Conflict, Unprocessable
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
 from orchestra.values import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, InvalidValue, check_idempotency_key
-from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.actions import JobCannotBeEnabled, set_job_enabled, set_schedule_enabled
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.models import Job, Project, Schedule
 from projects.serializers import (
@@ -156,7 +156,10 @@ class JobEnabled(APIView):
 
     @extend_schema(request=None, responses={200: JobSerializer, **ERRORS})
     def post(self, request, project: str, job: str):
-        job = set_job_enabled(get_job(project, job), self.enabled, Actor.from_request(request))
+        try:
+            job = set_job_enabled(get_job(project, job), self.enabled, Actor.from_request(request))
+        except JobCannotBeEnabled as refusal:
+            raise Conflict(str(refusal))
         return Response(JobSerializer(job).data)
 
 

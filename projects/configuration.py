@@ -23,8 +23,10 @@ from projects.definitions import (
     Project,
     Resource,
     Schedule,
+    Secret,
     Step,
 )
+from projects.secrets import SecretValues, hold
 from projects.validation import ConfigurationError, validate_configuration, validate_projects
 from runs import models as run_models
 
@@ -37,6 +39,7 @@ __all__ = [
     "Project",
     "Resource",
     "Schedule",
+    "Secret",
     "Step",
     "SyncReport",
     "load_configuration",
@@ -75,6 +78,9 @@ def _save(model, lookup: dict, values: dict, label: str, report: SyncReport, ena
             changes["is_enabled"] = enabled
     elif enabled is False and instance.is_enabled:
         changes["is_enabled"] = False
+    elif enabled and getattr(instance, "disabled_reason", "") and not values.get("disabled_reason"):
+        # The master disabled it for a reason (a secret it could not read) that is gone.
+        changes["is_enabled"] = True
     if changes:
         for name, value in changes.items():
             setattr(instance, name, value)
@@ -105,7 +111,7 @@ def sync_projects(projects: list[dict], resources: list[dict] | None = None) -> 
 JOB_FIELDS = (
     "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
     "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
-    "priority", "keep_runs", "keep_days",
+    "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
 )
 
 
@@ -149,7 +155,7 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                     values,
                     f"job {project['identifier']}/{job['identifier']}",
                     report,
-                    enabled=job["enabled"],
+                    enabled=job["enabled"] and not job["disabled_reason"],
                 )
                 kept_jobs.append(job_rows[job["identifier"]].pk)
             for schedule in project["schedules"]:
@@ -193,5 +199,10 @@ def load_configuration(module_name: str | None = None) -> SyncReport:
         ) from error
     if not hasattr(module, "projects"):
         raise ConfigurationError([f"module {module_name!r} defines no `projects` list"])
-    projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
-    return sync_projects(projects, resources)
+    secrets = SecretValues()
+    projects, resources = validate_configuration(
+        module.projects, getattr(module, "resources", []), secrets
+    )
+    report = sync_projects(projects, resources)
+    hold(secrets)
+    return report
