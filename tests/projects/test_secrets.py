@@ -1,8 +1,11 @@
 """Secrets in the configuration: declared with where their value lives, read at master start,
 never stored; a job that needs one the master cannot read stops the start, or is disabled."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.db import connection
 
 from orchestra.audit import Actor
@@ -182,3 +185,17 @@ def test_a_master_that_does_not_hold_a_secret_cannot_reveal_it(admin, monkeypatc
     load_configuration("examples.configuration")
     with pytest.raises(SecretUnavailable, match="the master has no secret 'example-token'"):
         reveal({"EXAMPLE_TOKEN": "example-token"})
+
+
+def test_checking_the_configuration_says_which_jobs_the_master_would_disable(monkeypatch):
+    monkeypatch.delenv("ORCHESTRA_SECRET_EXAMPLE_TOKEN", raising=False)
+    out = io.StringIO()
+    call_command("check_configuration", "examples.configuration", stdout=out)
+    assert out.getvalue().splitlines()[1:] == [
+        "job examples/show-secret will be disabled: the master has no secret 'example-token' "
+        "(the variable ORCHESTRA_SECRET_EXAMPLE_TOKEN is not set)"
+    ]
+    monkeypatch.setenv("ORCHESTRA_SECRET_EXAMPLE_TOKEN", "tok-3141592653")
+    out = io.StringIO()
+    call_command("check_configuration", "examples.configuration", stdout=out)
+    assert len(out.getvalue().splitlines()) == 1
