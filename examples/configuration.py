@@ -15,6 +15,7 @@ from projects.definitions import (
     Project,
     Resource,
     Schedule,
+    Secret,
     Step,
 )
 
@@ -43,6 +44,21 @@ ECHO_AND_STORE = Step(
     ],
 )
 
+
+# Read by the master from ORCHESTRA_SECRET_EXAMPLE_TOKEN at its start. Optional: while that
+# variable is unset, the job `show-secret` is disabled, saying why, and the master starts.
+EXAMPLE_TOKEN = Secret("example-token", environment="ORCHESTRA_SECRET_EXAMPLE_TOKEN", required=False)
+
+# Prints the variable EXAMPLE_TOKEN and stores it as the result `token`: both show `***`.
+SHOW_TOKEN = Step(
+    "show the token",
+    [
+        "python3",
+        "-c",
+        "import json, os; token = os.environ['EXAMPLE_TOKEN']; print('the token is', token); "
+        "json.dump({{'token': token}}, open(os.environ['ORCHESTRA_RESULTS_FILE'], 'w'))",
+    ],
+)
 
 # Adds a line to the file at `path` and fails while it holds fewer than three.
 COUNT_ATTEMPTS = Step(
@@ -138,6 +154,13 @@ projects = [
                     Parameter("text", "What to print.", default="Hello, Orchestra", max_length=1000),
                 ],
                 steps=[ECHO_AND_STORE],
+            ),
+            Job(
+                "show-secret",
+                description="Prints the secret example-token (the variable EXAMPLE_TOKEN) and "
+                "stores it as the result `token`: the log and the results show `***`.",
+                steps=[SHOW_TOKEN],
+                secrets={"EXAMPLE_TOKEN": EXAMPLE_TOKEN},
             ),
             Job(
                 "results-chain",

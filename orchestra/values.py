@@ -34,6 +34,12 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
 IDEMPOTENCY_KEY_RULE = "1 to 255 visible ASCII characters, without spaces"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# The name of an environment variable a step gets (a job's secrets): what every shell accepts.
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+ENVIRONMENT_NAME_RULE = "1 to 100 letters, digits and '_', not starting with a digit"
+# A secret's value travels in every run request of its jobs and is searched for in every byte
+# of their logs: a few KB hold any token, password or key.
+MAX_SECRET_BYTES = 4096
 
 
 class InvalidValue(ValueError):
@@ -74,6 +80,27 @@ def check_identifier(value: object, field: str) -> str:
     """The identifier of a project, job, schedule, pipeline element or worker."""
     if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
         raise InvalidValue(field, f"{shown(value)} is not an identifier ({IDENTIFIER_RULE})")
+    return value
+
+
+def check_environment_name(value: object, field: str) -> str:
+    """The name of an environment variable Orchestra sets for a step."""
+    if not isinstance(value, str) or not ENVIRONMENT_NAME.fullmatch(value):
+        raise InvalidValue(field, f"{shown(value)} is not a variable name ({ENVIRONMENT_NAME_RULE})")
+    return value
+
+
+def check_secret_value(value: object, field: str) -> str:
+    """A secret's value: non-empty text an environment variable can hold (no NUL), at most
+    MAX_SECRET_BYTES in UTF-8. Messages never quote the value."""
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be text")
+    if not value:
+        raise InvalidValue(field, "is empty")
+    if "\x00" in value or LONE_SURROGATE.search(value):
+        raise InvalidValue(field, "holds a NUL character or a lone surrogate")
+    if len(value.encode("utf-8")) > MAX_SECRET_BYTES:
+        raise InvalidValue(field, f"is longer than {MAX_SECRET_BYTES} bytes")
     return value
 
 

@@ -17,7 +17,7 @@ from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
 from orchestra.authorization import SIGNED
 from orchestra.values import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, InvalidValue, check_idempotency_key
-from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.actions import JobCannotBeEnabled, set_job_enabled, set_schedule_enabled
 from projects.deliveries import DeliveryReused, deliver, hook_secret, signature_matches
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.hooks import PayloadFieldMissing
@@ -164,7 +164,10 @@ class JobEnabled(APIView):
 
     @extend_schema(request=None, responses={200: JobSerializer, **ERRORS})
     def post(self, request, project: str, job: str):
-        job = set_job_enabled(get_job(project, job), self.enabled, Actor.from_request(request))
+        try:
+            job = set_job_enabled(get_job(project, job), self.enabled, Actor.from_request(request))
+        except JobCannotBeEnabled as refusal:
+            raise Conflict(str(refusal))
         return Response(JobSerializer(job).data)
 
 

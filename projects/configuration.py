@@ -27,9 +27,11 @@ from projects.definitions import (
     Project,
     Resource,
     Schedule,
+    Secret,
     Step,
 )
 from orchestra.values import InvalidValue, check_count, shown
+from projects.secrets import SecretValues, hold
 from projects.validation import ConfigurationError, validate_configuration, validate_projects
 from runs import models as run_models
 
@@ -43,6 +45,7 @@ __all__ = [
     "Project",
     "Resource",
     "Schedule",
+    "Secret",
     "Step",
     "LoadedConfiguration",
     "SyncReport",
@@ -83,6 +86,9 @@ def _save(model, lookup: dict, values: dict, label: str, report: SyncReport, ena
             changes["is_enabled"] = enabled
     elif enabled is False and instance.is_enabled:
         changes["is_enabled"] = False
+    elif enabled and getattr(instance, "disabled_reason", "") and not values.get("disabled_reason"):
+        # The master disabled it for a reason (a secret it could not read) that is gone.
+        changes["is_enabled"] = True
     if changes:
         for name, value in changes.items():
             setattr(instance, name, value)
@@ -113,7 +119,7 @@ def sync_projects(projects: list[dict], resources: list[dict] | None = None) -> 
 JOB_FIELDS = (
     "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
     "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
-    "priority", "keep_runs", "keep_days",
+    "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
 )
 
 
@@ -157,7 +163,7 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                     values,
                     f"job {project['identifier']}/{job['identifier']}",
                     report,
-                    enabled=job["enabled"],
+                    enabled=job["enabled"] and not job["disabled_reason"],
                 )
                 kept_jobs.append(job_rows[job["identifier"]].pk)
             for schedule in project["schedules"]:
@@ -208,6 +214,9 @@ class LoadedConfiguration:
     projects: list[dict]
     resources: list[dict]
     version: int | None = None
+    # The values of the secrets its jobs declare, read from this process's environment:
+    # held once the configuration is written (projects.secrets.hold), never fingerprinted.
+    secrets: SecretValues = field(default_factory=SecretValues, compare=False)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -251,11 +260,16 @@ def read_configuration(module_name: str | None = None) -> LoadedConfiguration:
             raise ConfigurationError(
                 [f"module {module_name!r}, field 'version': {error.message}, got {shown(version)}"]
             )
-    projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
-    return LoadedConfiguration(projects, resources, version)
+    secrets = SecretValues()
+    projects, resources = validate_configuration(
+        module.projects, getattr(module, "resources", []), secrets
+    )
+    return LoadedConfiguration(projects, resources, version, secrets)
 
 
 def load_configuration(module_name: str | None = None) -> SyncReport:
     """Import the configuration module, validate it and write it to the database."""
     configuration = read_configuration(module_name)
-    return sync_projects(configuration.projects, configuration.resources)
+    report = sync_projects(configuration.projects, configuration.resources)
+    hold(configuration.secrets)
+    return report

@@ -23,6 +23,7 @@ from orchestra.database import locked
 from orchestra.models import Master
 from projects.configuration import LoadedConfiguration, SyncReport, sync_projects
 from projects.models import ConfigurationInForce
+from projects.secrets import hold
 
 # The single row's primary key.
 ROW = 1
@@ -66,6 +67,7 @@ def put_in_force(configuration: LoadedConfiguration, master: Master, take_over: 
             fingerprint=configuration.fingerprint, version=configuration.version, loaded=Now(),
             loaded_by=master, loaded_by_name=str(master),
         )
+    hold(configuration.secrets)
     return report
 
 

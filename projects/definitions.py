@@ -40,6 +40,20 @@ class Parameter:
     max_length: int | None = None
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A named value the master reads at start from `environment` (a variable's name) or
+    `file` (a path), never from the configuration module itself nor the database. A job that
+    needs it names it in its `secrets`; while the master cannot read it, such a job stops the
+    master from starting, or, when `required` is False, is disabled with the reason on its page.
+    """
+
+    identifier: str
+    environment: str = ""
+    file: str = ""
+    required: bool = True
+
+
 @dataclass
 class Job:
     """Steps run in order on one worker whose properties match `properties`.
@@ -53,6 +67,9 @@ class Job:
       queue (higher first), and a trigger may override it;
     - `keep_runs` (the last N finished runs) and `keep_days` bound how long runs and their
       logs are kept.
+
+    `secrets` maps the environment variable each secret becomes in the steps to the `Secret`;
+    the secret's value never appears in what the run shows or stores (`***` instead).
     """
 
     identifier: str
@@ -73,6 +90,7 @@ class Job:
     priority: int = 0
     keep_runs: int | None = None
     keep_days: int | None = None
+    secrets: dict[str, Secret] = field(default_factory=dict)
 
 
 @dataclass

@@ -56,6 +56,11 @@ class Job(models.Model):
     priority = models.IntegerField(default=0)
     keep_runs = models.PositiveIntegerField(null=True, blank=True)
     keep_days = models.PositiveIntegerField(null=True, blank=True)
+    # {environment variable: secret identifier}; the values are never stored (projects/secrets.py).
+    secrets = models.JSONField(default=dict, blank=True)
+    # Why the master disabled the job at its last start (a secret it could not read); while
+    # set, the job cannot be enabled.
+    disabled_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["project__identifier", "identifier"]

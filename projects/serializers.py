@@ -24,7 +24,7 @@ class JobSerializer(serializers.ModelSerializer):
             "project", "identifier", "display_name", "description", "steps", "parameters",
             "properties", "pipeline", "is_pipeline", "is_enabled", "is_configured", "timeout",
             "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs",
-            "resources", "priority", "keep_runs", "keep_days",
+            "resources", "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
         ]
 
 

@@ -22,6 +22,7 @@ from orchestra.values import (
     encoded_size,
     shown,
 )
+from projects.secrets import SecretValues, normalize_job_secrets
 from projects.definitions import (
     Element,
     Job,
@@ -487,7 +488,11 @@ def _normalize_pipeline(
     return {"elements": elements}
 
 
-def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str]) -> dict:
+def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str],
+                   secrets: SecretValues) -> dict:
+    job_secrets, disabled_reason, problems = normalize_job_secrets(job.secrets, secrets)
+    for field_name, message in problems:
+        errors.add(where, field_name, message)
     _check_text(errors, where, job.description, "description")
     _check_text(errors, where, job.display_name, "display_name",
                 max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
@@ -500,6 +505,8 @@ def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str]) -
         "properties": _normalize_properties(errors, where, job.properties),
         "pipeline": None,
         "enabled": job.enabled is not False,
+        "secrets": job_secrets,
+        "disabled_reason": disabled_reason,
         **_bounds(errors, where, job, resources),
     }
 
@@ -532,7 +539,7 @@ def _normalize_schedule(errors: _Errors, where: str, schedule: Schedule, jobs: d
 
 
 def _normalize_project(errors: _Errors, project: Project, providers: set[str],
-                       resources: set[str]) -> dict:
+                       resources: set[str], secrets: SecretValues) -> dict:
     where = _describe("project", project.identifier)
     _check_text(errors, where, project.display_name, "display_name",
                 max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
@@ -563,7 +570,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
         if isinstance(job, PipelineJob):
             pipelines.append((job.identifier, job))
         else:
-            jobs[job.identifier] = _normalize_job(errors, job_where, job, resources)
+            jobs[job.identifier] = _normalize_job(errors, job_where, job, resources, secrets)
     plain_jobs = dict(jobs)
     for identifier, job in pipelines:
         job_where = f"{where}, job {identifier!r}"
@@ -581,6 +588,8 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
                 errors, job_where, job, plain_jobs, {name for name, _ in pipelines}
             ),
             "enabled": job.enabled is not False,
+            "secrets": {},
+            "disabled_reason": "",
             **PIPELINE_BOUNDS,
             **_retention(errors, job_where, job),
         }
@@ -612,10 +621,13 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
     }
 
 
-def validate_configuration(projects: Any, resources: Any = ()) -> tuple[list[dict], list[dict]]:
+def validate_configuration(projects: Any, resources: Any = (),
+                           secrets: SecretValues | None = None) -> tuple[list[dict], list[dict]]:
     """Plain data for the database from the definitions of projects and resources; raises
-    ConfigurationError listing every problem."""
+    ConfigurationError listing every problem. The secrets jobs declare are read into
+    `secrets` (from this process's environment if not given)."""
     errors = _Errors()
+    secrets = SecretValues() if secrets is None else secrets
     providers = set(settings.REVISION_PROVIDERS)
     if not isinstance(projects, (list, tuple)):
         raise ConfigurationError(["`projects` must be a list of Project"])
@@ -633,7 +645,7 @@ def validate_configuration(projects: Any, resources: Any = ()) -> tuple[list[dic
             errors.add(where, "identifier", "duplicate project")
             continue
         normalized[project.identifier] = _normalize_project(
-            errors, project, providers, resource_names
+            errors, project, providers, resource_names, secrets
         )
     if errors.messages:
         raise ConfigurationError(errors.messages)

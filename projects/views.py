@@ -8,7 +8,7 @@ from orchestra import roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
-from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.actions import JobCannotBeEnabled, set_job_enabled, set_schedule_enabled
 from projects.deliveries import hook_secret
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.forms import TriggerForm
@@ -111,8 +111,12 @@ def _enabled(request) -> bool:
 @require_POST
 def job_set_enabled(request, project: str, job: str):
     job = _job(project, job)
-    set_job_enabled(job, _enabled(request), Actor.from_request(request))
-    messages.success(request, f"Job {job} {'enabled' if _enabled(request) else 'disabled'}.")
+    try:
+        set_job_enabled(job, _enabled(request), Actor.from_request(request))
+    except JobCannotBeEnabled as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Job {job} {'enabled' if _enabled(request) else 'disabled'}.")
     return redirect(job)
 
 

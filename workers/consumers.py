@@ -26,6 +26,7 @@ from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
+from projects.secrets import SecretUnavailable, reveal
 from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
@@ -321,19 +322,22 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         for run_request in requests:
             identifier = run_request["identifier"]
             try:
+                if "secrets" in run_request:
+                    run_request = {**run_request, "secrets": reveal(run_request["secrets"])}
                 # Unsent (closing), it goes back to the queue when the connection ends.
                 if await self.request("run.start", identifier, run=run_request):
                     self.offered.add(identifier)
             except TooLarge as error:
-                await self.give_up_undeliverable(identifier, error)
+                await self.give_up_undeliverable(identifier, (
+                    f"the run request cannot be sent to worker {self.worker.identifier}: it is "
+                    f"{error} (its parameters or steps are too large)"
+                ))
+            except SecretUnavailable as error:
+                await self.give_up_undeliverable(identifier, str(error))
 
-    async def give_up_undeliverable(self, run_identifier: str, error: TooLarge) -> None:
+    async def give_up_undeliverable(self, run_identifier: str, message: str) -> None:
         """A run whose request cannot be delivered ends `exception` (which frees its executor
         for the next run): offered again, it would fail again."""
-        message = (
-            f"the run request cannot be sent to worker {self.worker.identifier}: it is {error} "
-            "(its parameters or steps are too large)"
-        )
         logger.warning("run %s: %s", run_identifier, message)
         try:
             await self.end_in_exception(run_identifier, message)

@@ -43,6 +43,7 @@ def test_example_configuration_is_valid():
     assert sorted(jobs) == sorted([
         "hello", "results", "fail", "log-flood", "slow-count", "echo", "results-chain",
         "special-pool", "sleepy", "silent", "flaky", "exclusive", "deploy-a", "deploy-b", "kept", "append",
+        "show-secret",
         "pipeline-diamond", "pipeline-failure",
     ])
     assert declared == [{"identifier": "deploy-prod", "capacity": 1}]
