@@ -83,6 +83,13 @@ def test_workers_of_a_killed_master_finish_their_runs_through_the_other(
         os.killpg(orchestra.extra_masters[second].pid, signal.SIGKILL)
         orchestra.extra_masters[second].wait(timeout=30)
         killed_at = time.monotonic()
+
+        def moved() -> bool:
+            return all(f"connected to {websocket(first)} as {identifier}" in orchestra.output(f"worker-{identifier}")
+                       for identifier in workers["b"])
+
+        # The second master's workers move to the first (they were never connected to it).
+        poll(moved, 60, lambda: "the second master's workers did not all move to the first", interval=0.2)
         trigger(RUNS // 3, [first])
         # Everything so far ends while the second master is dead: the runs its workers held
         # when it died, and those they were given since, went through the first.
@@ -99,10 +106,8 @@ def test_workers_of_a_killed_master_finish_their_runs_through_the_other(
         lines = ledger.read_text().splitlines()
         assert len(lines) == RUNS
         assert sorted(lines) == sorted(identifiers)
-        # The second master's workers moved to the first, and ran runs of the middle third there.
+        # The second master's workers ran runs of the middle third through the first master.
         after_kill = identifiers[RUNS // 3: 2 * RUNS // 3]
-        for identifier in workers["b"]:
-            assert f"connected to {websocket(first)} as {identifier}" in orchestra.output(f"worker-{identifier}")
         assert {final[run]["worker"] for run in after_kill} >= set(workers["b"]), (
             f"runs of the second third (second master down {second_down_for:.0f} s) by worker: "
             f"{sorted(final[run]['worker'] for run in after_kill)}"
