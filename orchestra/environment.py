@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -159,6 +160,28 @@ def http_url(name: str, default: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ImproperlyConfigured(f"{name}: expected an http:// or https:// URL, got {url!r}")
     return url
+
+
+def public_url(name: str) -> str:
+    """The http:// or https:// address people reach the website at, without a trailing slash;
+    unset or empty means none."""
+    url = env_str(name, "").strip().rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ImproperlyConfigured(
+                f"{name}: expected an http:// or https:// URL without query, got {url!r}"
+            )
+    return url
+
+
+def email_address(name: str, default: str) -> str:
+    address = env_str(name, "").strip() or default
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ImproperlyConfigured(f"{name}: expected an e-mail address, got {address!r}")
+    return address
 
 
 def redis_url(name: str) -> str:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from projects import models
 from projects.definitions import (
     Element,
+    Email,
     Job,
     Parameter,
     PipelineJob,
@@ -24,6 +25,7 @@ from projects.definitions import (
     Resource,
     Schedule,
     Step,
+    Webhook,
 )
 from projects.validation import ConfigurationError, validate_configuration, validate_projects
 from runs import models as run_models
@@ -31,6 +33,7 @@ from runs import models as run_models
 __all__ = [
     "ConfigurationError",
     "Element",
+    "Email",
     "Job",
     "Parameter",
     "PipelineJob",
@@ -39,6 +42,7 @@ __all__ = [
     "Schedule",
     "Step",
     "SyncReport",
+    "Webhook",
     "load_configuration",
     "validate_configuration",
     "validate_projects",
@@ -105,7 +109,7 @@ def sync_projects(projects: list[dict], resources: list[dict] | None = None) -> 
 JOB_FIELDS = (
     "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
     "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
-    "priority", "keep_runs", "keep_days",
+    "priority", "keep_runs", "keep_days", "notifications",
 )
 
 
@@ -134,7 +138,8 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                 {"identifier": project["identifier"]},
                 {
                     name: project[name]
-                    for name in ("display_name", "description", "repository", "repository_provider")
+                    for name in ("display_name", "description", "repository", "repository_provider",
+                                 "notifications")
                 },
                 f"project {project['identifier']}",
                 report,

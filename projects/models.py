@@ -13,6 +13,8 @@ class Project(models.Model):
     is_configured = models.BooleanField(
         default=True, help_text="False when the configuration no longer defines it."
     )
+    # Told at the end of a run of any of its jobs (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["identifier"]
@@ -56,6 +58,8 @@ class Job(models.Model):
     priority = models.IntegerField(default=0)
     keep_runs = models.PositiveIntegerField(null=True, blank=True)
     keep_days = models.PositiveIntegerField(null=True, blank=True)
+    # Told at the end of each of its runs, besides its project's (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["project__identifier", "identifier"]

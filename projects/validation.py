@@ -32,6 +32,7 @@ from projects.definitions import (
     Schedule,
     Step,
 )
+from projects.notifications import normalize_notifications
 from runs.models import FINAL_STATUSES
 from runs.parameters import (
     MAX_PARAMETER_BYTES,
@@ -500,6 +501,7 @@ def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str]) -
         "pipeline": None,
         "enabled": job.enabled is not False,
         **_bounds(errors, where, job, resources),
+        "notifications": normalize_notifications(errors, where, job.notifications),
     }
 
 
@@ -582,6 +584,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
             "enabled": job.enabled is not False,
             **PIPELINE_BOUNDS,
             **_retention(errors, job_where, job),
+            "notifications": normalize_notifications(errors, job_where, job.notifications),
         }
     schedules: dict[str, dict] = {}
     if not isinstance(project.schedules, (list, tuple)):
@@ -607,6 +610,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
         "repository_provider": project.repository_provider if project.repository else "",
         "jobs": list(jobs.values()),
         "schedules": list(schedules.values()),
+        "notifications": normalize_notifications(errors, where, project.notifications),
     }
 
 

@@ -215,5 +215,5 @@ def test_a_scrape_costs_the_same_few_queries_however_many_runs_projects_and_work
     runs = [query["sql"] for query in captured if '"runs_run"' in query["sql"]]
     assert len(runs) == 3 and all(re.search(r'WHERE \(?"runs_run"\."status" ', sql) for sql in runs), runs
     # The token and its user's permissions (2), then runs by project and status, projects, the
-    # queue, connected workers and their active runs.
-    assert few == 8, [query["sql"] for query in captured]
+    # queue, the notifications waiting, connected workers and their active runs.
+    assert few == 9, [query["sql"] for query in captured]
