@@ -1,6 +1,7 @@
 """Runs of jobs and their steps. Logs live on disk (runs/logstore.py), not here."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -218,6 +219,16 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.identifier} of {self.run_id}"
+
+    @property
+    def recipient(self) -> str:
+        """Who is told, as the website and the service show it: a webhook by its origin alone,
+        since its path or query may hold a token (chat services' webhooks do)."""
+        if self.kind == self.Kind.WEBHOOK:
+            address = urlsplit(self.target)
+            port = f":{address.port}" if address.port else ""
+            return f"{address.scheme}://{address.hostname}{port}/…"
+        return ", ".join(self.target.split("\n"))
 
 
 class NotificationAttempt(models.Model):

@@ -49,6 +49,16 @@ def test_a_failed_run_is_told_to_the_webhook_signed_at_the_third_try_and_mailed(
             time.sleep(3)  # time for a wrong extra delivery or mail to arrive
             attempts = receiver.deliveries()
             assert len(attempts) == 3 and len(smtp.messages) == 1
+            # The service shows every attempt's outcome.
+            status, told = orchestra.api("GET", f"/api/runs/{failed['identifier']}/notifications")
+            assert status == 200
+            assert [(n["kind"], n["state"]) for n in told] == [("webhook", "delivered"), ("email", "delivered")]
+            assert [(a["number"], a["succeeded"], a["status_code"]) for a in told[0]["attempts"]] == [
+                (1, False, 500), (2, False, 500), (3, True, 204)]
+            assert told[0]["identifier"] == attempts[0].headers["X-Orchestra-Delivery"]
+            assert [a["succeeded"] for a in told[1]["attempts"]] == [True]
+            status, none = orchestra.api("GET", f"/api/runs/{succeeded}/notifications")
+            assert (status, none) == (200, [])
         finally:
             orchestra.stop()
     # The same delivery three times; the succeeded run told nobody (failures only).
