@@ -8,8 +8,12 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.validators import validate_email
+from django.core.exceptions import ImproperlyConfigured
+
+from orchestra.values import InvalidValue, check_email_address, check_http_url
+
+# The longest address of the website that can still prefix a run's path in a notification.
+MAX_PUBLIC_URL_LENGTH = 1000
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -167,21 +171,21 @@ def public_url(name: str) -> str:
     unset or empty means none."""
     url = env_str(name, "").strip().rstrip("/")
     if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ImproperlyConfigured(
-                f"{name}: expected an http:// or https:// URL without query, got {url!r}"
-            )
+        try:
+            check_http_url(url, name, max_length=MAX_PUBLIC_URL_LENGTH)
+        except InvalidValue as error:
+            raise ImproperlyConfigured(f"{name}: {error.message}, got {url!r}")
+        if "?" in url or "#" in url:
+            raise ImproperlyConfigured(f"{name}: must have no query or fragment, got {url!r}")
     return url
 
 
 def email_address(name: str, default: str) -> str:
     address = env_str(name, "").strip() or default
     try:
-        validate_email(address)
-    except ValidationError:
-        raise ImproperlyConfigured(f"{name}: expected an e-mail address, got {address!r}")
-    return address
+        return check_email_address(address, name)
+    except InvalidValue as error:
+        raise ImproperlyConfigured(f"{name}: {error.message}")
 
 
 def redis_url(name: str) -> str:

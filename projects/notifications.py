@@ -11,12 +11,10 @@ reads it (`runs.notification_delivery`).
 import os
 import re
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
+from orchestra.values import InvalidValue, check_email_address, check_http_url
 from projects.definitions import Email, Webhook
 from runs.notifications import ON_CHOICES
 
@@ -56,10 +54,10 @@ def normalize_notifications(errors: Errors, where: str, notifications: Any) -> l
 
 def _webhook(errors: Errors, where: str, name: str, webhook: Webhook) -> dict:
     url = webhook.url
-    if not isinstance(url, str) or not _is_http_url(url):
-        errors.add(where, f"{name}.url", "must be an http:// or https:// URL")
-    elif len(url) > MAX_URL_LENGTH:
-        errors.add(where, f"{name}.url", f"must be at most {MAX_URL_LENGTH} characters")
+    try:
+        check_http_url(url, f"{name}.url", max_length=MAX_URL_LENGTH)
+    except InvalidValue as error:
+        errors.add(where, error.field, error.message)
     variable = webhook.secret_variable
     if not isinstance(variable, str) or not ENVIRONMENT_VARIABLE.fullmatch(variable):
         errors.add(where, f"{name}.secret_variable", "must be the name of an environment variable")
@@ -71,32 +69,14 @@ def _webhook(errors: Errors, where: str, name: str, webhook: Webhook) -> dict:
 
 def _email(errors: Errors, where: str, name: str, email: Email) -> dict:
     recipients = [email.to] if isinstance(email.to, str) else email.to
-    if (
-        not isinstance(recipients, (list, tuple)) or not recipients
-        or len(recipients) > MAX_RECIPIENTS or not all(map(_is_address, recipients))
-    ):
+    if not isinstance(recipients, (list, tuple)) or not 0 < len(recipients) <= MAX_RECIPIENTS:
         errors.add(where, f"{name}.to", f"must be a list of 1 to {MAX_RECIPIENTS} e-mail addresses")
         recipients = []
+    for index, address in enumerate(recipients):
+        try:
+            check_email_address(address, f"{name}.to[{index}]")
+        except InvalidValue as error:
+            errors.add(where, error.field, error.message)
     if not settings.EMAIL_HOST:
         errors.add(where, name, "e-mail is sent through an SMTP server: set ORCHESTRA_EMAIL_HOST")
     return {"kind": "email", "to": list(recipients)}
-
-
-def _is_http_url(url: str) -> bool:
-    if any(character.isspace() or ord(character) < 32 for character in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _is_address(address: Any) -> bool:
-    if not isinstance(address, str):
-        return False
-    try:
-        validate_email(address)
-    except ValidationError:
-        return False
-    return True

@@ -32,10 +32,11 @@ def test_mail_and_the_public_address_come_from_the_environment(tmp_path, monkeyp
 
 @pytest.mark.parametrize("variables, message", [
     ({"ORCHESTRA_PUBLIC_URL": "orchestra.example.com"},
-     "ORCHESTRA_PUBLIC_URL: expected an http:// or https:// URL without query"),
+     "ORCHESTRA_PUBLIC_URL: must be an http:// or https:// URL, got 'orchestra.example.com'"),
     ({"ORCHESTRA_PUBLIC_URL": "https://orchestra.example.com/?a=b"},
-     "ORCHESTRA_PUBLIC_URL: expected an http:// or https:// URL without query"),
-    ({"ORCHESTRA_EMAIL_FROM": "orchestra"}, "ORCHESTRA_EMAIL_FROM: expected an e-mail address"),
+     "ORCHESTRA_PUBLIC_URL: must have no query or fragment"),
+    ({"ORCHESTRA_EMAIL_FROM": "orchestra"},
+     "ORCHESTRA_EMAIL_FROM: 'orchestra' is not an e-mail address"),
     ({"ORCHESTRA_EMAIL_PORT": "70000"}, "ORCHESTRA_EMAIL_PORT: must be at most 65535"),
     ({"ORCHESTRA_EMAIL_STARTTLS": "yes", "ORCHESTRA_EMAIL_SSL": "yes"},
      "ORCHESTRA_EMAIL_STARTTLS and ORCHESTRA_EMAIL_SSL: choose one of them"),

@@ -79,6 +79,8 @@ def test_the_notifications_are_written_to_the_database_and_follow_the_configurat
 @pytest.mark.parametrize("notification, field, message", [
     (webhook(url="ftp://hooks.example.com/x"), "notifications[0].url", "http:// or https://"),
     (webhook(url="https:///no-host"), "notifications[0].url", "http:// or https://"),
+    (webhook(url="https://example.com:port/x"), "notifications[0].url", "http:// or https://"),
+    (webhook(url=None), "notifications[0].url", "http:// or https://"),
     (webhook(url="https://example.com/a b"), "notifications[0].url", "http:// or https://"),
     (webhook(url="https://example.com/" + "x" * 2000), "notifications[0].url", "at most 2000"),
     (webhook(secret_variable="NOT A NAME"), "notifications[0].secret_variable", "environment variable"),
@@ -86,7 +88,9 @@ def test_the_notifications_are_written_to_the_database_and_follow_the_configurat
      "ORCHESTRA_TEST_UNSET_SECRET that holds the secret is not set"),
     (webhook(on="sometimes"), "notifications[0].on", "'all', 'failures', 'changes'"),
     (Email([]), "notifications[0].to", "e-mail addresses"),
-    (Email(["not an address"]), "notifications[0].to", "e-mail addresses"),
+    (Email(["ops@example.com", "not an address"]), "notifications[0].to[1]",
+     "'not an address' is not an e-mail address"),
+    (Email(["ops@example.com"] * 51), "notifications[0].to", "1 to 50 e-mail addresses"),
     (Email(["ops@example.com"], on="success"), "notifications[0].on", "'all', 'failures', 'changes'"),
     ("https://hooks.example.com", "notifications[0]", "must be a Webhook or an Email, got str"),
 ])
