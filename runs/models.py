@@ -178,6 +178,17 @@ class IdempotencyKey(models.Model):
         return f"{self.key} of {self.user_id}"
 
 
+def shown_recipient(kind: str, target: str) -> str:
+    """Who a notification tells, as pages and the service show it: the e-mail addresses, or a
+    webhook by its origin alone, since its path or query may hold a token (chat services'
+    webhooks do)."""
+    if kind == "webhook":
+        address = urlsplit(target)
+        port = f":{address.port}" if address.port else ""
+        return f"{address.scheme}://{address.hostname}{port}/…"
+    return ", ".join(target.split("\n"))
+
+
 class NotificationDelivery(models.Model):
     """The outbox: one notification of a run's end to send, written in the transaction that
     ended the run (runs.notifications), so that a master that dies right after loses none.
@@ -222,13 +233,7 @@ class NotificationDelivery(models.Model):
 
     @property
     def recipient(self) -> str:
-        """Who is told, as the website and the service show it: a webhook by its origin alone,
-        since its path or query may hold a token (chat services' webhooks do)."""
-        if self.kind == self.Kind.WEBHOOK:
-            address = urlsplit(self.target)
-            port = f":{address.port}" if address.port else ""
-            return f"{address.scheme}://{address.hostname}{port}/…"
-        return ", ".join(self.target.split("\n"))
+        return shown_recipient(self.kind, self.target)
 
 
 class NotificationAttempt(models.Model):

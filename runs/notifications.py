@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from runs.models import FINAL_STATUSES, NotificationDelivery, Run, Status
+from runs.models import FINAL_STATUSES, NotificationDelivery, Run, Status, shown_recipient
 
 ON_ALL = "all"
 ON_FAILURES = "failures"
@@ -19,6 +19,19 @@ ON_CHANGES = "changes"
 ON_CHOICES = (ON_ALL, ON_FAILURES, ON_CHANGES)
 # The job failed, or Orchestra did: someone should look. An aborted run was stopped on purpose.
 FAILURE_STATUSES = (Status.FAILED, Status.EXCEPTION)
+
+
+def declared_notifications(job) -> list[dict]:
+    """The notifications of the job's runs' ends as pages and the service show them: its
+    project's, then its own, each with who declared it, whom it tells and on which rule."""
+    return [
+        {"declared_by": declared_by, "kind": notification["kind"], "on": notification["on"],
+         "to": shown_recipient(notification["kind"], notification.get("url") or
+                               "\n".join(notification.get("to", [])))}
+        for declared_by, notifications in (("project", job.project.notifications),
+                                           ("job", job.notifications))
+        for notification in notifications
+    ]
 
 
 def is_wanted(on: str, status: str, previous_status: str | None) -> bool:

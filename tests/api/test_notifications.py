@@ -1,5 +1,6 @@
 """GET /api/runs/<identifier>/notifications: each notification of the run's end with every
-attempt and its outcome; a webhook shown by its origin alone."""
+attempt and its outcome; a job says who is told when its runs end. A webhook is shown by its
+origin alone."""
 
 from datetime import timedelta
 
@@ -70,3 +71,20 @@ def test_an_unknown_run_is_a_json_404_and_a_token_is_needed(service, catalogue):
     assert response.status_code == 404 and "error" in response.json()
     run = make_run(catalogue["hello"])
     assert service(None).get(f"/api/runs/{run.identifier}/notifications").status_code == 401
+
+
+def test_a_job_says_who_is_told_when_its_runs_end(service, catalogue):
+    catalogue["project"].notifications = [{"kind": "email", "to": ["a@example.com"], "on": "all"}]
+    catalogue["project"].save()
+    catalogue["hello"].notifications = [{"kind": "webhook", "url": HOOK, "secret_variable": "HOOK_SECRET",
+                                         "on": "changes"}]
+    catalogue["hello"].save()
+    response = service("viewer").get("/api/projects/examples/jobs/hello")
+    assert response.json()["notifications"] == [
+        {"declared_by": "project", "kind": "email", "to": "a@example.com", "on": "all"},
+        {"declared_by": "job", "kind": "webhook", "to": "https://hooks.example.com:8443/…", "on": "changes"},
+    ]
+    assert "XXXXXXXX" not in response.content.decode() and "HOOK_SECRET" not in response.content.decode()
+    [echo] = [job for job in service("viewer").get("/api/jobs").json()["results"] if job["identifier"] == "echo"]
+    assert echo["notifications"] == [
+        {"declared_by": "project", "kind": "email", "to": "a@example.com", "on": "all"}]

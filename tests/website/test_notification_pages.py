@@ -1,4 +1,5 @@
-"""The run page shows the notifications of the run's end and every attempt's outcome."""
+"""The run page shows the notifications of the run's end and every attempt's outcome; the job
+page, who is told when its runs end."""
 
 import pytest
 from django.utils import timezone
@@ -35,3 +36,16 @@ def test_the_run_page_shows_each_notification_and_its_attempts(viewer_client, po
 def test_a_run_without_notifications_has_no_such_section(viewer_client, populated):
     page = viewer_client.get(f"/runs/{populated['runs']['succeeded'].identifier}/").content.decode()
     assert "Notifications" not in page
+
+
+def test_the_job_page_says_who_is_told_when_its_runs_end(viewer_client, populated):
+    echo = populated["echo"]
+    echo.project.notifications = [{"kind": "email", "to": ["ops@example.com"], "on": "changes"}]
+    echo.project.save()
+    echo.notifications = [{"kind": "webhook", "url": "https://hooks.example.com/T0/secret-path",
+                           "secret_variable": "HOOK", "on": "failures"}]
+    echo.save()
+    page = viewer_client.get("/projects/examples/jobs/echo/").content.decode()
+    assert "email to ops@example.com on status changes (the project's)" in page
+    assert "webhook to https://hooks.example.com/… on failures (the job's)" in page
+    assert "secret-path" not in page and "HOOK" not in page
