@@ -21,13 +21,19 @@ ON_CHOICES = (ON_ALL, ON_FAILURES, ON_CHANGES)
 FAILURE_STATUSES = (Status.FAILED, Status.EXCEPTION)
 
 
+def target(notification: dict) -> str:
+    """Where a declared notification goes: a webhook's URL, or the addresses one per line."""
+    if notification["kind"] == NotificationDelivery.Kind.WEBHOOK:
+        return notification["url"]
+    return "\n".join(notification["to"])
+
+
 def declared_notifications(job) -> list[dict]:
     """The notifications of the job's runs' ends as pages and the service show them: its
     project's, then its own, each with who declared it, whom it tells and on which rule."""
     return [
         {"declared_by": declared_by, "kind": notification["kind"], "on": notification["on"],
-         "to": shown_recipient(notification["kind"], notification.get("url") or
-                               "\n".join(notification.get("to", [])))}
+         "to": shown_recipient(notification["kind"], target(notification))}
         for declared_by, notifications in (("project", job.project.notifications),
                                            ("job", job.notifications))
         for notification in notifications
@@ -83,10 +89,8 @@ def queue_notifications(sender, run: Run, status: str, **kwargs) -> list[Notific
     now = timezone.now()
     deliveries = [
         NotificationDelivery(
-            run=run, kind=notification["kind"], payload=payload, next_attempt=now,
-            target=notification["url"] if notification["kind"] == NotificationDelivery.Kind.WEBHOOK
-            else "\n".join(notification["to"]),
-            secret_variable=notification.get("secret_variable", ""),
+            run=run, kind=notification["kind"], target=target(notification), payload=payload,
+            secret_variable=notification.get("secret_variable", ""), next_attempt=now,
         )
         for notification in declared
         if is_wanted(notification["on"], status, previous)
