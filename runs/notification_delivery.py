@@ -2,8 +2,8 @@
 
 Every master's background loop (workers.background) runs the three steps; the database
 decides who sends what. A master claims a due delivery with one conditional UPDATE (pending,
-due, not claimed or its claim expired -> claimed by this master until `CLAIM_SECONDS` from
-now), the way workers claim runs, so of several masters one sends it. It sends outside any
+due, not claimed or its claim expired -> claimed by this master for `claim_seconds()`), the
+way workers claim runs, so of several masters one sends it. It sends outside any
 transaction and database thread, then records the attempt, guarded by its claim: a delivered
 notification is done, a failed one is tried again after ORCHESTRA_NOTIFICATION_RETRY_DELAY
 seconds, doubled at each attempt, until ORCHESTRA_NOTIFICATION_ATTEMPTS were made. A master
@@ -37,8 +37,9 @@ from runs.models import NotificationAttempt, NotificationDelivery
 SIGNATURE_HEADER = "X-Orchestra-Signature-256"
 DELIVERY_HEADER = "X-Orchestra-Delivery"
 # A claim outlasts any send: a webhook or an SMTP conversation is bounded by the timeout at
-# each of its network operations.
-CLAIM_SECONDS = 60
+# each of its network operations, fewer than ten (connect, greeting, TLS, login, sender,
+# recipients, data, end).
+SHORTEST_CLAIM_SECONDS = 60
 LONGEST_DELAY = 3600
 MAX_ERROR_LENGTH = 1000
 BATCH = 20
@@ -75,6 +76,10 @@ def _claimable():
     )
 
 
+def claim_seconds() -> int:
+    return max(SHORTEST_CLAIM_SECONDS, 10 * settings.NOTIFICATION_TIMEOUT)
+
+
 def claim_due_deliveries(limit: int = BATCH) -> list[Claimed]:
     """Claim up to `limit` due deliveries for this master, oldest first."""
     claimed = []
@@ -82,7 +87,7 @@ def claim_due_deliveries(limit: int = BATCH) -> list[Claimed]:
     for pk in list(candidates):
         claim = uuid.uuid4().hex
         if _claimable().filter(pk=pk).update(
-            claim=claim, claimed_until=Now() + timedelta(seconds=CLAIM_SECONDS)
+            claim=claim, claimed_until=Now() + timedelta(seconds=claim_seconds())
         ):
             delivery = NotificationDelivery.objects.get(pk=pk)
             claimed.append(Claimed(

@@ -170,3 +170,12 @@ def test_a_claimed_delivery_is_not_claimed_again_until_its_claim_expires(run):
     assert record_attempt(first, send(first)) is None
     assert record_attempt(second, send(second)) == "pending"
     assert [number for number, *_ in attempts(delivery)] == [1]
+
+
+def test_a_claim_outlasts_the_longest_send(run, settings):
+    for timeout, seconds in [(10, 100), (3, 60), (30, 300)]:
+        settings.NOTIFICATION_TIMEOUT = timeout
+        delivery = queue(run, "email", "a@example.com")
+        claim_due_deliveries()
+        delivery.refresh_from_db()
+        assert abs((delivery.claimed_until - timezone.now()).total_seconds() - seconds) < 5
