@@ -92,7 +92,7 @@ def test_a_notification_survives_a_master_killed_between_the_runs_end_and_its_de
         orchestra.kill_master()
         with WebhookReceiver(port=port) as receiver:
             orchestra.start_master()
-            poll(lambda: receiver.deliveries(), 120, lambda: "the notification was lost")
+            poll(lambda: receiver.deliveries(), 180, lambda: "the notification was lost")
             time.sleep(3)  # time for a wrong second delivery to arrive
             [notification] = receiver.deliveries()
     finally:
