@@ -4,6 +4,7 @@ Commands use only what a plain Debian machine has (sh, echo, seq, python3). Each
 Python format string (docs/configuration.md): `{{` and `}}` stand for literal braces.
 """
 
+import os
 from pathlib import Path
 
 from projects.definitions import (
@@ -17,6 +18,7 @@ from projects.definitions import (
     Schedule,
     Secret,
     Step,
+    Webhook,
 )
 
 # The checkout Orchestra runs from, when it is a git repository (a clone, or a worktree whose
@@ -88,12 +90,22 @@ def diamond(identifier: str, description: str, failing: str | None = None) -> Pi
     )
 
 
+# Failures are told to a webhook when both its address and the name of its secret's variable
+# are set (docs/configuration.md, "Notifications"); the master reads the secret itself.
+WEBHOOK_URL = os.environ.get("ORCHESTRA_EXAMPLES_WEBHOOK_URL", "")
+WEBHOOK_SECRET_VARIABLE = "ORCHESTRA_EXAMPLES_WEBHOOK_SECRET"
+NOTIFICATIONS = (
+    [Webhook(WEBHOOK_URL, secret_variable=WEBHOOK_SECRET_VARIABLE, on="failures")]
+    if WEBHOOK_URL and os.environ.get(WEBHOOK_SECRET_VARIABLE) else []
+)
+
 projects = [
     Project(
         "examples",
         display_name="Examples",
         description="Example jobs, a pipeline and a schedule, to see Orchestra work.",
         repository=REPOSITORY,
+        notifications=NOTIFICATIONS,
         jobs=[
             Job(
                 "hello",

@@ -59,6 +59,7 @@ urlpatterns = [
     path("runs", runs.RunList.as_view(), name="api-runs"),
     path(RUN, runs.RunDetail.as_view(), name="api-run"),
     path(f"{RUN}/steps/<int:index>/log", runs.RunStepLog.as_view(), name="api-run-step-log"),
+    path(f"{RUN}/notifications", runs.RunNotifications.as_view(), name="api-run-notifications"),
     path(f"{RUN}/abort", runs.AbortRun.as_view(), name="api-run-abort"),
     path(f"{RUN}/mark-exception", runs.MarkRunException.as_view(), name="api-run-mark-exception"),
     path(f"{RUN}/archive", runs.RunArchive.as_view(), name="api-run-archive"),

@@ -10,6 +10,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from orchestra.values import InvalidValue, check_email_address, check_http_url
+
+# The longest address of the website that can still prefix a run's path in a notification.
+MAX_PUBLIC_URL_LENGTH = 1000
+
 
 def env_str(name: str, default: str = "") -> str:
     value = os.environ.get(name)
@@ -159,6 +164,28 @@ def http_url(name: str, default: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ImproperlyConfigured(f"{name}: expected an http:// or https:// URL, got {url!r}")
     return url
+
+
+def public_url(name: str) -> str:
+    """The http:// or https:// address people reach the website at, without a trailing slash;
+    unset or empty means none."""
+    url = env_str(name, "").strip().rstrip("/")
+    if url:
+        try:
+            check_http_url(url, name, max_length=MAX_PUBLIC_URL_LENGTH)
+        except InvalidValue as error:
+            raise ImproperlyConfigured(f"{name}: {error.message}, got {url!r}")
+        if "?" in url or "#" in url:
+            raise ImproperlyConfigured(f"{name}: must have no query or fragment, got {url!r}")
+    return url
+
+
+def email_address(name: str, default: str) -> str:
+    address = env_str(name, "").strip() or default
+    try:
+        return check_email_address(address, name)
+    except InvalidValue as error:
+        raise ImproperlyConfigured(f"{name}: {error.message}")
 
 
 def redis_url(name: str) -> str:

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 # Deep enough for any real results object; shallow enough for every JSON reader on the way.
 MAX_JSON_DEPTH = 32
@@ -101,6 +102,35 @@ def check_secret_value(value: object, field: str) -> str:
         raise InvalidValue(field, "holds a NUL character or a lone surrogate")
     if len(value.encode("utf-8")) > MAX_SECRET_BYTES:
         raise InvalidValue(field, f"is longer than {MAX_SECRET_BYTES} bytes")
+    return value
+
+
+def check_http_url(value: object, field: str, *, max_length: int) -> str:
+    """An http:// or https:// address with a host, one line without spaces (a notification's
+    webhook, the website's public address)."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    check_text(value, field, max_length=max_length, one_line=True)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    return value
+
+
+def check_email_address(value: object, field: str) -> str:
+    """An e-mail address as Django's mail and its validator take it."""
+    # Imported here: the worker client and the executor use this module without Django.
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise InvalidValue(field, f"{shown(value)} is not an e-mail address")
     return value
 
 

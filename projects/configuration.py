@@ -21,6 +21,7 @@ from projects import models
 from projects.definitions import (
     Element,
     Hook,
+    Email,
     Job,
     Parameter,
     PipelineJob,
@@ -29,6 +30,7 @@ from projects.definitions import (
     Schedule,
     Secret,
     Step,
+    Webhook,
 )
 from orchestra.values import InvalidValue, check_count, shown
 from projects.secrets import SecretValues, hold
@@ -39,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "Element",
     "Hook",
+    "Email",
     "Job",
     "Parameter",
     "PipelineJob",
@@ -49,6 +52,7 @@ __all__ = [
     "Step",
     "LoadedConfiguration",
     "SyncReport",
+    "Webhook",
     "load_configuration",
     "read_configuration",
     "validate_configuration",
@@ -120,6 +124,7 @@ JOB_FIELDS = (
     "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
     "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
     "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
+    "notifications",
 )
 
 
@@ -148,7 +153,8 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                 {"identifier": project["identifier"]},
                 {
                     name: project[name]
-                    for name in ("display_name", "description", "repository", "repository_provider")
+                    for name in ("display_name", "description", "repository", "repository_provider",
+                                 "notifications")
                 },
                 f"project {project['identifier']}",
                 report,

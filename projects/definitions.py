@@ -55,6 +55,30 @@ class Secret:
 
 
 @dataclass
+class Webhook:
+    """At a run's end, POST a JSON description of it to `url`, signed with HMAC-SHA256 of the
+    body under the secret the master reads from the environment variable `secret_variable`
+    (header `X-Orchestra-Signature-256: sha256=<hex>`).
+
+    `on` chooses which ends: "all", "failures" (failed or exception) or "changes" (a status
+    other than the job's previous ended run's).
+    """
+
+    url: str
+    secret_variable: str
+    on: str = "failures"
+
+
+@dataclass
+class Email:
+    """At a run's end, mail its description to the addresses `to` through the master's SMTP
+    settings (ORCHESTRA_EMAIL_*); `on` as for `Webhook`."""
+
+    to: list[str]
+    on: str = "failures"
+
+
+@dataclass
 class Job:
     """Steps run in order on one worker whose properties match `properties`.
 
@@ -91,6 +115,8 @@ class Job:
     keep_runs: int | None = None
     keep_days: int | None = None
     secrets: dict[str, Secret] = field(default_factory=dict)
+    # Told at each end of a run of this job, besides the project's (`Webhook`, `Email`).
+    notifications: list[Webhook | Email] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +149,7 @@ class PipelineJob:
     enabled: bool = True
     keep_runs: int | None = None
     keep_days: int | None = None
+    notifications: list[Webhook | Email] = field(default_factory=list)
 
 
 @dataclass
@@ -174,3 +201,5 @@ class Project:
     jobs: list[Job | PipelineJob] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)
+    # Told at each end of a run of any of its jobs (`Webhook`, `Email`).
+    notifications: list[Webhook | Email] = field(default_factory=list)

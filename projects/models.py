@@ -13,6 +13,8 @@ class Project(models.Model):
     is_configured = models.BooleanField(
         default=True, help_text="False when the configuration no longer defines it."
     )
+    # Told at the end of a run of any of its jobs (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["identifier"]
@@ -61,6 +63,8 @@ class Job(models.Model):
     # Why the master disabled the job at its last start (a secret it could not read); while
     # set, the job cannot be enabled.
     disabled_reason = models.TextField(blank=True)
+    # Told at the end of each of its runs, besides its project's (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["project__identifier", "identifier"]

@@ -1,8 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from projects.deliveries import hook_secret
 from projects.models import Hook, Job, Project, Schedule
 from projects.validation import PRIORITY_RANGE
+from runs.notifications import ON_CHOICES, declared_notifications
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -14,9 +16,21 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
 
+class DeclaredNotificationSerializer(serializers.Serializer):
+    declared_by = serializers.ChoiceField(["project", "job"], read_only=True)
+    kind = serializers.ChoiceField(["webhook", "email"], read_only=True)
+    to = serializers.CharField(
+        read_only=True, help_text="The e-mail addresses, or the webhook's origin (its path is not shown)"
+    )
+    on = serializers.ChoiceField(ON_CHOICES, read_only=True)
+
+
 class JobSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     is_pipeline = serializers.BooleanField(read_only=True)
+    notifications = serializers.SerializerMethodField(
+        help_text="Who is told when its runs end: its project's notifications, then its own"
+    )
 
     class Meta:
         model = Job
@@ -25,7 +39,12 @@ class JobSerializer(serializers.ModelSerializer):
             "properties", "pipeline", "is_pipeline", "is_enabled", "is_configured", "timeout",
             "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs",
             "resources", "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
+            "notifications",
         ]
+
+    @extend_schema_field(DeclaredNotificationSerializer(many=True))
+    def get_notifications(self, job: Job) -> list[dict]:
+        return declared_notifications(job)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):

@@ -34,6 +34,7 @@ from projects.definitions import (
     Step,
 )
 from projects.hooks import normalize_hooks
+from projects.notifications import normalize_notifications
 from runs.models import FINAL_STATUSES
 from runs.parameters import (
     MAX_PARAMETER_BYTES,
@@ -508,6 +509,7 @@ def _normalize_job(errors: _Errors, where: str, job: Job, resources: set[str],
         "secrets": job_secrets,
         "disabled_reason": disabled_reason,
         **_bounds(errors, where, job, resources),
+        "notifications": normalize_notifications(errors, where, job.notifications),
     }
 
 
@@ -592,6 +594,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
             "disabled_reason": "",
             **PIPELINE_BOUNDS,
             **_retention(errors, job_where, job),
+            "notifications": normalize_notifications(errors, job_where, job.notifications),
         }
     schedules: dict[str, dict] = {}
     if not isinstance(project.schedules, (list, tuple)):
@@ -618,6 +621,7 @@ def _normalize_project(errors: _Errors, project: Project, providers: set[str],
         "jobs": list(jobs.values()),
         "schedules": list(schedules.values()),
         "hooks": normalize_hooks(errors, where, project.hooks, jobs),
+        "notifications": normalize_notifications(errors, where, project.notifications),
     }
 
 

@@ -17,6 +17,7 @@ from projects.scheduler import schedule_next_tick
 from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.parameters import ParameterError
+from runs.notifications import declared_notifications
 from runs.retention import describe_retention
 
 RECENT_RUNS = 20
@@ -72,7 +73,7 @@ def _job(project: str, job: str) -> Job:
 
 def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
     context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
-               "retention": describe_retention(job)}
+               "retention": describe_retention(job), "notifications": declared_notifications(job)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 

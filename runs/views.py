@@ -16,6 +16,7 @@ from runs.logs import LogRangeError, log_range, step_log_response, step_logs
 from runs.models import Run, Status
 from runs.pipeline_graph import render_pipeline_svg
 from runs.queue import waiting_reason
+from runs.serializers import notifications_of
 
 # Bytes of log shown inline, shared by all steps of a run; the raw route has the rest.
 LOG_PAGE_TAIL = 16_000
@@ -83,6 +84,7 @@ def run_detail(request, identifier: str):
         "graph": render_pipeline_svg(run) if run.job.is_pipeline else "",
         "unmatched_reason": waiting_reason(run) if run.status == Status.PENDING else "",
         "retries": run.retries.order_by("attempt", "id") if not run.job.is_pipeline else [],
+        "notifications": notifications_of(run),
     }
     return render(request, "runs/run_detail.html", context)
 
