@@ -15,6 +15,8 @@ from projects.models import Job, Project, Schedule
 from projects.scheduler import schedule_next_tick
 from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
+from runs.charts import history_chart, status_strip
+from runs.history import STRIP_RUNS, histories, job_history, summarize
 from runs.parameters import ParameterError
 from runs.retention import describe_retention
 
@@ -36,9 +38,14 @@ def project_list(request):
 @requires(roles.VIEW)
 def project_detail(request, project: str):
     project = get_object_or_404(Project, identifier=project)
+    jobs = list(project.jobs.all())
+    recent = histories([job.pk for job in jobs], STRIP_RUNS)
+    for job in jobs:
+        job.strip = status_strip(recent[job.pk]) if recent[job.pk] else None
+        job.summary = summarize(recent[job.pk])
     context = {
         "project": project,
-        "jobs": project.jobs.all(),
+        "jobs": jobs,
         "schedules": project.schedules.select_related("job", "last_run"),
         "recent_runs": _recent_runs(project.runs.all()),
     }
@@ -66,8 +73,10 @@ def _job(project: str, job: str) -> Job:
 
 
 def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
+    history = job_history(job.pk)
     context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
-               "retention": describe_retention(job)}
+               "retention": describe_retention(job), "chart": history_chart(history),
+               "summary": summarize(history)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 
