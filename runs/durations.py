@@ -27,10 +27,15 @@ def median(values: Sequence[float]) -> float | None:
 
 
 def approximate(seconds: float) -> str:
-    """`42 s`, `7 min` or `3 h`: what "about ... left" needs, not a stopwatch."""
-    seconds = max(round(seconds), 0)
+    """`42 s`, `7 min` or `3 h`: what "about ... left" needs, not a stopwatch. Halves round up,
+    as static/progress.js rounds them when it moves the text on."""
+    seconds = max(_rounded(seconds), 0)
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 120 * 60:
-        return f"{round(seconds / 60)} min"
-    return f"{round(seconds / 3600)} h"
+        return f"{_rounded(seconds / 60)} min"
+    return f"{_rounded(seconds / 3600)} h"
+
+
+def _rounded(value: float) -> int:
+    return math.floor(value + 0.5)

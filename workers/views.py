@@ -23,8 +23,10 @@ def overview(request):
     active = newest_run_keys(ACTIVE_STATUSES, 20)
     failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
     rows = run_rows(active + failures)
+    active_runs = [rows[key] for key in active if key in rows]
     context = {
-        "active_runs": [rows[key] for key in active if key in rows],
+        "active_runs": active_runs,
+        "ticking": any(row.get("progress") for row in active_runs),
         "recent_failures": [rows[key] for key in failures if key in rows],
         "workers_online": Worker.objects.filter(is_connected=True),
     }

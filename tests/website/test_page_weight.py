@@ -41,9 +41,10 @@ def test_every_page_within_the_html_budget(admin_client, populated):
 def test_css_and_javascript_within_budget_and_self_contained():
     css = Path(finders.find("orchestra.css")).read_text()
     assert static_size("orchestra.css") <= CSS_BUDGET
-    assert static_size("log.js") <= JS_BUDGET
+    assert static_size("log.js") + static_size("progress.js") <= JS_BUDGET
     assert "@font-face" not in css and "@import" not in css and "url(" not in css
-    assert "http" not in Path(finders.find("log.js")).read_text()
+    for script in ("log.js", "progress.js"):
+        assert "http" not in Path(finders.find(script)).read_text()
 
 
 def test_pages_load_only_our_own_static_files(admin_client, populated):
@@ -51,4 +52,4 @@ def test_pages_load_only_our_own_static_files(admin_client, populated):
     for url in ("/", f"/runs/{run.identifier}/", f"/runs/{run.identifier}/log/"):
         page = admin_client.get(url).content.decode()
         assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
-        assert set(assets) <= {"/static/orchestra.css", "/static/log.js"}, assets
+        assert set(assets) <= {"/static/orchestra.css", "/static/log.js", "/static/progress.js"}, assets

@@ -1,6 +1,7 @@
 """The website's pictures: a job's history, the project's strips."""
 
 import re
+from datetime import timedelta
 
 from runs.models import Status
 from tests.website.conftest import add_run
@@ -48,3 +49,54 @@ def test_project_page_shows_each_jobs_last_runs_as_a_strip_and_one_line(admin_cl
     assert '<text x="194" y="11">×</text>' in echo
     assert "19 of 20 succeeded (95 %) · median 12s, 95th percentile 12s" in echo
     assert '<span class="small">1 pending, 1 running</span>' in rows["log-flood"]  # none ended
+
+
+def running_with_history(populated, elapsed: int = 5):
+    """A running run of echo, whose earlier runs (populated: 12 s each) succeeded."""
+    return add_run(populated["echo"], Status.RUNNING, worker=populated["worker"],
+                   age=timedelta(seconds=elapsed))
+
+
+def progress_of_run(page: str, identifier: str) -> str:
+    row = re.search(rf'<tr><td><a href="/runs/{identifier}/">.*?</tr>', page, re.S).group(0)
+    return re.search(r'<span class="progress">.*?</span></span>', row).group(0)
+
+
+def test_a_running_run_shows_its_progress_against_the_jobs_usual_time(admin_client, populated):
+    run = running_with_history(populated)
+    page = admin_client.get(f"/runs/{run.identifier}/").content.decode()
+    assert re.search(r'<progress aria-label="share of the usual time" max="12.0" value="5.\d">'
+                     r'</progress> <span data-progress data-elapsed="5.\d" data-expected="12.0">'
+                     r'5 s elapsed, about 7 s left</span>', page)
+    assert '<script src="/static/progress.js" defer></script>' in page
+    # Its step, from the same step of the earlier runs.
+    steps = page.split("<h2>Steps</h2>")[1].split("</table>")[0]
+    assert re.search(r'<progress [^>]*max="12.0"', steps) and "about 7 s left" in steps
+
+
+def test_the_runs_list_and_the_overview_show_the_progress_of_running_runs(admin_client, populated):
+    run = running_with_history(populated, elapsed=30)
+    for url in ("/runs/", "/"):
+        page = admin_client.get(url).content.decode()
+        assert re.fullmatch(r'<span class="progress"><progress [^>]*max="12.0" value="12.0"></progress> '
+                            r'<span [^>]*>30 s elapsed, over the usual time by 18 s</span></span>',
+                            progress_of_run(page, run.identifier)), url
+        assert '<script src="/static/progress.js" defer></script>' in page
+    overview = admin_client.get("/").content.decode()
+    assert '<noscript><meta http-equiv="refresh" content="10"></noscript>' in overview
+
+
+def test_without_earlier_succeeded_runs_a_running_run_shows_elapsed_time_only(admin_client, populated):
+    run = populated["runs"]["running"]  # log-flood, which never succeeded
+    page = admin_client.get(f"/runs/{run.identifier}/").content.decode()
+    assert "<progress" not in page
+    assert re.search(r'<span data-progress data-elapsed="300.\d" data-expected="">5 min elapsed</span>', page)
+    listed = progress_of_run(admin_client.get("/runs/").content.decode(), run.identifier)
+    assert "<progress" not in listed and "5 min elapsed" in listed
+
+
+def test_runs_that_do_not_run_show_no_progress(admin_client, populated):
+    populated["project"].runs.filter(status=Status.RUNNING).update(status=Status.FAILED)
+    for url in ("/runs/", "/", f"/runs/{populated['runs']['succeeded'].identifier}/"):
+        page = admin_client.get(url).content.decode()
+        assert "data-progress" not in page and "progress.js" not in page, url
