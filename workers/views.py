@@ -3,6 +3,7 @@ workers, and enabling or disabling one."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from orchestra import roles
@@ -10,9 +11,11 @@ from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
 from runs.models import ACTIVE_STATUSES, Status
+from runs.queue import queue_state
 from runs.views import newest_run_keys, run_rows
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
+from workers.load import executors, fleet, last_day
 from workers.models import Worker
 
 RECENT_RUNS = 20
@@ -24,11 +27,14 @@ def overview(request):
     failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
     rows = run_rows(active + failures)
     active_runs = [rows[key] for key in active if key in rows]
+    workers_online = list(Worker.objects.filter(is_connected=True))
     context = {
         "active_runs": active_runs,
         "ticking": any(row.get("progress") for row in active_runs),
         "recent_failures": [rows[key] for key in failures if key in rows],
-        "workers_online": Worker.objects.filter(is_connected=True),
+        "workers_online": workers_online,
+        "fleet": fleet(workers_online),
+        "queue": queue_state(timezone.now()),
     }
     return render(request, "workers/overview.html", context)
 
@@ -36,7 +42,11 @@ def overview(request):
 @requires(roles.VIEW)
 def worker_list(request):
     listing = filtered_list(request, WorkerFilter, Worker.objects.all())
-    return render(request, "workers/worker_list.html", {"listing": listing})
+    workers = listing.objects
+    now_busy = executors(workers)
+    days = last_day([worker.pk for worker in workers], timezone.now())
+    load = [(worker, now_busy[worker.pk], days[worker.pk]) for worker in workers]
+    return render(request, "workers/worker_list.html", {"listing": listing, "load": load})
 
 
 @requires(roles.VIEW)

@@ -100,3 +100,22 @@ def test_runs_that_do_not_run_show_no_progress(admin_client, populated):
     for url in ("/runs/", "/", f"/runs/{populated['runs']['succeeded'].identifier}/"):
         page = admin_client.get(url).content.decode()
         assert "data-progress" not in page and "progress.js" not in page, url
+
+
+def test_workers_page_shows_each_workers_executors_and_last_day(admin_client, populated):
+    page = admin_client.get("/workers/").content.decode()
+    load = page.split("<h2>Load</h2>")[1]
+    rows = dict(re.findall(r'<tr><td><a href="/workers/(\w+)/">\w+</a></td>(.*?)</tr>', load, re.S))
+    assert list(rows) == ["w1", "w2"]
+    assert '<meter min="0" max="2" value="1" aria-label="busy executors"></meter> 1 busy, 1 free of 2' in rows["w1"]
+    assert "<title>Runs of w1 that ended in each of the last 24 hours" in rows["w1"]
+    assert "4 runs ended in the last 24 hours, 1 without success; at most" in rows["w1"]
+    assert re.search(r'<path class="s-succeeded" d="M\d+ 16v-\d+', rows["w1"])
+    assert "0 busy, 0 free of 1" in rows["w2"] and "no run ended in the last 24 hours" in rows["w2"]
+
+
+def test_overview_shows_the_fleets_executors_and_the_queue(admin_client, populated):
+    page = admin_client.get("/").content.decode()
+    assert re.search(r'<p class="fleet"><meter min="0" max="2" value="1" aria-label="busy executors"></meter> '
+                     r'1 of 2 executors busy, 1 free, on 1 worker online. '
+                     r'1 run waits for a worker, the oldest for \d+ s.</p>', page)

@@ -17,8 +17,11 @@ PINNED = {
     # The project, its jobs, their strips (one query), schedules, recent runs.
     "/projects/examples/": 8,
     # Active runs' and failures' keys (a query per status), their rows, the usual durations of
-    # the jobs of the running ones (one query), the workers online.
-    "/": 10,
+    # the jobs of the running ones (one query), the workers online, their busy executors, the
+    # queue's length and oldest run.
+    "/": 12,
+    # The page's keys, its workers, their busy executors, their runs per hour over a day.
+    "/workers/": 7,
     # The page's keys, its rows, the usual durations of the jobs of its running runs.
     "/runs/": 6,
     # A running run of echo: the run, its steps, the job's last succeeded runs and their steps,
