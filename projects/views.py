@@ -17,6 +17,7 @@ from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.charts import history_chart, status_strip
 from runs.history import STRIP_RUNS, histories, job_history, summarize
+from runs.pipeline_graph import render_pipeline_definition_svg
 from runs.parameters import ParameterError
 from runs.retention import describe_retention
 
@@ -76,7 +77,7 @@ def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
     history = job_history(job.pk)
     context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
                "retention": describe_retention(job), "chart": history_chart(history),
-               "summary": summarize(history)}
+               "summary": summarize(history), "graph": render_pipeline_definition_svg(job)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 

@@ -68,3 +68,15 @@ def test_the_job_page_shows_its_history_with_a_link_to_each_run(page, orchestra,
     expect(page.locator("figure.history figcaption")).to_contain_text("succeeded")
     chart.locator(f'a[href="/runs/{earlier_runs[0]}/"]').click()
     page.wait_for_url(f"**/runs/{earlier_runs[0]}/")
+
+
+def test_the_diamond_pipelines_job_page_shows_its_graph_before_any_run(page):
+    page.goto("/projects/examples/jobs/pipeline-diamond/")
+    expect(page.get_by_text("No runs yet.")).to_be_visible()  # nothing in this installation ran it
+    graph = page.locator(".graph svg")
+    expect(graph).to_be_visible()
+    elements = graph.locator("g.element")
+    assert elements.evaluate_all("groups => groups.map(group => group.dataset.element)") == ["a", "b", "c", "d"]
+    expect(elements.nth(3)).to_contain_text("echo")
+    assert graph.locator("line.dependency").count() == 4
+    assert graph.locator("title").first.text_content().startswith("Pipeline pipeline-diamond")

@@ -119,3 +119,13 @@ def test_overview_shows_the_fleets_executors_and_the_queue(admin_client, populat
     assert re.search(r'<p class="fleet"><meter min="0" max="2" value="1" aria-label="busy executors"></meter> '
                      r'1 of 2 executors busy, 1 free, on 1 worker online. '
                      r'1 run waits for a worker, the oldest for \d+ s.</p>', page)
+
+
+def test_a_pipeline_jobs_page_shows_its_graph_before_any_run(admin_client, populated):
+    populated["pipeline"].runs.all().delete()
+    page = admin_client.get("/projects/examples/jobs/pipeline-diamond/").content.decode()
+    graph = re.search(r'<div class="graph"><svg .*?</svg></div>', page, re.S).group(0)
+    assert '<title id="pipeline-title">Pipeline pipeline-diamond: its elements and their dependencies</title>' in graph
+    assert '<g class="element" data-element="a"><title>a (echo)</title>' in graph
+    assert "<li>a: echo</li>" in page  # the same in words beside it
+    assert '<div class="graph">' not in admin_client.get("/projects/examples/jobs/echo/").content.decode()
