@@ -81,6 +81,15 @@ class Strip:
     height: int = MARK_HEIGHT
     glyph_y: int = MARK_HEIGHT - 3
 
+    # All glyphs in one <text>, a position per character.
+    @property
+    def glyph_positions(self) -> str:
+        return " ".join(str(glyph.x) for glyph in self.glyphs)
+
+    @property
+    def glyph_text(self) -> str:
+        return "".join(glyph.text for glyph in self.glyphs)
+
 
 def status_strip(runs: list[PastRun]) -> Strip:
     shapes: dict[str, list[str]] = {}

@@ -99,26 +99,41 @@ class LastDay:
     @property
     def text(self) -> str:
         if not self.runs:
-            return "no run ended in the last 24 hours"
-        return (f"{self.runs} run{'s' if self.runs != 1 else ''} ended in the last 24 hours, "
-                f"{self.unsuccessful} without success; at most {self.busiest} in an hour")
+            return "none"
+        return (f"{self.runs} run{'s' if self.runs != 1 else ''}, {self.unsuccessful} without "
+                f"success; at most {self.busiest} in an hour")
 
     # Each hour a bar, its height the hour's runs against the busiest hour: succeeded at the
-    # bottom, the others stacked on top. Drawn as strokes of one path per kind (a few bytes an
-    # hour, so a page of many workers stays light).
+    # bottom, the others stacked on top. Drawn as strokes of one path per kind, each move
+    # relative to the last (a few bytes an hour, so a page of many workers stays light).
     def _heights(self, counts: list[int]) -> list[int]:
         return [round(count / self.busiest * STRIP_HEIGHT) if self.busiest else 0 for count in counts]
 
     @property
     def succeeded_path(self) -> str:
-        return "".join(f"M{hour * BAR_STEP + BAR_WIDTH // 2} {STRIP_HEIGHT}v-{height}"
-                       for hour, height in enumerate(self._heights(self.succeeded)) if height)
+        return _strokes([(STRIP_HEIGHT, height) for height in self._heights(self.succeeded)])
 
     @property
     def others_path(self) -> str:
-        bottoms = self._heights(self.succeeded)
-        return "".join(f"M{hour * BAR_STEP + BAR_WIDTH // 2} {STRIP_HEIGHT - bottoms[hour]}v-{height}"
-                       for hour, height in enumerate(self._heights(self.others)) if height)
+        return _strokes([(STRIP_HEIGHT - bottom, height) for bottom, height
+                         in zip(self._heights(self.succeeded), self._heights(self.others))])
+
+
+def _strokes(bars: list[tuple[int, int]]) -> str:
+    """A path of vertical strokes, one per (bottom, height) bar that has a height, at its
+    hour's x."""
+    commands, point = [], None
+    for hour, (bottom, height) in enumerate(bars):
+        if not height:
+            continue
+        x = hour * BAR_STEP + BAR_WIDTH // 2
+        if point is None:
+            commands.append(f"M{x} {bottom}")
+        else:
+            commands.append(f"m{x - point[0]} {bottom - point[1]}")
+        commands.append(f"v-{height}")
+        point = (x, bottom - height)
+    return "".join(commands)
 
 
 def last_day(worker_keys: list[int], now: datetime) -> dict[int, LastDay]:
@@ -135,3 +150,10 @@ def last_day(worker_keys: list[int], now: datetime) -> dict[int, LastDay]:
             counts[row["worker_id"]][kind][hour] += row["runs"]
     return {key: LastDay(succeeded=succeeded, others=others)
             for key, (succeeded, others) in counts.items()}
+
+
+def load(workers: list[Worker], now: datetime) -> list[tuple[Worker, Executors, LastDay]]:
+    """Each worker with its executors now and its last day: two queries."""
+    busy = executors(workers)
+    days = last_day([worker.pk for worker in workers], now)
+    return [(worker, busy[worker.pk], days[worker.pk]) for worker in workers]

@@ -15,10 +15,13 @@ from runs.queue import queue_state
 from runs.views import newest_run_keys, run_rows
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
-from workers.load import executors, fleet, last_day
+from workers.load import fleet, load
 from workers.models import Worker
 
 RECENT_RUNS = 20
+# Each worker's row of the list has a line of load below it: half a list page keeps a page of
+# busy workers within the website's weight budget (tests/website/test_page_weight.py).
+WORKERS_PAGE_SIZE = 25
 
 
 @requires(roles.VIEW)
@@ -41,12 +44,9 @@ def overview(request):
 
 @requires(roles.VIEW)
 def worker_list(request):
-    listing = filtered_list(request, WorkerFilter, Worker.objects.all())
-    workers = listing.objects
-    now_busy = executors(workers)
-    days = last_day([worker.pk for worker in workers], timezone.now())
-    load = [(worker, now_busy[worker.pk], days[worker.pk]) for worker in workers]
-    return render(request, "workers/worker_list.html", {"listing": listing, "load": load})
+    listing = filtered_list(request, WorkerFilter, Worker.objects.all(), WORKERS_PAGE_SIZE)
+    context = {"listing": listing, "load": load(listing.objects, timezone.now())}
+    return render(request, "workers/worker_list.html", context)
 
 
 @requires(roles.VIEW)

@@ -19,4 +19,7 @@ def test_strip_draws_one_path_per_status_and_a_glyph_on_each_run_that_did_not_su
                           PastRun("c", "succeeded", 1.0)])
     assert strip.paths == [("succeeded", "M0 0h8v14h-8zM20 0h8v14h-8z"), ("failed", "M10 0h8v14h-8z")]
     assert [(glyph.x, glyph.text) for glyph in strip.glyphs] == [(14, "×")]
+    several = status_strip([PastRun("a", "failed", 1.0), PastRun("b", "succeeded", 1.0),
+                            PastRun("c", "exception", 1.0)])
+    assert (several.glyph_positions, several.glyph_text) == ("4 24", "×!")
     assert strip.width == 28

@@ -73,17 +73,18 @@ def test_last_day_counts_each_hours_ended_runs_by_worker_the_current_hour_last(j
     assert day.succeeded == [1] + [0] * 22 + [2]
     assert day.others == [0] * 22 + [1, 0]
     assert (day.runs, day.unsuccessful, day.busiest) == (4, 1, 2)
-    assert day.text == "4 runs ended in the last 24 hours, 1 without success; at most 2 in an hour"
+    assert day.text == "4 runs, 1 without success; at most 2 in an hour"
     assert days[other.pk].runs == 1
 
 
 def test_the_last_days_bars_stack_the_others_on_the_succeeded_against_the_busiest_hour():
-    day = LastDay(succeeded=[2] + [0] * 22 + [4], others=[2] + [0] * 23)
-    assert day.succeeded_path == "M2 16v-8M140 16v-16"
-    assert day.others_path == "M2 8v-8"
+    day = LastDay(succeeded=[2] + [0] * 21 + [1, 4], others=[2] + [0] * 21 + [1, 0])
+    # Each stroke from its bar's bottom, moving relative to the top of the last one.
+    assert day.succeeded_path == "M2 16v-8m132 8v-4m6 4v-16"
+    assert day.others_path == "M2 8v-8m132 12v-4"
     quiet = LastDay(succeeded=[0] * 24, others=[0] * 24)
     assert quiet.succeeded_path == quiet.others_path == ""
-    assert quiet.text == "no run ended in the last 24 hours"
+    assert quiet.text == "none"
 
 
 def test_the_queue_is_the_runs_waiting_for_a_worker_and_the_age_of_the_oldest(job):
