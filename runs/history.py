@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.urls import reverse
 
 from orchestra.templatetags.website import duration
 from runs.durations import median, percentile, seconds_between
@@ -36,7 +35,9 @@ class PastRun:
 
     @property
     def url(self) -> str:
-        return reverse("run", args=[self.identifier])
+        # The run page's stable path, as the run tables write it: 50 reverse() calls cost more
+        # than the chart's query (bench/README.md, "Website pages").
+        return f"/runs/{self.identifier}/"
 
     @property
     def label(self) -> str:
