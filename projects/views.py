@@ -16,8 +16,11 @@ from projects.models import Job, Project, Schedule
 from projects.scheduler import schedule_next_tick
 from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
-from runs.parameters import ParameterError
+from runs.charts import history_chart, status_strip
+from runs.history import STRIP_RUNS, histories, job_history, summarize
 from runs.notifications import declared_notifications
+from runs.parameters import ParameterError
+from runs.pipeline_graph import render_pipeline_definition_svg
 from runs.retention import describe_retention
 
 RECENT_RUNS = 20
@@ -38,9 +41,14 @@ def project_list(request):
 @requires(roles.VIEW)
 def project_detail(request, project: str):
     project = get_object_or_404(Project, identifier=project)
+    jobs = list(project.jobs.all())
+    recent = histories([job.pk for job in jobs], STRIP_RUNS)
+    for job in jobs:
+        job.strip = status_strip(recent[job.pk]) if recent[job.pk] else None
+        job.summary = summarize(recent[job.pk])
     context = {
         "project": project,
-        "jobs": project.jobs.all(),
+        "jobs": jobs,
         "schedules": project.schedules.select_related("job", "last_run"),
         "hooks": [
             (hook, bool(hook_secret(hook)))
@@ -72,8 +80,11 @@ def _job(project: str, job: str) -> Job:
 
 
 def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
+    history = job_history(job.pk)
     context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
-               "retention": describe_retention(job), "notifications": declared_notifications(job)}
+               "retention": describe_retention(job), "chart": history_chart(history),
+               "summary": summarize(history), "graph": render_pipeline_definition_svg(job),
+               "notifications": declared_notifications(job)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 

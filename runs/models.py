@@ -83,6 +83,8 @@ class Run(models.Model):
             models.Index(fields=["project", "status", "created"]),
             models.Index(fields=["job", "status", "created"]),
             models.Index(fields=["worker", "status"]),
+            # A worker's runs that ended in the last day, for the workers page's strip.
+            models.Index(fields=["worker", "completed"]),
             # The lists' default order (-created, -id), read from the index alone on a deep page.
             models.Index(fields=["created", "id"]),
             # The other sortable columns of the runs list (project and job sort through the
