@@ -1,7 +1,8 @@
-"""A fresh PostgreSQL database for tests that run a script against it in a subprocess.
+"""Fresh server databases (PostgreSQL, MariaDB) for tests that run a script against one in a
+subprocess.
 
-Django picks its database when settings load, so a test that needs real PostgreSQL row locks
-runs its scenario as `python -m <module>` with ORCHESTRA_DATABASE_URL naming this database.
+Django picks its database when settings load, so a test that needs a server's real row locks
+runs its scenario as `python -m <module>` with ORCHESTRA_DATABASE_URL naming a fresh database.
 """
 
 import json
@@ -17,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = "postgresql://postgres@127.0.0.1:5432"
+MARIADB_SERVER = "mysql://root@127.0.0.1:3306"
 
 
 def _execute(sql: str) -> None:
@@ -24,6 +26,16 @@ def _execute(sql: str) -> None:
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
         connection.execute(sql)
+
+
+def _execute_on_mariadb(sql: str) -> None:
+    import pymysql
+
+    connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=3)
+    try:
+        connection.cursor().execute(sql)
+    finally:
+        connection.close()
 
 
 @contextmanager
@@ -44,9 +56,43 @@ def fresh_postgres_database() -> Iterator[str]:
         _execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def fresh_mariadb_database() -> Iterator[str]:
+    """The URL of a new, empty MariaDB database, dropped afterwards; skips the test when the
+    server cannot be reached. Made as an installation should make it (docs/operations.md)."""
+    from orchestra.environment import MARIADB_COLLATION
+
+    name = f"orchestra_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _execute_on_mariadb(
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {MARIADB_COLLATION}"
+        )
+    except Exception as error:
+        pytest.skip(f"MariaDB is not reachable: {error}")
+    try:
+        yield f"{MARIADB_SERVER}/{name}"
+    finally:
+        _execute_on_mariadb(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+FRESH_SERVER_DATABASES = {"postgresql": fresh_postgres_database, "mariadb": fresh_mariadb_database}
+# Each server database as a parameter, marked with what it needs.
+SERVER_DATABASE_PARAMETERS = [
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+
 @pytest.fixture
 def postgres_database():
     with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=SERVER_DATABASE_PARAMETERS)
+def server_database(request):
+    """The URL of a fresh database on each server database in turn."""
+    with FRESH_SERVER_DATABASES[request.param]() as url:
         yield url
 
 
@@ -61,12 +107,13 @@ def run_scenario(module: str, database_url: str, data_dir) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", *SERVER_DATABASE_PARAMETERS])
 def race_database(request, tmp_path):
     """A fresh database for a scenario of concurrent masters: a SQLite file (the default
     installation; the test run's own SQLite is in memory, where concurrent writers fail at
-    once instead of waiting), then PostgreSQL."""
+    once instead of waiting), then each server database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
     else:
-        yield request.getfixturevalue("postgres_database")
+        with FRESH_SERVER_DATABASES[request.param]() as url:
+            yield url
