@@ -117,10 +117,10 @@ class Orchestra:
         """Run Python code in a Django shell on this installation's database; returns stdout."""
         return self.manage("shell", "--no-imports", "--command", code)
 
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         output = open(self.output_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            [*MANAGE, *args], env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+            [*MANAGE, *args], env={**self.env, **(env or {})}, cwd=ROOT, stdin=subprocess.DEVNULL,
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
         output.close()
@@ -131,20 +131,23 @@ class Orchestra:
         """Start runmaster (serving `serve`, default all) and wait until it answers HTTP."""
         self.master = self.start_runmaster("master", self.port, serve)
 
-    def start_extra_master(self, serve: str | None = None) -> str:
+    def start_extra_master(self, serve: str | None = None, data_dir: Path | None = None) -> str:
         """Start another runmaster (serving `serve`, default all) on the same database
-        (PostgreSQL and Redis for scale-out); returns its URL."""
+        (PostgreSQL and Redis for scale-out), with a data directory of its own if given, as
+        on a machine of its own; returns its URL."""
         port = free_port()
-        self.start_runmaster(f"master-{port}", port, serve)
+        env = {"ORCHESTRA_DATA_DIR": str(data_dir)} if data_dir else None
+        self.start_runmaster(f"master-{port}", port, serve, env)
         return f"http://127.0.0.1:{port}"
 
-    def start_runmaster(self, name: str, port: int, serve: str | None) -> subprocess.Popen:
+    def start_runmaster(self, name: str, port: int, serve: str | None,
+                        env: dict | None = None) -> subprocess.Popen:
         """Start runmaster on `port` and wait until it answers HTTP, whatever it answers: a
         process that does not serve the website answers 404 for everything but /api/."""
         process = self.spawn(name, [
             "runmaster", "--host", "127.0.0.1", "--port", str(port),
             *(["--serve", serve] if serve else []),
-        ])
+        ], env)
 
         def answers() -> bool:
             assert process.poll() is None, f"runmaster exited:\n{self.output(name)}"
