@@ -121,17 +121,21 @@ class DatabaseLogStore:
     def _chunks(run_identifier: str, step_index: int):
         return LogChunk.objects.filter(run__identifier=run_identifier, step_index=int(step_index))
 
-    def size(self, run_identifier: str, step_index: int) -> int:
-        last = (self._chunks(run_identifier, step_index).order_by("-offset")
-                .annotate(length=Length("data")).values_list("offset", "length").first())
+    def _end(self, chunks) -> int:
+        """Where the last of `chunks` ends: the log's size."""
+        last = chunks.order_by("-offset").annotate(length=Length("data")).values_list("offset", "length").first()
         return 0 if last is None else last[0] + last[1]
+
+    def size(self, run_identifier: str, step_index: int) -> int:
+        return self._end(self._chunks(run_identifier, step_index))
 
     def append(self, run_identifier: str, step_index: int, offset: int, data: bytes) -> int:
         """Store `data` found at `offset` of the log; return the durable size afterwards."""
         run_key = Run.objects.filter(identifier=run_identifier).values_list("pk", flat=True).first()
         if run_key is None:
             return 0  # no such run (any more): nothing is kept for it
-        size = self.size(run_identifier, step_index)
+        chunks = LogChunk.objects.filter(run_id=run_key, step_index=int(step_index))
+        size = self._end(chunks)
         while offset <= size < offset + len(data):
             # Inserted unless another master stored a chunk at `size` meanwhile (on SQLite
             # INSERT OR IGNORE, elsewhere ON CONFLICT DO NOTHING or INSERT IGNORE).
@@ -140,7 +144,7 @@ class DatabaseLogStore:
                           data=data[size - offset:])],
                 ignore_conflicts=True,
             )
-            grown = self.size(run_identifier, step_index)
+            grown = self._end(chunks)
             if grown <= size:
                 raise RuntimeError(f"the log of run {run_identifier} step {step_index} could "
                                    f"not be stored at offset {size}")

@@ -109,8 +109,8 @@ class LateMaster(DatabaseLogStore):
         super().__init__()
         self.meanwhile = meanwhile
 
-    def size(self, run_identifier: str, step_index: int) -> int:
-        size = super().size(run_identifier, step_index)
+    def _end(self, chunks) -> int:
+        size = super()._end(chunks)
         if self.meanwhile:
             self.meanwhile, meanwhile = None, self.meanwhile
             meanwhile()
