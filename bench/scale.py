@@ -61,7 +61,7 @@ def drive(orchestra: Orchestra, setup: str, runs: int, workers: int, executors: 
     masters, master_processes = [orchestra.url], [orchestra.master]
     if setup == "two-masters":
         masters.append(orchestra.start_extra_master())
-        master_processes.append(orchestra.started[-1])
+        master_processes.append(orchestra.extra_masters[masters[-1]])
     identifiers = [f"scale-{index}" for index in range(workers)]
     for index, identifier in enumerate(identifiers):
         master = masters[index % len(masters)]

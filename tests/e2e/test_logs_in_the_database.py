@@ -51,7 +51,7 @@ def test_masters_with_their_own_data_directories_serve_every_log_byte_for_byte(t
     second_data_dir = tmp_path / "second"
     try:
         orchestra.start_master()
-        second = orchestra.start_extra_master(data_dir=second_data_dir)
+        second = orchestra.start_extra_master(env={"ORCHESTRA_DATA_DIR": str(second_data_dir)})
         masters = [orchestra.url, second]
         orchestra.start_worker("logger", executors=2)
         runs = []
