@@ -27,7 +27,7 @@ chromium:
 
 # The whole suite on SQLite, then the tests whose behaviour depends on the database on each
 # server database (tests/environment.py).
-SERVER_DATABASES ?= postgresql
+SERVER_DATABASES ?= postgresql mariadb
 
 test: $(STAMP) chromium
 	$(PY) -m pytest

@@ -1,4 +1,5 @@
-"""Log streaming benchmark: real runmaster + runworker_client on loopback, SQLite, temp data.
+"""Log streaming benchmark: real runmaster + runworker_client on loopback, temp data, SQLite
+or a fresh PostgreSQL database, logs in files or in the database.
 
 1. Flood: a step prints 100,000 numbered, timestamped lines (about 6 MB) as fast as it can.
    Prints the time from trigger to a complete, verified log on the master (read through the
@@ -6,7 +7,8 @@
 2. Paced: a step prints a line every 20 ms; prints the delay between a line being printed
    and it being readable through the service (what a person following a live log sees).
 
-    .venv/bin/python bench/log_streaming.py [--lines 100000]
+    .venv/bin/python bench/log_streaming.py [--lines 100000] [--log-store file|database]
+                                            [--database sqlite|postgresql]
 """
 
 import argparse
@@ -15,11 +17,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.harness import FINAL, Orchestra  # noqa: E402
+from tests.postgres import fresh_postgres_database  # noqa: E402
+
+LOG_STORES = {"file": "runs.logstore.FileLogStore", "database": "runs.logstore.DatabaseLogStore"}
 
 
 def follow(orchestra: Orchestra, identifier: str) -> tuple[bytes, list[float], float]:
@@ -75,9 +81,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--lines", type=int, default=100000)
     parser.add_argument("--paced-lines", type=int, default=250)
+    parser.add_argument("--log-store", choices=LOG_STORES, default="file",
+                        help="where the master keeps logs (ORCHESTRA_LOG_STORE)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="postgresql: a fresh database on 127.0.0.1:5432, dropped afterwards")
     arguments = parser.parse_args()
 
-    orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-")), "bench.configuration")
+    with fresh_postgres_database() if arguments.database == "postgresql" else nullcontext() as url:
+        env = {"ORCHESTRA_LOG_STORE": LOG_STORES[arguments.log_store]}
+        if url:
+            env["ORCHESTRA_DATABASE_URL"] = url
+        orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-")), "bench.configuration", env)
+        print(f"{arguments.database}, {arguments.log_store} log store")
+        stream(orchestra, arguments)
+
+
+def stream(orchestra: Orchestra, arguments: argparse.Namespace) -> None:
     try:
         orchestra.start_master()
         orchestra.start_worker("bench-worker")

@@ -69,6 +69,20 @@ def env_directory(name: str, default: Path) -> Path:
     return path
 
 
+# MariaDB as Django recommends it: every character (utf8mb4, not the 3-byte utf8), READ
+# COMMITTED (under REPEATABLE READ a transaction keeps reading the rows it first saw, so a
+# claim or a log append retried in it would not see another master's commit), and strict mode
+# (a value that does not fit is an error, never silently cut or replaced).
+MARIADB_OPTIONS = {
+    "charset": "utf8mb4",
+    "isolation_level": "read committed",
+    "init_command": "SET sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+}
+# Text compares as on PostgreSQL and SQLite: case and trailing spaces count (identifiers, names
+# and keys that differ only there are different).
+MARIADB_COLLATION = "utf8mb4_nopad_bin"
+
+
 def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     """Turn a database URL into a Django DATABASES entry.
 
@@ -103,6 +117,10 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         port = parts.port
     except ValueError:
         raise ImproperlyConfigured(f"{name}: invalid port in {url!r}")
+    test = {"NAME": f"test_{database_name}"}
+    if engines[parts.scheme] == "django.db.backends.mysql":
+        options = {**MARIADB_OPTIONS, **options}
+        test.update(CHARSET="utf8mb4", COLLATION=MARIADB_COLLATION)
     return {
         "ENGINE": engines[parts.scheme],
         "NAME": database_name,
@@ -115,7 +133,7 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         # (bench/README.md); the health check replaces a connection the server dropped.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": f"test_{database_name}"},
+        "TEST": test,
     }
 
 

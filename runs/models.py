@@ -1,4 +1,5 @@
-"""Runs of jobs and their steps. Logs live on disk (runs/logstore.py), not here."""
+"""Runs of jobs and their steps, and their logs when the database log store keeps them
+(runs/logstore.py; the default store keeps them on disk)."""
 
 import uuid
 from urllib.parse import urlsplit
@@ -142,6 +143,28 @@ class RunStep(models.Model):
         if self.started and self.completed:
             return self.completed - self.started
         return None
+
+
+class LogChunk(models.Model):
+    """Bytes of a step's log from `offset` on, as runs.logstore.DatabaseLogStore keeps them.
+
+    A step's chunks follow each other without gap nor overlap from offset 0; the unique
+    offset is what lets two masters store the same chunk at once and keep it once.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    step_index = models.PositiveIntegerField()
+    offset = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step_index", "offset"],
+                                    name="log_chunk_unique_offset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.step_index}@{self.offset}"
 
 
 class Resource(models.Model):

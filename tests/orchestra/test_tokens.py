@@ -19,7 +19,7 @@ pytestmark = pytest.mark.database
 def token_writes(queries) -> int:
     return sum(
         1 for query in queries
-        if query["sql"].startswith("UPDATE") and '"orchestra_token"' in query["sql"]
+        if query["sql"].startswith("UPDATE") and connection.ops.quote_name("orchestra_token") in query["sql"]
     )
 
 

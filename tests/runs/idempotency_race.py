@@ -1,8 +1,7 @@
 """Four "masters" (threads with their own connections) trigger with the same Idempotency-Key
 at once.
 
-Run by tests/runs/test_idempotency_race.py against a fresh SQLite file and PostgreSQL
-database. Each thread's first look for the key is held until every thread has looked (and
+Run by tests/runs/test_idempotency_race.py against a fresh database of each kind. Each thread's first look for the key is held until every thread has looked (and
 found nothing), so that every round is the race itself: all of them try to store the key.
 Prints, per round, what each thread answered and how many runs exist.
 """
