@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0010_idempotency_keys'),
+        ('runs', '0013_run_worker_completed_index'),
     ]
 
     operations = [
