@@ -9,7 +9,7 @@ the end loses none. `runs.notification_delivery` sends them.
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from runs.models import FINAL_STATUSES, NotificationDelivery, Run, Status, shown_recipient
 
@@ -86,11 +86,13 @@ def queue_notifications(sender, run: Run, status: str, **kwargs) -> list[Notific
         return []
     previous = previous_status(run) if any(n["on"] == ON_CHANGES for n in declared) else None
     payload = describe_end(run, status)
-    now = timezone.now()
     deliveries = [
         NotificationDelivery(
             run=run, kind=notification["kind"], target=target(notification), payload=payload,
-            secret_variable=notification.get("secret_variable", ""), next_attempt=now,
+            secret_variable=notification.get("secret_variable", ""),
+            # Due at once by the database's clock, which the claims read: Python's clock has
+            # microseconds that SQLite's Now() lacks, so it could look a moment ahead.
+            next_attempt=Now(),
         )
         for notification in declared
         if is_wanted(notification["on"], status, previous)

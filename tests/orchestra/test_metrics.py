@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Now
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -238,7 +239,7 @@ def test_notification_deliveries_are_counted_by_outcome_and_the_waiting_ones_by_
         for _ in range(2):
             NotificationDelivery.objects.create(
                 run=run, kind="webhook", target=receiver.url, payload={},
-                secret_variable="METRICS_HOOK_SECRET", next_attempt=timezone.now())
+                secret_variable="METRICS_HOOK_SECRET", next_attempt=Now())
         assert value(scrape(monitor), "orchestra_notifications_pending") == 2
         for _ in range(2):
             NotificationDelivery.objects.update(next_attempt=timezone.now() - timedelta(seconds=1))

@@ -25,6 +25,7 @@ def main() -> None:
     set_up_examples()
     from django.conf import settings
     from django.db import connection
+    from django.db.models.functions import Now
     from django.utils import timezone
 
     from projects.models import Job
@@ -48,7 +49,7 @@ def main() -> None:
     with WebhookReceiver(answers=[500, 204] * FAILURES) as receiver:
         NotificationDelivery.objects.bulk_create(
             NotificationDelivery(run=run, kind="webhook", target=receiver.url, payload={"n": n},
-                                 secret_variable=SECRET_VARIABLE, next_attempt=timezone.now())
+                                 secret_variable=SECRET_VARIABLE, next_attempt=Now())
             for n in range(DELIVERIES)
         )
         sent = at_once(*[master] * MASTERS)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.metrics import MASTER
@@ -45,7 +46,7 @@ def run() -> Run:
 
 def queue(run: Run, kind: str, target: str) -> NotificationDelivery:
     return NotificationDelivery.objects.create(
-        run=run, kind=kind, target=target, payload=PAYLOAD, next_attempt=timezone.now(),
+        run=run, kind=kind, target=target, payload=PAYLOAD, next_attempt=Now(),
         secret_variable=SECRET_VARIABLE if kind == "webhook" else "",
     )
 
