@@ -108,9 +108,9 @@ class DatabaseLogStore:
     A chunk is stored at the step's size, the end of its last chunk, so chunks follow each
     other without gap. Two masters given the same chunk at once (a worker that moved from one
     to the other resends it) both try to store it at that size: the unique offset keeps one,
-    the other finds the size grown and stores what is still new, usually nothing. The rows
-    go with their run's (a foreign key), so deleting a run deletes its log in the same
-    transaction.
+    the other finds the size grown and stores what is still new, usually nothing. A chunk
+    refers to its run (a foreign key, on delete cascade), so deleting a run deletes its log in
+    the same transaction.
     """
 
     def __init__(self, root: Path | None = None):
@@ -137,8 +137,8 @@ class DatabaseLogStore:
         chunks = LogChunk.objects.filter(run_id=run_key, step_index=int(step_index))
         size = self._end(chunks)
         while offset <= size < offset + len(data):
-            # Inserted unless another master stored a chunk at `size` meanwhile (on SQLite
-            # INSERT OR IGNORE, elsewhere ON CONFLICT DO NOTHING or INSERT IGNORE).
+            # Inserted unless another master stored a chunk at `size` meanwhile (INSERT OR
+            # IGNORE on SQLite, ON CONFLICT DO NOTHING on PostgreSQL, INSERT IGNORE on MariaDB).
             LogChunk.objects.bulk_create(
                 [LogChunk(run_id=run_key, step_index=int(step_index), offset=size,
                           data=data[size - offset:])],

@@ -131,7 +131,6 @@ def test_a_chunk_two_masters_store_at_once_is_kept_once(run_identifier, resent, 
         == expected_chunks
 
 
-@pytest.mark.database
 def test_masters_storing_the_same_log_at_once_keep_every_byte_once(race_database, tmp_path):  # noqa: F811
     report = run_scenario("tests.runs.logstore_race", race_database, tmp_path)
     assert report["logs"] == report["expected"]
