@@ -5,6 +5,7 @@ field, so one start-up failure lists everything to fix. Values are checked with 
 every other entry uses (`orchestra.values`, `runs.parameters`).
 """
 
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,9 @@ from projects.hooks import normalize_hooks
 from projects.notifications import normalize_notifications
 from projects.secrets import SecretValues
 from projects.validation.errors import ConfigurationError, Errors, describe
-from projects.validation.fields import MAX_DISPLAY_NAME_LENGTH, valid_identifier, valid_text
+from projects.validation.fields import MAX_DISPLAY_NAME_LENGTH, valid_text
 from projects.validation.jobs import normalize_job
+from projects.validation.lists import identified
 from projects.validation.pipelines import normalize_pipeline_job
 from projects.validation.resources import validate_resources
 from projects.validation.schedules import normalize_schedule
@@ -36,23 +38,15 @@ def validate_configuration(projects: Any, resources: Any = (),
         raise ConfigurationError(["`projects` must be a list of Project"])
     resources = validate_resources(errors, resources)
     resource_names = {resource["identifier"] for resource in resources}
-    normalized: dict[str, dict] = {}
-    for index, project in enumerate(projects):
-        if not isinstance(project, Project):
-            errors.add("configuration", f"projects[{index}]", f"must be a Project, got {type(project).__name__}")
-            continue
-        where = describe("project", project.identifier)
-        if not valid_identifier(errors, where, project.identifier):
-            continue
-        if project.identifier in normalized:
-            errors.add(where, "identifier", "duplicate project")
-            continue
-        normalized[project.identifier] = _normalize_project(
-            errors, project, providers, resource_names, secrets
+    normalized = [
+        _normalize_project(errors, where, project, providers, resource_names, secrets)
+        for where, project in identified(
+            errors, "configuration", "projects", projects, (Project,), partial(describe, "project")
         )
+    ]
     if errors.messages:
         raise ConfigurationError(errors.messages)
-    return list(normalized.values()), resources
+    return normalized, resources
 
 
 def validate_projects(projects: Any) -> list[dict]:
@@ -60,9 +54,8 @@ def validate_projects(projects: Any) -> list[dict]:
     return validate_configuration(projects)[0]
 
 
-def _normalize_project(errors: Errors, project: Project, providers: set[str],
+def _normalize_project(errors: Errors, where: str, project: Project, providers: set[str],
                        resources: set[str], secrets: SecretValues) -> dict:
-    where = describe("project", project.identifier)
     valid_text(errors, where, project.display_name, "display_name",
                max_length=MAX_DISPLAY_NAME_LENGTH, one_line=True)
     valid_text(errors, where, project.description, "description")
@@ -94,47 +87,25 @@ def _normalize_jobs(errors: Errors, where: str, project: Project, resources: set
     """A project's jobs by identifier: plain jobs first, as pipelines refer to them."""
     jobs: dict[str, dict] = {}
     pipelines: list[tuple[str, PipelineJob]] = []
-    if not isinstance(project.jobs, (list, tuple)):
-        errors.add(where, "jobs", "must be a list of Job or PipelineJob")
-    for index, job in enumerate(project.jobs if isinstance(project.jobs, (list, tuple)) else []):
-        if not isinstance(job, (Job, PipelineJob)):
-            errors.add(where, f"jobs[{index}]", f"must be a Job or PipelineJob, got {type(job).__name__}")
-            continue
-        job_where = f"{where}, job {job.identifier!r}"
-        if not valid_identifier(errors, job_where, job.identifier):
-            continue
-        if job.identifier in jobs or job.identifier in dict(pipelines):
-            errors.add(job_where, "identifier", "duplicate job")
-            continue
+    for job_where, job in identified(errors, where, "jobs", project.jobs, (Job, PipelineJob),
+                                     lambda identifier: f"{where}, job {identifier!r}"):
         if isinstance(job, PipelineJob):
-            pipelines.append((job.identifier, job))
+            pipelines.append((job_where, job))
         else:
             jobs[job.identifier] = normalize_job(errors, job_where, job, resources, secrets)
     plain_jobs = dict(jobs)
-    pipeline_names = {name for name, _ in pipelines}
-    for identifier, job in pipelines:
-        jobs[identifier] = normalize_pipeline_job(
-            errors, f"{where}, job {identifier!r}", job, plain_jobs, pipeline_names
-        )
+    pipeline_names = {job.identifier for _, job in pipelines}
+    for job_where, job in pipelines:
+        jobs[job.identifier] = normalize_pipeline_job(errors, job_where, job, plain_jobs, pipeline_names)
     return jobs
 
 
 def _normalize_schedules(errors: Errors, where: str, project: Project,
                          jobs: dict[str, dict]) -> list[dict]:
-    schedules: dict[str, dict] = {}
-    if not isinstance(project.schedules, (list, tuple)):
-        errors.add(where, "schedules", "must be a list of Schedule")
-    for index, schedule in enumerate(
-        project.schedules if isinstance(project.schedules, (list, tuple)) else []
-    ):
-        if not isinstance(schedule, Schedule):
-            errors.add(where, f"schedules[{index}]", f"must be a Schedule, got {type(schedule).__name__}")
-            continue
-        schedule_where = f"{where}, schedule {schedule.identifier!r}"
-        if not valid_identifier(errors, schedule_where, schedule.identifier):
-            continue
-        if schedule.identifier in schedules:
-            errors.add(schedule_where, "identifier", "duplicate schedule")
-            continue
-        schedules[schedule.identifier] = normalize_schedule(errors, schedule_where, schedule, jobs)
-    return list(schedules.values())
+    return [
+        normalize_schedule(errors, schedule_where, schedule, jobs)
+        for schedule_where, schedule in identified(
+            errors, where, "schedules", project.schedules, (Schedule,),
+            lambda identifier: f"{where}, schedule {identifier!r}",
+        )
+    ]
