@@ -44,3 +44,34 @@ def at_once(*works: Callable[[], T]) -> list[T]:
     for thread in threads:
         thread.join()
     return results
+
+
+def race_after_a_look(owner: object, lookup: str, act: Callable[[str], T], keys: list[str],
+                      masters: int) -> list[list[T]]:
+    """For each of `keys`, what `masters` threads answered `act(key)` at once. Each thread's
+    first call of `owner.<lookup>` (its look for what another thread may have stored) is held
+    until every thread has looked, so that each round is the race itself: all of them found
+    nothing and all try to store."""
+    looked = threading.local()
+    original = getattr(owner, lookup)
+
+    def held_lookup(*args):
+        found = original(*args)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            gate.wait()
+        return found
+
+    def acting(key: str) -> T:
+        looked.once = False
+        return act(key)
+
+    setattr(owner, lookup, held_lookup)
+    try:
+        rounds = []
+        for key in keys:
+            gate = threading.Barrier(masters)
+            rounds.append(at_once(*[lambda: acting(key)] * masters))
+        return rounds
+    finally:
+        setattr(owner, lookup, original)
