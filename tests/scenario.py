@@ -47,11 +47,11 @@ def at_once(*works: Callable[[], T]) -> list[T]:
 
 
 def race_after_a_look(owner: object, lookup: str, act: Callable[[str], T], keys: list[str],
-                      masters: int) -> list[list[T]]:
-    """For each of `keys`, what `masters` threads answered `act(key)` at once. Each thread's
-    first call of `owner.<lookup>` (its look for what another thread may have stored) is held
-    until every thread has looked, so that each round is the race itself: all of them found
-    nothing and all try to store."""
+                      masters: int, runs_of: Callable[[str], list[str]]) -> list[dict]:
+    """For each of `keys`, what `masters` threads answered `act(key)` at once, and then
+    `runs_of(key)`. Each thread's first call of `owner.<lookup>` (its look for what another
+    thread may have stored) is held until every thread has looked, so that each round is the
+    race itself: all of them found nothing and all try to store."""
     looked = threading.local()
     original = getattr(owner, lookup)
 
@@ -68,10 +68,11 @@ def race_after_a_look(owner: object, lookup: str, act: Callable[[str], T], keys:
 
     setattr(owner, lookup, held_lookup)
     try:
-        rounds = []
+        report = []
         for key in keys:
             gate = threading.Barrier(masters)
-            rounds.append(at_once(*[lambda: acting(key)] * masters))
-        return rounds
+            answers = at_once(*[lambda: acting(key)] * masters)
+            report.append({"answers": answers, "runs": runs_of(key)})
+        return report
     finally:
         setattr(owner, lookup, original)

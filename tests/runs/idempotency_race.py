@@ -32,13 +32,11 @@ def main() -> None:
         run, created = actions.do_trigger_run_once(job, {"text": key}, actor, key)
         return [run.identifier, created]
 
+    def runs_of(text: str) -> list[str]:
+        return list(Run.objects.filter(parameters__text=text).values_list("identifier", flat=True))
+
     keys = [f"round-{round_number}" for round_number in range(ROUNDS)]
-    rounds = race_after_a_look(actions, "_run_of_key", trigger, keys, MASTERS)
-    report = [
-        {"answers": answers,
-         "runs": list(Run.objects.filter(parameters__text=key).values_list("identifier", flat=True))}
-        for key, answers in zip(keys, rounds)
-    ]
+    report = race_after_a_look(actions, "_run_of_key", trigger, keys, MASTERS, runs_of)
     connection.close()
     print(json.dumps(report))
 
