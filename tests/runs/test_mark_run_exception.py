@@ -7,6 +7,8 @@ from projects.models import Job, Project
 from runs.actions import do_mark_run_exception, do_trigger_run, finish_run
 from runs.models import Run, Status
 
+pytestmark = pytest.mark.database
+
 
 @pytest.mark.django_db
 def test_mark_run_exception_ends_an_active_run_only():
