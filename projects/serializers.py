@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from projects.deliveries import hook_secret
 from projects.models import Hook, Job, Project, Schedule
-from projects.validation import PRIORITY_RANGE
+from projects.validation.jobs import PRIORITY_RANGE
 from runs.notifications import ON_CHOICES, declared_notifications
 
 

@@ -7,9 +7,8 @@ per round, what each thread answered and which runs exist.
 """
 
 import json
-import threading
 
-from tests.scenario import at_once, set_up_examples
+from tests.scenario import race_after_a_look, set_up_examples
 
 ROUNDS = 6
 MASTERS = 4
@@ -24,33 +23,17 @@ def main() -> None:
     from runs.models import Run
 
     hook = Hook.objects.select_related("project").get(project__identifier="examples", identifier="echo")
-    looked = threading.local()
-    lookup = deliveries._runs_of_delivery
-
-    def held_lookup(*args):
-        found = lookup(*args)
-        if not getattr(looked, "once", False):
-            looked.once = True
-            gate.wait()
-        return found
-
-    deliveries._runs_of_delivery = held_lookup
 
     def deliver(delivery: str) -> list:
-        looked.once = False
         body = json.dumps({"text": delivery}).encode()
         runs, created = deliveries.deliver(hook, json.loads(body), body, delivery, None)
         return [runs, created]
 
-    report = []
-    for round_number in range(ROUNDS):
-        delivery = f"delivery-{round_number}"
-        gate = threading.Barrier(MASTERS)
-        answers = at_once(*[lambda: deliver(delivery)] * MASTERS)
-        report.append({
-            "answers": answers,
-            "runs": list(Run.objects.filter(parameters__text=delivery).values_list("identifier", flat=True)),
-        })
+    def runs_of(text: str) -> list[str]:
+        return list(Run.objects.filter(parameters__text=text).values_list("identifier", flat=True))
+
+    delivery_ids = [f"delivery-{round_number}" for round_number in range(ROUNDS)]
+    report = race_after_a_look(deliveries, "_runs_of_delivery", deliver, delivery_ids, MASTERS, runs_of)
     connection.close()
     print(json.dumps(report))
 

@@ -10,7 +10,7 @@ from projects.models import Job, Project
 from projects.secrets import SecretValues, hold
 from runs.actions import do_trigger_run
 from runs.models import Run, Status
-from tests.workers.test_consumer import connect, hello, reload, wait_for, worker_user
+from tests.workers.master_endpoint import connect, hello, reload, wait_for, worker_user
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
