@@ -85,9 +85,12 @@ def check_identifier(value: object, field: str) -> str:
 
 
 def check_environment_name(value: object, field: str) -> str:
-    """The name of an environment variable Orchestra sets for a step."""
+    """The name of an environment variable: one a step gets, or one the master reads a secret
+    from (secrets, hooks, webhooks)."""
     if not isinstance(value, str) or not ENVIRONMENT_NAME.fullmatch(value):
-        raise InvalidValue(field, f"{shown(value)} is not a variable name ({ENVIRONMENT_NAME_RULE})")
+        raise InvalidValue(
+            field, f"{shown(value)} is not an environment variable's name ({ENVIRONMENT_NAME_RULE})"
+        )
     return value
 
 

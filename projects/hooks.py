@@ -9,7 +9,7 @@ list (and names a key in an object). Nothing else is evaluated: a path can only 
 import re
 from typing import Any, Protocol
 
-from orchestra.values import IDENTIFIER, IDENTIFIER_RULE, shown
+from orchestra.values import IDENTIFIER, IDENTIFIER_RULE, InvalidValue, check_environment_name, shown
 from projects.definitions import Hook
 
 PAYLOAD_PATH = re.compile(r"[A-Za-z0-9_-]{1,100}(?:\.[A-Za-z0-9_-]{1,100}){0,19}")
@@ -17,7 +17,6 @@ PAYLOAD_PATH_RULE = (
     "1 to 20 keys or list indexes joined by dots, each 1 to 100 letters, digits, '_' or '-'"
 )
 # A variable name every shell can set.
-SECRET_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 MAX_HOOK_JOBS = 20
 
 
@@ -81,11 +80,10 @@ def normalize_hooks(errors: Errors, where: str, hooks: Any, jobs: dict[str, dict
         if hook.identifier in normalized:
             errors.add(hook_where, "identifier", "duplicate hook")
             continue
-        if not isinstance(hook.secret_variable, str) or not SECRET_VARIABLE.fullmatch(
-            hook.secret_variable
-        ):
-            errors.add(hook_where, "secret_variable",
-                       f"{shown(hook.secret_variable)} is not an environment variable's name")
+        try:
+            check_environment_name(hook.secret_variable, "secret_variable")
+        except InvalidValue as error:
+            errors.add(hook_where, error.field, error.message)
         normalized[hook.identifier] = {
             "identifier": hook.identifier,
             "secret_variable": hook.secret_variable,

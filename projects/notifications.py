@@ -9,16 +9,14 @@ reads it (`runs.notification_delivery`).
 """
 
 import os
-import re
 from typing import Any, Protocol
 
 from django.conf import settings
 
-from orchestra.values import InvalidValue, check_email_address, check_http_url
+from orchestra.values import InvalidValue, check_email_address, check_environment_name, check_http_url
 from projects.definitions import Email, Webhook
 from runs.notifications import ON_CHOICES
 
-ENVIRONMENT_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The lengths of the database columns these go to (runs.models.NotificationDelivery).
 MAX_URL_LENGTH = 2000
 MAX_RECIPIENTS = 50
@@ -59,11 +57,14 @@ def _webhook(errors: Errors, where: str, name: str, webhook: Webhook) -> dict:
     except InvalidValue as error:
         errors.add(where, error.field, error.message)
     variable = webhook.secret_variable
-    if not isinstance(variable, str) or not ENVIRONMENT_VARIABLE.fullmatch(variable):
-        errors.add(where, f"{name}.secret_variable", "must be the name of an environment variable")
-    elif not os.environ.get(variable):
-        errors.add(where, f"{name}.secret_variable",
-                   f"the environment variable {variable} that holds the secret is not set")
+    try:
+        check_environment_name(variable, f"{name}.secret_variable")
+    except InvalidValue as error:
+        errors.add(where, error.field, error.message)
+    else:
+        if not os.environ.get(variable):
+            errors.add(where, f"{name}.secret_variable",
+                       f"the environment variable {variable} that holds the secret is not set")
     return {"kind": "webhook", "url": url, "secret_variable": variable}
 
 

@@ -268,19 +268,20 @@ class Orchestra:
         assert status == 200, (status, body)
         return body
 
-    def log(self, identifier: str, step: int = 0) -> bytes:
-        """The whole log of a step as stored on the master, read through the service by offset."""
+    def log(self, identifier: str, step: int = 0, url: str | None = None) -> bytes:
+        """The whole log of a step as stored on the master, read through the service (of the
+        master at `url`, by default the first) by offset."""
         data = b""
         while True:
-            chunk, size = self.read_log(identifier, step, len(data))
+            chunk, size = self.read_log(identifier, step, len(data), url)
             data += chunk
             if not chunk or len(data) >= size:
                 return data
 
-    def read_log(self, identifier: str, step: int, offset: int) -> tuple[bytes, int]:
+    def read_log(self, identifier: str, step: int, offset: int, url: str | None = None) -> tuple[bytes, int]:
         """Log bytes from `offset`, and the log's size on the master now."""
         request = urllib.request.Request(
-            f"{self.url}/api/runs/{identifier}/steps/{step}/log?offset={offset}"
+            f"{url or self.url}/api/runs/{identifier}/steps/{step}/log?offset={offset}"
         )
         request.add_header("Authorization", f"Bearer {self.admin_token}")
         with urllib.request.urlopen(request, timeout=60) as response:

@@ -1,7 +1,9 @@
 """Worker failover between two masters on PostgreSQL and Redis, three workers on each, every
 worker given both master URLs: 300 runs of `append` triggered through both masters, one master
 SIGKILLed after about 100 and restarted after about 200. Every run succeeds and appends its
-identifier once to one ledger; the killed master's workers go on through the other master."""
+identifier once to one ledger; the killed master's workers go on through the other master; every
+run's log reads back byte for byte through either master. The same again with the log store in
+the database and a data directory for each master: no shared disk."""
 
 import os
 import signal
@@ -16,6 +18,7 @@ from tests.postgres import postgres_database  # noqa: F401 (fixture)
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 RUNS = 300
+DATABASE_LOG_STORE = "runs.logstore.DatabaseLogStore"
 WORKERS_PER_MASTER = 3
 
 # How the two masters are set up besides the installation's environment: (first, second)
@@ -23,6 +26,10 @@ WORKERS_PER_MASTER = 3
 # both (the default); a store every master reaches otherwise gives each master its own.
 LAYOUTS = {
     "shared-data-directory": lambda tmp_path: ({}, {}),
+    "database-log-store": lambda tmp_path: (
+        {"ORCHESTRA_LOG_STORE": DATABASE_LOG_STORE},
+        {"ORCHESTRA_LOG_STORE": DATABASE_LOG_STORE, "ORCHESTRA_DATA_DIR": str(tmp_path / "second")},
+    ),
 }
 
 
@@ -112,6 +119,9 @@ def test_workers_of_a_killed_master_finish_their_runs_through_the_other(
             f"runs of the second third (second master down {second_down_for:.0f} s) by worker: "
             f"{sorted(final[run]['worker'] for run in after_kill)}"
         )
+        for url in (first, second):
+            logs = {identifier: orchestra.log(identifier, url=url) for identifier in identifiers}
+            assert logs == {identifier: f"appended {identifier}\n".encode() for identifier in identifiers}
     finally:
         orchestra.stop()
 

@@ -77,9 +77,10 @@ def test_the_example_hook_runs_echo_with_the_payloads_text():
      "naming a job"),
     (Hook("push", "MY SECRET", jobs={"flow": {}}),
      "project 'demo', hook 'push', field 'secret_variable': 'MY SECRET' is not an environment "
-     "variable's name"),
+     "variable's name (1 to 100 letters, digits and '_', not starting with a digit)"),
     (Hook("push", "", jobs={"flow": {}}),
-     "project 'demo', hook 'push', field 'secret_variable': '' is not an environment variable's name"),
+     "project 'demo', hook 'push', field 'secret_variable': '' is not an environment variable's "
+     "name (1 to 100 letters, digits and '_', not starting with a digit)"),
     (Hook("push/main", VARIABLE, jobs={"flow": {}}),
      "project 'demo', hook 'push/main', field 'identifier': not an identifier (1 to 100 letters, "
      "digits, '-' and '_', starting with a letter or a digit)"),
