@@ -7,6 +7,7 @@ It needs no database and imports no Django: it can run on any machine with Pytho
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,12 +18,12 @@ from workers.client.masters import MasterList
 from workers.client.requests import RESPONSE_TIMEOUT_SECONDS, MasterError, Requests, TooLarge
 from workers.client.rundir import RunDirectory, step_environment
 from workers.client.streaming import HeldRun, sync_run
+from workers.client.watch import SWEEP_SECONDS, RunWatcher
 from workers.protocol import BINARY_LOGS, MAX_MESSAGE_BYTES
 
 logger = logging.getLogger("orchestra.worker")
 
 VERSION = "1.0"
-SYNC_INTERVAL_SECONDS = 0.05
 # Refusals that waiting will not cure: the client stops and says why.
 FATAL_CLOSE_CODES = {
     4001: "token refused", 4002: "not allowed", 4003: "identifier taken",
@@ -48,6 +49,9 @@ class WorkerClient:
             directory.identifier: HeldRun(directory)
             for directory in RunDirectory.discover(self.runs_root)
         }
+        self.watcher = RunWatcher()
+        for identifier, held in self.held.items():
+            self.watcher.watch(identifier, held.directory.path)
         # The requests of the connection to the master, while there is one.
         self.requests: Requests | None = None
         # Why the master refused this connection, and the close code it announced (it says so
@@ -193,6 +197,7 @@ class WorkerClient:
         directory = RunDirectory.create(self.runs_root, {**request, "worker": self.identifier})
         self.start_executor(directory)
         self.held[identifier] = HeldRun(directory)
+        self.watcher.watch(identifier, directory.path)
         logger.info("run %s (%s/%s) started", identifier, request["project"], request["job"])
         return {"type": "response"}
 
@@ -217,15 +222,35 @@ class WorkerClient:
     # Streaming run directories ----------------------------------------------------------------
 
     async def sync_forever(self) -> None:
+        """Sync each run whose directory changed (workers/client/watch.py), again while that
+        makes progress, and every run at each sweep."""
+        changed = set(self.held)
+        sweep_at = time.monotonic() + SWEEP_SECONDS
         while True:
-            for identifier in list(self.held):
+            if self.watcher.polling or time.monotonic() >= sweep_at:
+                changed = set(self.held)
+                sweep_at = time.monotonic() + SWEEP_SECONDS
+            progressing = set()
+            for identifier in [identifier for identifier in self.held if identifier in changed]:
                 held = self.held[identifier]
+                before = held.progress()
                 if await sync_run(self.requests, held):
                     self.forget(held)
-            await asyncio.sleep(SYNC_INTERVAL_SECONDS)
+                elif held.progress() != before:
+                    progressing.add(identifier)  # more may be waiting: its chunks per turn ran out
+            changed = progressing | await self.watcher.changed(
+                0 if progressing else self.next_look(sweep_at)
+            )
+
+    def next_look(self, sweep_at: float) -> float:
+        """Seconds until the next sweep, or the next retry of a run the master failed to store."""
+        now = time.monotonic()
+        retries = [held.retry_at for held in self.held.values() if held.retry_at > now]
+        return max(0.0, min([sweep_at, *retries]) - now)
 
     def forget(self, held: HeldRun) -> None:
         """Everything is on the master (or the master wants none of it): delete the directory."""
+        self.watcher.forget(held.directory.identifier)
         held.directory.delete()
         self.held.pop(held.directory.identifier, None)
         logger.info("run %s synchronised and removed from this worker", held.directory.identifier)

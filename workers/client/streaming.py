@@ -51,6 +51,10 @@ class HeldRun:
         """The master stored some of it: a next failure waits the shortest delay again."""
         self.retry_delays = None
 
+    def progress(self) -> tuple:
+        """What a sync may change: compared before and after one, it tells whether it did."""
+        return dict(self.acknowledged_logs), self.acknowledged_state, self.dropping, self.retry_at
+
 
 async def sync_run(requests: Requests, held: HeldRun) -> bool:
     """Send what the master lacks of a run; whether the run is done with on this worker (all
