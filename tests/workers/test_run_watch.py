@@ -74,3 +74,13 @@ async def test_a_replaced_state_file_counts_as_a_change_and_a_forgotten_run_no_l
     (run / "state.json.tmp").replace(run / "state.json")
     assert await watcher.changed(0.2) == set()
     watcher.close()
+
+
+async def test_without_a_watch_every_run_is_looked_at_every_50_ms(tmp_path):
+    watcher = RunWatcher()
+    (tmp_path / "file").write_text("")
+    # No watch can be added below a file (ENOTDIR), as none can once the system's are used up.
+    watcher.watch("run", tmp_path / "file" / "run")
+    assert watcher.polling
+    # An empty answer: the caller then looks at every run, within POLL_SECONDS.
+    assert await asyncio.wait_for(watcher.changed(TIMEOUT), GUARD) == set()
