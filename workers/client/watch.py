@@ -43,7 +43,8 @@ class Inotify:
     def __init__(self):
         try:
             self.libc = ctypes.CDLL(None, use_errno=True)
-            self.libc.inotify_init1, self.libc.inotify_add_watch, self.libc.inotify_rm_watch
+            for function in ("inotify_init1", "inotify_add_watch", "inotify_rm_watch"):
+                getattr(self.libc, function)  # a C library without them: not Linux
         except (OSError, AttributeError) as error:
             raise OSError(errno.ENOSYS, f"no inotify: {error}") from None
         self.descriptor = self.libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
