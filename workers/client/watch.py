@@ -29,6 +29,7 @@ SWEEP_SECONDS = 0.5
 IN_MODIFY = 0x00000002
 IN_MOVED_TO = 0x00000080
 IN_CREATE = 0x00000100
+IN_Q_OVERFLOW = 0x00004000
 IN_IGNORED = 0x00008000
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
@@ -160,6 +161,10 @@ class RunWatcher:
 
     def collect(self) -> None:
         for watch, mask, name in self.inotify.read():
+            if mask & IN_Q_OVERFLOW:
+                # The kernel dropped events: any run may have changed.
+                self.pending.update(identifier for identifier, _ in self.watches.values())
+                continue
             if watch not in self.watches:
                 continue
             identifier, run_directory = self.watches[watch]
