@@ -32,7 +32,7 @@ from runs.models import Run, Status
 from workers import sync
 from workers.actions import claim_worker
 from workers.models import Worker
-from workers.protocol import MAX_MESSAGE_BYTES
+from workers.protocol import BINARY_LOGS, MAX_MESSAGE_BYTES, FrameError, decode_log_frame
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if self.closing:
             return  # frames that were on their way when the master closed the connection
         if text_data is None:
-            await self.send_error(None, "binary frames are not part of the protocol")
+            try:
+                frame = decode_log_frame(bytes_data)
+            except FrameError as error:
+                await self.send_error(error.request_id, str(error))
+                return
+            # The same path as a JSON `log`, with the bytes as they came (no base64).
+            await self.receive_json({
+                "type": "log", "id": frame.request_id, "run": frame.run, "step": frame.step,
+                "offset": frame.offset, "bytes": frame.data,
+            })
             return
         try:
             message = json.loads(text_data)
@@ -225,13 +234,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
         )
-        return {"runs": answer}
+        return {"runs": answer, BINARY_LOGS: True}
 
     async def handle_log(self, message: dict) -> dict:
-        try:
-            data = base64.b64decode(message.get("data", ""), validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise sync.SyncError("field 'data' must be base64")
+        # Raw bytes from a binary frame (JSON holds no bytes), else base64 text.
+        data = message.get("bytes")
+        if not isinstance(data, bytes):
+            try:
+                data = base64.b64decode(message.get("data", ""), validate=True)
+            except (binascii.Error, TypeError, ValueError):
+                raise sync.SyncError("field 'data' must be base64")
         size = await database_sync_to_async(sync.store_log)(
             self.worker, message.get("run"), message.get("step"), message.get("offset"), data
         )

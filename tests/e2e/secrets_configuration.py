@@ -4,9 +4,11 @@ tests/e2e/test_secrets.py."""
 from examples.configuration import projects as example_projects
 from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Job, Project, Secret, Step
+from workers.protocol import BINARY_CHUNK_BYTES
 
-# The worker client sends log chunks of this many bytes (workers.client.connection.CHUNK_BYTES).
-CHUNK_BYTES = 512 * 1024
+# The worker client sends log chunks of this many bytes (in binary frames, to a master that
+# takes them).
+CHUNK_BYTES = BINARY_CHUNK_BYTES
 
 SPLIT_TOKEN = Secret("split-token", environment="ORCHESTRA_TEST_SPLIT_TOKEN")
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workers.client.connection import HeldRun
+from workers.client.streaming import HeldRun
 from workers.client.rundir import RunDirectory
 
 ROOT = Path(__file__).resolve().parents[2]

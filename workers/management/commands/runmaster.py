@@ -83,9 +83,9 @@ class Command(BaseCommand):
                 application_serving(serve),
                 endpoints=[f"tcp:port={port}:interface={host}"],
                 ready_callable=ready,
-                # Log chunks are bounded far below this (CHUNK_BYTES in
-                # workers/client/connection.py), and neither end sends more: an oversized
-                # message is refused.
+                # Log chunks are bounded by it (BINARY_CHUNK_BYTES and JSON_CHUNK_BYTES in
+                # workers/protocol.py and workers/client/requests.py), and neither end sends
+                # more: an oversized message is refused.
                 websocket_max_message_size=MAX_MESSAGE_BYTES,
             ).run()
         finally:
