@@ -37,7 +37,7 @@ chromium:
 
 # The whole suite on SQLite, then the tests whose behaviour depends on the database on each
 # server database (tests/environment.py; mongodb: a SecantusDB server the session starts).
-SERVER_DATABASES ?= postgresql mongodb
+SERVER_DATABASES ?= postgresql mariadb mongodb
 
 test: $(TEST_STAMP) chromium
 	$(PY) -m pytest

@@ -27,6 +27,13 @@ projects = [
                 parameters=[Parameter("lines", default=100000), Parameter("pause", default=0)],
                 steps=[Step("print", ["python3", "-c", TIMESTAMPED_LINES, "{lines}", "{pause}"])],
             ),
+            # `bytes` bytes of "y\n" as fast as the machine writes them (not Python's print): the
+            # log's transfer rate to the master.
+            Job(
+                "bulk",
+                parameters=[Parameter("bytes", default=200_000_000)],
+                steps=[Step("yes", ["sh", "-c", "yes | head -c {bytes}"])],
+            ),
             # A run that costs Orchestra everything and the step nothing: throughput.
             Job("true", steps=[Step("true", ["true"])]),
             # `true` for one worker of a fleet (bench/fleet.py): only a worker with the property

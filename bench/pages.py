@@ -142,6 +142,8 @@ def main() -> None:
     print(f"Filling {connection.vendor} with {options.runs} runs across {JOBS} jobs...")
     begin = time.perf_counter()
     user, sample = fill(options.runs)
+    from runs.models import Run
+    running = Run.objects.filter(status="running").order_by("-created").first()
     print(f"  filled in {time.perf_counter() - begin:.0f} s")
     client = Client(HTTP_HOST="localhost")
     client.cookies[settings.SESSION_COOKIE_NAME] = create_token(user, kind=Token.Kind.SESSION)[1]
@@ -154,6 +156,10 @@ def main() -> None:
         "run page (5,000-line log)": f"/runs/{sample.identifier}/",
         "run log page": f"/runs/{sample.identifier}/log/",
         "overview": "/",
+        "project page (5 jobs' strips)": "/projects/project-1/",
+        "job page (history of 50)": "/projects/project-1/jobs/job-1/",
+        "workers page (load)": "/workers/",
+        "running run page (progress)": f"/runs/{running.identifier}/",
     }
     print(f"\n| page ({connection.vendor}, {options.runs} runs) | min ms | p50 ms | p95 ms | HTML bytes |")
     print("|---|---:|---:|---:|---:|")

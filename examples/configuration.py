@@ -4,17 +4,21 @@ Commands use only what a plain Debian machine has (sh, echo, seq, python3). Each
 Python format string (docs/configuration.md): `{{` and `}}` stand for literal braces.
 """
 
+import os
 from pathlib import Path
 
 from projects.definitions import (
     Element,
+    Hook,
     Job,
     Parameter,
     PipelineJob,
     Project,
     Resource,
     Schedule,
+    Secret,
     Step,
+    Webhook,
 )
 
 # The checkout Orchestra runs from, when it is a git repository (a clone, or a worktree whose
@@ -42,6 +46,21 @@ ECHO_AND_STORE = Step(
     ],
 )
 
+
+# Read by the master from ORCHESTRA_SECRET_EXAMPLE_TOKEN at its start. Optional: while that
+# variable is unset, the job `show-secret` is disabled, saying why, and the master starts.
+EXAMPLE_TOKEN = Secret("example-token", environment="ORCHESTRA_SECRET_EXAMPLE_TOKEN", required=False)
+
+# Prints the variable EXAMPLE_TOKEN and stores it as the result `token`: both show `***`.
+SHOW_TOKEN = Step(
+    "show the token",
+    [
+        "python3",
+        "-c",
+        "import json, os; token = os.environ['EXAMPLE_TOKEN']; print('the token is', token); "
+        "json.dump({{'token': token}}, open(os.environ['ORCHESTRA_RESULTS_FILE'], 'w'))",
+    ],
+)
 
 # Adds a line to the file at `path` and fails while it holds fewer than three.
 COUNT_ATTEMPTS = Step(
@@ -71,12 +90,22 @@ def diamond(identifier: str, description: str, failing: str | None = None) -> Pi
     )
 
 
+# Failures are told to a webhook when both its address and the name of its secret's variable
+# are set (docs/configuration.md, "Notifications"); the master reads the secret itself.
+WEBHOOK_URL = os.environ.get("ORCHESTRA_EXAMPLES_WEBHOOK_URL", "")
+WEBHOOK_SECRET_VARIABLE = "ORCHESTRA_EXAMPLES_WEBHOOK_SECRET"
+NOTIFICATIONS = (
+    [Webhook(WEBHOOK_URL, secret_variable=WEBHOOK_SECRET_VARIABLE, on="failures")]
+    if WEBHOOK_URL and os.environ.get(WEBHOOK_SECRET_VARIABLE) else []
+)
+
 projects = [
     Project(
         "examples",
         display_name="Examples",
         description="Example jobs, a pipeline and a schedule, to see Orchestra work.",
         repository=REPOSITORY,
+        notifications=NOTIFICATIONS,
         jobs=[
             Job(
                 "hello",
@@ -120,12 +149,30 @@ projects = [
                 ],
             ),
             Job(
+                "append",
+                description="Appends the run's identifier and a newline to the file at `path`, "
+                "and says so in its log: a ledger of the runs that were executed.",
+                parameters=[Parameter("path", "The file to append to (on the worker).", required=True,
+                                      max_length=4096)],
+                # One write of a few bytes to a file opened with O_APPEND (`>>`): runs appending
+                # to the same file at once never mix their lines.
+                steps=[Step("append", ["sh", "-c", r'printf "%s\n" "$1" >> "$2" && echo "appended $1"',
+                                       "sh", "{run_identifier}", "{path}"])],
+            ),
+            Job(
                 "echo",
                 description="Prints its text and stores it as the result `text`.",
                 parameters=[
                     Parameter("text", "What to print.", default="Hello, Orchestra", max_length=1000),
                 ],
                 steps=[ECHO_AND_STORE],
+            ),
+            Job(
+                "show-secret",
+                description="Prints the secret example-token (the variable EXAMPLE_TOKEN) and "
+                "stores it as the result `token`: the log and the results show `***`.",
+                steps=[SHOW_TOKEN],
+                secrets={"EXAMPLE_TOKEN": EXAMPLE_TOKEN},
             ),
             Job(
                 "results-chain",
@@ -197,6 +244,10 @@ projects = [
             ),
         ],
         schedules=[Schedule("hello-hourly", "hello", "0 * * * *")],
+        # POST /api/hooks/examples/echo, signed with this variable's value, runs `echo` with
+        # the payload's field `text` (docs/configuration.md, "Hooks").
+        hooks=[Hook("echo", secret_variable="ORCHESTRA_HOOK_SECRET_ECHO",
+                    jobs={"echo": {"text": "text"}})],
     )
 ]
 

@@ -11,7 +11,11 @@ from orchestra.models import Token
 from orchestra.tokens import create_token, revoke_token
 
 
-class SelfLockout(Exception):
+class ChangeRefused(Exception):
+    """A change that cannot be made as asked; the message says why, and nothing changed."""
+
+
+class SelfLockout(ChangeRefused):
     """The change would lock its actor out of their own account; the message says why."""
 
 

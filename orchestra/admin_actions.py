@@ -6,7 +6,7 @@ change made in the admin is as visible as one made on the website or through the
 
 from django.contrib import admin, messages
 
-from orchestra.actions import SelfLockout
+from orchestra.actions import ChangeRefused
 from orchestra.audit import Actor
 
 
@@ -23,7 +23,7 @@ def enable_disable_actions(setter, noun: str) -> list:
             for instance in queryset:
                 try:
                     setter(instance, enabled, actor)
-                except SelfLockout as refusal:
+                except ChangeRefused as refusal:
                     modeladmin.message_user(request, str(refusal), messages.ERROR)
                 else:
                     done += 1

@@ -35,9 +35,10 @@ SYSTEM = Actor()
 
 
 def record(actor: Actor, action: str, target: str = "", **details) -> AuditEvent | None:
-    """Record a change made by a person or a token, or by a labelled part of the system; the
-    system's other changes (a scheduled trigger, a pipeline's progress) are not audited."""
-    if actor.user is None and not actor.label and action not in ("login.failed",):
+    """Record a change made by a person or a token, or by a labelled part of the system (a
+    hook), and refused logins and hook calls; the system's other changes (a scheduled trigger,
+    a pipeline's progress) are not audited."""
+    if actor.user is None and not actor.label and action not in ("login.failed", "hook.refused"):
         return None
     return AuditEvent.objects.create(
         actor=actor.user,

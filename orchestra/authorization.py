@@ -13,6 +13,9 @@ from django.core.exceptions import PermissionDenied
 PUBLIC = "public"
 # For routes any logged-in user may reach (their own profile, logout).
 AUTHENTICATED = "authenticated"
+# For the one route that authenticates each request itself, by a signature of its body under a
+# shared secret, not by a token: a hook's deliveries (projects.api.ReceiveHook).
+SIGNED = "signed"
 
 
 def user_has_authorization(user, authorization: str) -> bool:

@@ -12,6 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from orchestra.values import InvalidValue, check_email_address, check_http_url
+
+# The longest address of the website that can still prefix a run's path in a notification.
+MAX_PUBLIC_URL_LENGTH = 1000
+
 
 def env_str(name: str, default: str = "") -> str:
     value = os.environ.get(name)
@@ -66,6 +71,20 @@ def env_directory(name: str, default: Path) -> Path:
     return path
 
 
+# MariaDB as Django recommends it: every character (utf8mb4, not the 3-byte utf8), READ
+# COMMITTED (under REPEATABLE READ a transaction keeps reading the rows it first saw, so a
+# claim or a log append retried in it would not see another master's commit), and strict mode
+# (a value that does not fit is an error, never silently cut or replaced).
+MARIADB_OPTIONS = {
+    "charset": "utf8mb4",
+    "isolation_level": "read committed",
+    "init_command": "SET sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+}
+# Text compares as on PostgreSQL and SQLite: case and trailing spaces count (identifiers, names
+# and keys that differ only there are different).
+MARIADB_COLLATION = "utf8mb4_nopad_bin"
+
+
 def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     """Turn a database URL into a Django DATABASES entry.
 
@@ -104,6 +123,10 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         port = parts.port
     except ValueError:
         raise ImproperlyConfigured(f"{name}: invalid port in {url!r}")
+    test = {"NAME": f"test_{database_name}"}
+    if engines[parts.scheme] == "django.db.backends.mysql":
+        options = {**MARIADB_OPTIONS, **options}
+        test.update(CHARSET="utf8mb4", COLLATION=MARIADB_COLLATION)
     return {
         "ENGINE": engines[parts.scheme],
         "NAME": database_name,
@@ -116,7 +139,7 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         # (bench/README.md); the health check replaces a connection the server dropped.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": f"test_{database_name}"},
+        "TEST": test,
     }
 
 
@@ -188,6 +211,28 @@ def http_url(name: str, default: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ImproperlyConfigured(f"{name}: expected an http:// or https:// URL, got {url!r}")
     return url
+
+
+def public_url(name: str) -> str:
+    """The http:// or https:// address people reach the website at, without a trailing slash;
+    unset or empty means none."""
+    url = env_str(name, "").strip().rstrip("/")
+    if url:
+        try:
+            check_http_url(url, name, max_length=MAX_PUBLIC_URL_LENGTH)
+        except InvalidValue as error:
+            raise ImproperlyConfigured(f"{name}: {error.message}, got {url!r}")
+        if "?" in url or "#" in url:
+            raise ImproperlyConfigured(f"{name}: must have no query or fragment, got {url!r}")
+    return url
+
+
+def email_address(name: str, default: str) -> str:
+    address = env_str(name, "").strip() or default
+    try:
+        return check_email_address(address, name)
+    except InvalidValue as error:
+        raise ImproperlyConfigured(f"{name}: {error.message}")
 
 
 def redis_url(name: str) -> str:

@@ -24,6 +24,7 @@ class Authorization(models.Model):
             ("view_audit", "See the audit log"),
             ("connect_worker", "Connect to the master as a worker"),
             ("view_metrics", "Read the metrics (/metrics)"),
+            ("view_masters", "See the master processes and the configuration in force"),
         ]
 
 
@@ -92,3 +93,35 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"
+
+
+class Master(models.Model):
+    """One `runmaster` process, recorded at its start (the registry, `orchestra.masters`).
+
+    It refreshes `heartbeat` while it runs; one whose heartbeat is older than
+    ORCHESTRA_MASTER_GONE_AFTER, or that recorded its stop, is gone. Times are the database's
+    clock, so masters whose clocks differ agree.
+    """
+
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    # The applications it serves, as `--serve` takes them ("website,service,master").
+    serves = models.CharField(max_length=100)
+    version = models.CharField(max_length=50)
+    # The fingerprint of the configuration it loaded (`projects.configuration_in_force`);
+    # empty for a process that does not serve the master, which loads none.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    started = models.DateTimeField()
+    heartbeat = models.DateTimeField()
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+
+    def __str__(self) -> str:
+        # As the metrics name a master (orchestra/metrics.py).
+        return f"{self.host}:{self.pid}"
+
+    @property
+    def served_applications(self) -> list[str]:
+        return self.serves.split(",")

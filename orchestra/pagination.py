@@ -5,19 +5,16 @@ from collections.abc import Mapping
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from orchestra.values import InvalidValue
+
 # SQL's OFFSET is a signed 64-bit integer on every database we run on: a page further than
 # that was a database error (a 500), not an empty page.
 LARGEST_OFFSET = 2**63 - 1
 MAX_PAGE_SIZE = 500
 
 
-class QueryValueError(ValueError):
+class QueryValueError(InvalidValue):
     """A query parameter's value the list cannot use; `field` names the parameter."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def positive_integer(query: Mapping[str, str], name: str, maximum: int | None = None) -> int | None:

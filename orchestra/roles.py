@@ -17,6 +17,7 @@ MANAGE_USERS = "orchestra.manage_users"
 VIEW_AUDIT = "orchestra.view_audit"
 CONNECT_WORKER = "orchestra.connect_worker"
 VIEW_METRICS = "orchestra.view_metrics"
+VIEW_MASTERS = "orchestra.view_masters"
 
 DEFAULT_ROLES: dict[str, list[str]] = {
     "viewer": [VIEW],
@@ -24,7 +25,7 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "auditor": [VIEW, DOWNLOAD, VIEW_USERS, VIEW_AUDIT],
     "administrator": [
         VIEW, TRIGGER, ABORT, DOWNLOAD, CHANGE_STATE, VIEW_USERS, MANAGE_USERS, VIEW_AUDIT,
-        VIEW_METRICS,
+        VIEW_METRICS, VIEW_MASTERS,
     ],
     "worker": [CONNECT_WORKER],
     # For Prometheus' token: the metrics, and nothing else.

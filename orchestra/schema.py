@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from orchestra.api_views import ErrorSerializer
-from orchestra.authorization import AUTHENTICATED, PUBLIC
+from orchestra.authorization import AUTHENTICATED, PUBLIC, SIGNED
 from orchestra.permissions import SAFE_METHODS, declared_authorization
 
 # Statuses whose cause is the request, not the operation: the rules below decide them.
@@ -39,7 +39,8 @@ class ServiceSchema(AutoSchema):
     public); 403 where a role is needed, or for an unsafe method (the CSRF check of the session
     cookie); 404 where the path names something; 400 where there are query parameters or a
     body may come (a session cookie's CSRF check reads a form body); 413 where a body may come;
-    415 where a body is read. A declared description of one of them is kept; one that cannot
+    415 where a body is read; a route authenticated by a signed body (a hook's deliveries) 401,
+    400, 404 and 413 alone. A declared description of one of them is kept; one that cannot
     happen is dropped. Text query parameters declare that they cannot be blank, lists of values
     that they cannot be empty, and a related object a model may lack is declared nullable."""
 
@@ -74,6 +75,10 @@ class ServiceSchema(AutoSchema):
         locations = {parameter["in"] for parameter in operation.get("parameters", [])}
         unsafe = self.method not in SAFE_METHODS
         answers = {401}
+        if declared_authorization(self.view, self.method) == SIGNED:
+            # A signed body, read as it came: no token or cookie (no role, no CSRF check), no
+            # parser to refuse its media type.
+            return answers | {400, 404, 413}
         if unsafe or declared_authorization(self.view, self.method) not in (AUTHENTICATED, PUBLIC):
             answers.add(403)
         if "path" in locations:

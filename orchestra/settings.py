@@ -4,9 +4,10 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from orchestra import mongodb
+from orchestra import VERSION, mongodb
 from orchestra.environment import (
     database_from_url,
+    email_address,
     env_bool,
     env_directory,
     env_int,
@@ -14,6 +15,7 @@ from orchestra.environment import (
     env_str,
     http_url,
     private_file,
+    public_url,
     redis_url,
 )
 
@@ -77,10 +79,36 @@ WORKER_INACTIVE_AFTER = env_int("ORCHESTRA_WORKER_INACTIVE_SECONDS", 120, minimu
 DISPATCH_SWEEP_SECONDS = env_int("ORCHESTRA_DISPATCH_SWEEP_SECONDS", 1, minimum=1)
 # A worker disconnected this long is lost: its active runs end `exception` (None: never).
 WORKER_LOST_AFTER = env_int("ORCHESTRA_WORKER_LOST_AFTER", None, minimum=1)
+# A master whose heartbeat is this much older is gone (orchestra/masters.py); each refreshes
+# its own several times within it.
+MASTER_GONE_AFTER = env_int("ORCHESTRA_MASTER_GONE_AFTER", 60, minimum=4)
 
 # Retention: final runs older than this many days are deleted with their logs (None: kept).
 KEEP_RUNS_DAYS = env_int("ORCHESTRA_KEEP_RUNS_DAYS", None, minimum=1)
 SCHEDULER_SECONDS = env_int("ORCHESTRA_SCHEDULER_SECONDS", 10, minimum=1)
+
+# Notifications of run ends (docs/configuration.md, "Notifications"). The public address links
+# them to the run's page; a failed delivery is tried again after the delay, doubled at each
+# attempt, until ATTEMPTS attempts were made.
+PUBLIC_URL = public_url("ORCHESTRA_PUBLIC_URL")
+NOTIFICATION_ATTEMPTS = env_int("ORCHESTRA_NOTIFICATION_ATTEMPTS", 8, minimum=1)
+NOTIFICATION_RETRY_DELAY = env_int("ORCHESTRA_NOTIFICATION_RETRY_DELAY", 30, minimum=1)
+NOTIFICATION_TIMEOUT = env_int("ORCHESTRA_NOTIFICATION_TIMEOUT", 10, minimum=1)
+# E-mail goes through Django's SMTP backend with these.
+EMAIL_HOST = env_str("ORCHESTRA_EMAIL_HOST", "").strip()
+EMAIL_PORT = env_int("ORCHESTRA_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("ORCHESTRA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("ORCHESTRA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ORCHESTRA_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("ORCHESTRA_EMAIL_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "ORCHESTRA_EMAIL_STARTTLS and ORCHESTRA_EMAIL_SSL: choose one of them"
+    )
+if EMAIL_PORT > 65535:
+    raise ImproperlyConfigured(f"ORCHESTRA_EMAIL_PORT: must be at most 65535, got {EMAIL_PORT}")
+DEFAULT_FROM_EMAIL = email_address("ORCHESTRA_EMAIL_FROM", "orchestra@localhost")
+EMAIL_TIMEOUT = NOTIFICATION_TIMEOUT
 
 # Tokens and login.
 SESSION_TOKEN_DAYS = env_int("ORCHESTRA_SESSION_DAYS", 7, minimum=1)
@@ -224,7 +252,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Orchestra service",
-    "VERSION": "1.0.0",
+    "VERSION": VERSION,
     # What Django's path converters match: digits; a slug; anything but "" or a slash.
     "PATH_CONVERTER_OVERRIDES": {
         "int": {"type": "integer", "minimum": 0},

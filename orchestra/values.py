@@ -10,6 +10,7 @@ import json
 import math
 import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 # Deep enough for any real results object; shallow enough for every JSON reader on the way.
 MAX_JSON_DEPTH = 32
@@ -34,6 +35,12 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
 IDEMPOTENCY_KEY_RULE = "1 to 255 visible ASCII characters, without spaces"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# The name of an environment variable a step gets (a job's secrets): what every shell accepts.
+ENVIRONMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+ENVIRONMENT_NAME_RULE = "1 to 100 letters, digits and '_', not starting with a digit"
+# A secret's value travels in every run request of its jobs and is searched for in every byte
+# of their logs: a few KB hold any token, password or key.
+MAX_SECRET_BYTES = 4096
 
 
 class InvalidValue(ValueError):
@@ -74,6 +81,59 @@ def check_identifier(value: object, field: str) -> str:
     """The identifier of a project, job, schedule, pipeline element or worker."""
     if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
         raise InvalidValue(field, f"{shown(value)} is not an identifier ({IDENTIFIER_RULE})")
+    return value
+
+
+def check_environment_name(value: object, field: str) -> str:
+    """The name of an environment variable: one a step gets, or one the master reads a secret
+    from (secrets, hooks, webhooks)."""
+    if not isinstance(value, str) or not ENVIRONMENT_NAME.fullmatch(value):
+        raise InvalidValue(
+            field, f"{shown(value)} is not an environment variable's name ({ENVIRONMENT_NAME_RULE})"
+        )
+    return value
+
+
+def check_secret_value(value: object, field: str) -> str:
+    """A secret's value: non-empty text an environment variable can hold (no NUL), at most
+    MAX_SECRET_BYTES in UTF-8. Messages never quote the value."""
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be text")
+    if not value:
+        raise InvalidValue(field, "is empty")
+    if "\x00" in value or LONE_SURROGATE.search(value):
+        raise InvalidValue(field, "holds a NUL character or a lone surrogate")
+    if len(value.encode("utf-8")) > MAX_SECRET_BYTES:
+        raise InvalidValue(field, f"is longer than {MAX_SECRET_BYTES} bytes")
+    return value
+
+
+def check_http_url(value: object, field: str, *, max_length: int) -> str:
+    """An http:// or https:// address with a host, one line without spaces (a notification's
+    webhook, the website's public address)."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    check_text(value, field, max_length=max_length, one_line=True)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises for a port that is not a number)
+    except ValueError:
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValue(field, "must be an http:// or https:// URL")
+    return value
+
+
+def check_email_address(value: object, field: str) -> str:
+    """An e-mail address as Django's mail and its validator take it."""
+    # Imported here: the worker client and the executor use this module without Django.
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise InvalidValue(field, f"{shown(value)} is not an e-mail address")
     return value
 
 

@@ -8,8 +8,11 @@ stops the master with a message that says where to look. The database keeps what
 configuration no longer defines (their runs stay), marked `is_configured=False` and disabled.
 """
 
+import hashlib
 import importlib
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -18,29 +21,41 @@ from orchestra.database import atomic
 from projects import models
 from projects.definitions import (
     Element,
+    Hook,
+    Email,
     Job,
     Parameter,
     PipelineJob,
     Project,
     Resource,
     Schedule,
+    Secret,
     Step,
+    Webhook,
 )
+from orchestra.values import InvalidValue, check_count, shown
+from projects.secrets import SecretValues, hold
 from projects.validation import ConfigurationError, validate_configuration, validate_projects
 from runs import models as run_models
 
 __all__ = [
     "ConfigurationError",
     "Element",
+    "Hook",
+    "Email",
     "Job",
     "Parameter",
     "PipelineJob",
     "Project",
     "Resource",
     "Schedule",
+    "Secret",
     "Step",
+    "LoadedConfiguration",
     "SyncReport",
+    "Webhook",
     "load_configuration",
+    "read_configuration",
     "validate_configuration",
     "validate_projects",
     "sync_projects",
@@ -76,6 +91,9 @@ def _save(model, lookup: dict, values: dict, label: str, report: SyncReport, ena
             changes["is_enabled"] = enabled
     elif enabled is False and instance.is_enabled:
         changes["is_enabled"] = False
+    elif enabled and getattr(instance, "disabled_reason", "") and not values.get("disabled_reason"):
+        # The master disabled it for a reason (a secret it could not read) that is gone.
+        changes["is_enabled"] = True
     if changes:
         for name, value in changes.items():
             setattr(instance, name, value)
@@ -106,7 +124,8 @@ def sync_projects(projects: list[dict], resources: list[dict] | None = None) -> 
 JOB_FIELDS = (
     "display_name", "description", "steps", "parameters", "properties", "pipeline", "timeout",
     "silence_timeout", "retries", "retry_on", "retry_delay", "max_concurrent_runs", "resources",
-    "priority", "keep_runs", "keep_days",
+    "priority", "keep_runs", "keep_days", "secrets", "disabled_reason",
+    "notifications",
 )
 
 
@@ -128,14 +147,15 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
     with atomic():
         if resources is not None:
             _sync_resources(resources, report)
-        kept_projects, kept_jobs, kept_schedules = [], [], []
+        kept_projects, kept_jobs, kept_schedules, kept_hooks = [], [], [], []
         for project in projects:
             project_row = _save(
                 models.Project,
                 {"identifier": project["identifier"]},
                 {
                     name: project[name]
-                    for name in ("display_name", "description", "repository", "repository_provider")
+                    for name in ("display_name", "description", "repository", "repository_provider",
+                                 "notifications")
                 },
                 f"project {project['identifier']}",
                 report,
@@ -150,7 +170,7 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                     values,
                     f"job {project['identifier']}/{job['identifier']}",
                     report,
-                    enabled=job["enabled"],
+                    enabled=job["enabled"] and not job["disabled_reason"],
                 )
                 kept_jobs.append(job_rows[job["identifier"]].pk)
             for schedule in project["schedules"]:
@@ -169,23 +189,67 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
                     enabled=schedule["enabled"],
                 )
                 kept_schedules.append(row.pk)
+            for hook in project["hooks"]:
+                row = _save(
+                    models.Hook,
+                    {"project": project_row, "identifier": hook["identifier"]},
+                    {"secret_variable": hook["secret_variable"], "jobs": hook["jobs"]},
+                    f"hook {project['identifier']}/{hook['identifier']}",
+                    report,
+                )
+                kept_hooks.append(row.pk)
         for model, kept, kind in (
             (models.Project, kept_projects, "project"),
             (models.Job, kept_jobs, "job"),
             (models.Schedule, kept_schedules, "schedule"),
+            (models.Hook, kept_hooks, "hook"),
         ):
             gone = list(model.objects.filter(is_configured=True).exclude(pk__in=kept))
             report.removed.extend(f"{kind} {row}" for row in gone)
             values = {"is_configured": False}
-            if model is not models.Project:
+            if model in (models.Job, models.Schedule):
                 values["is_enabled"] = False
             # By key: the rows' order joined other tables, and MongoDB updates one alone.
             model.objects.filter(pk__in=[row.pk for row in gone]).update(**values)
     return report
 
 
-def load_configuration(module_name: str | None = None) -> SyncReport:
-    """Import the configuration module, validate it and write it to the database."""
+@dataclass(frozen=True)
+class LoadedConfiguration:
+    """A configuration module's definitions, validated: plain data for the database, and the
+    `version` the module declares (None when it declares none)."""
+
+    projects: list[dict]
+    resources: list[dict]
+    version: int | None = None
+    # The values of the secrets its jobs declare, read from this process's environment:
+    # held once the configuration is written (projects.secrets.hold), never fingerprinted.
+    secrets: SecretValues = field(default_factory=SecretValues, compare=False)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON of what the database would hold: the same for the
+        same definitions in any order of projects, jobs, schedules or resources, in any
+        process; different as soon as anything written to the database differs."""
+
+        def by_identifier(items: list[dict]) -> list[dict]:
+            return sorted(items, key=lambda item: item["identifier"])
+
+        canonical = {
+            "version": self.version,
+            "resources": by_identifier(self.resources),
+            "projects": by_identifier([
+                {**project, "jobs": by_identifier(project["jobs"]),
+                 "schedules": by_identifier(project["schedules"])}
+                for project in self.projects
+            ]),
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_configuration(module_name: str | None = None) -> LoadedConfiguration:
+    """Import the configuration module and validate it, writing nothing."""
     module_name = module_name or settings.CONFIGURATION_MODULE
     try:
         module = importlib.import_module(module_name)
@@ -195,5 +259,25 @@ def load_configuration(module_name: str | None = None) -> SyncReport:
         ) from error
     if not hasattr(module, "projects"):
         raise ConfigurationError([f"module {module_name!r} defines no `projects` list"])
-    projects, resources = validate_configuration(module.projects, getattr(module, "resources", []))
-    return sync_projects(projects, resources)
+    version = getattr(module, "version", None)
+    if version is not None:
+        # Compared with the version in force (projects/configuration_in_force.py).
+        try:
+            check_count(version, "version")
+        except InvalidValue as error:
+            raise ConfigurationError(
+                [f"module {module_name!r}, field 'version': {error.message}, got {shown(version)}"]
+            )
+    secrets = SecretValues()
+    projects, resources = validate_configuration(
+        module.projects, getattr(module, "resources", []), secrets
+    )
+    return LoadedConfiguration(projects, resources, version, secrets)
+
+
+def load_configuration(module_name: str | None = None) -> SyncReport:
+    """Import the configuration module, validate it and write it to the database."""
+    configuration = read_configuration(module_name)
+    report = sync_projects(configuration.projects, configuration.resources)
+    hold(configuration.secrets)
+    return report

@@ -40,6 +40,44 @@ class Parameter:
     max_length: int | None = None
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A named value the master reads at start from `environment` (a variable's name) or
+    `file` (a path), never from the configuration module itself nor the database. A job that
+    needs it names it in its `secrets`; while the master cannot read it, such a job stops the
+    master from starting, or, when `required` is False, is disabled with the reason on its page.
+    """
+
+    identifier: str
+    environment: str = ""
+    file: str = ""
+    required: bool = True
+
+
+@dataclass
+class Webhook:
+    """At a run's end, POST a JSON description of it to `url`, signed with HMAC-SHA256 of the
+    body under the secret the master reads from the environment variable `secret_variable`
+    (header `X-Orchestra-Signature-256: sha256=<hex>`).
+
+    `on` chooses which ends: "all", "failures" (failed or exception) or "changes" (a status
+    other than the job's previous ended run's).
+    """
+
+    url: str
+    secret_variable: str
+    on: str = "failures"
+
+
+@dataclass
+class Email:
+    """At a run's end, mail its description to the addresses `to` through the master's SMTP
+    settings (ORCHESTRA_EMAIL_*); `on` as for `Webhook`."""
+
+    to: list[str]
+    on: str = "failures"
+
+
 @dataclass
 class Job:
     """Steps run in order on one worker whose properties match `properties`.
@@ -53,6 +91,9 @@ class Job:
       queue (higher first), and a trigger may override it;
     - `keep_runs` (the last N finished runs) and `keep_days` bound how long runs and their
       logs are kept.
+
+    `secrets` maps the environment variable each secret becomes in the steps to the `Secret`;
+    the secret's value never appears in what the run shows or stores (`***` instead).
     """
 
     identifier: str
@@ -73,6 +114,9 @@ class Job:
     priority: int = 0
     keep_runs: int | None = None
     keep_days: int | None = None
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    # Told at each end of a run of this job, besides the project's (`Webhook`, `Email`).
+    notifications: list[Webhook | Email] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +149,7 @@ class PipelineJob:
     enabled: bool = True
     keep_runs: int | None = None
     keep_days: int | None = None
+    notifications: list[Webhook | Email] = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +175,21 @@ class Schedule:
 
 
 @dataclass
+class Hook:
+    """Triggers `jobs` when a POST to /api/hooks/<project>/<identifier> is signed with the
+    secret held by the environment variable `secret_variable` (docs/configuration.md, "Hooks").
+
+    `jobs` maps each job to trigger to its parameters: {parameter name: path of a field of the
+    JSON payload}, a path being keys and list indexes joined by dots (`head_commit.id`,
+    `commits.0.id`).
+    """
+
+    identifier: str
+    secret_variable: str
+    jobs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
 class Project:
     identifier: str
     display_name: str = ""
@@ -140,3 +200,6 @@ class Project:
     repository_provider: str = "git"
     jobs: list[Job | PipelineJob] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    hooks: list[Hook] = field(default_factory=list)
+    # Told at each end of a run of any of its jobs (`Webhook`, `Email`).
+    notifications: list[Webhook | Email] = field(default_factory=list)

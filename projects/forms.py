@@ -2,7 +2,7 @@
 
 from django import forms
 
-from projects.validation import PRIORITY_RANGE
+from projects.validation.jobs import PRIORITY_RANGE
 from runs.parameters import ParameterError, describe_bounds
 
 

@@ -1,4 +1,4 @@
-"""Projects group jobs and schedules; all three come from the configuration module."""
+"""Projects group jobs, schedules and hooks; all come from the configuration module."""
 
 from django.db import models
 from django.urls import reverse
@@ -13,6 +13,8 @@ class Project(models.Model):
     is_configured = models.BooleanField(
         default=True, help_text="False when the configuration no longer defines it."
     )
+    # Told at the end of a run of any of its jobs (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["identifier"]
@@ -56,6 +58,13 @@ class Job(models.Model):
     priority = models.IntegerField(default=0)
     keep_runs = models.PositiveIntegerField(null=True, blank=True)
     keep_days = models.PositiveIntegerField(null=True, blank=True)
+    # {environment variable: secret identifier}; the values are never stored (projects/secrets.py).
+    secrets = models.JSONField(default=dict, blank=True)
+    # Why the master disabled the job at its last start (a secret it could not read); while
+    # set, the job cannot be enabled.
+    disabled_reason = models.TextField(blank=True)
+    # Told at the end of each of its runs, besides its project's (projects.notifications).
+    notifications = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["project__identifier", "identifier"]
@@ -109,3 +118,74 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.identifier}/{self.identifier}"
+
+
+class ConfigurationInForce(models.Model):
+    """Which configuration the projects, jobs and schedules in the database come from: one
+    row, written by the master that last wrote its configuration
+    (`projects.configuration_in_force`)."""
+
+    # LoadedConfiguration.fingerprint; empty before any master wrote one.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # The `version` the configuration module declares, if any.
+    version = models.PositiveBigIntegerField(null=True, blank=True)
+    loaded = models.DateTimeField(null=True, blank=True)
+    loaded_by = models.ForeignKey(
+        "orchestra.Master", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "host:pid", kept once the registry forgot that master.
+    loaded_by_name = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name_plural = "configuration in force"
+
+    def __str__(self) -> str:
+        return f"configuration {self.fingerprint[:12] or '(none)'}"
+
+
+class Hook(models.Model):
+    """Triggers its jobs when a delivery signed with its secret arrives (projects.deliveries).
+
+    The secret itself is never stored: only the name of the environment variable holding it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="hooks")
+    identifier = models.SlugField(max_length=100)
+    secret_variable = models.CharField(max_length=200)
+    # {job identifier: {parameter name: payload path}} (projects.hooks)
+    jobs = models.JSONField(default=dict)
+    is_configured = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["project__identifier", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "identifier"], name="hook_unique_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.identifier}/{self.identifier}"
+
+
+class HookDelivery(models.Model):
+    """A delivery a hook received (its X-GitHub-Delivery) and the runs it triggered: the same
+    delivery again answers those runs instead of triggering others.
+
+    Unique per hook, so that of two deliveries with the same identifier, on any masters, only
+    one can store it: the other gets the unique violation and answers the first one's runs.
+    """
+
+    hook = models.ForeignKey(Hook, on_delete=models.CASCADE, related_name="deliveries")
+    delivery = models.CharField(max_length=255)
+    # SHA-256 of the body it came with: the same identifier with another body is refused.
+    body_digest = models.CharField(max_length=64)
+    # Identifiers, not foreign keys: the answer stays the same once runs are deleted.
+    runs = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hook", "delivery"], name="delivery_unique_per_hook")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery} of {self.hook_id}"

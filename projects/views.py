@@ -8,14 +8,19 @@ from orchestra import roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
-from projects.actions import set_job_enabled, set_schedule_enabled
+from projects.actions import JobCannotBeEnabled, set_job_enabled, set_schedule_enabled
+from projects.deliveries import hook_secret
 from projects.filters import JobFilter, ProjectFilter, ScheduleFilter
 from projects.forms import TriggerForm
 from projects.models import Job, Project, Schedule
 from projects.scheduler import schedule_next_tick
 from projects.status import CACHE_SECONDS, revision_status
 from runs.actions import JobDisabled, do_trigger_run
+from runs.charts import history_chart, status_strip
+from runs.history import STRIP_RUNS, histories, job_history, summarize
+from runs.notifications import declared_notifications
 from runs.parameters import ParameterError
+from runs.pipeline_graph import render_pipeline_definition_svg
 from runs.retention import describe_retention
 
 RECENT_RUNS = 20
@@ -36,10 +41,19 @@ def project_list(request):
 @requires(roles.VIEW)
 def project_detail(request, project: str):
     project = get_object_or_404(Project, identifier=project)
+    jobs = list(project.jobs.all())
+    recent = histories([job.pk for job in jobs], STRIP_RUNS)
+    for job in jobs:
+        job.strip = status_strip(recent[job.pk]) if recent[job.pk] else None
+        job.summary = summarize(recent[job.pk])
     context = {
         "project": project,
-        "jobs": project.jobs.all(),
+        "jobs": jobs,
         "schedules": project.schedules.select_related("job", "last_run"),
+        "hooks": [
+            (hook, bool(hook_secret(hook)))
+            for hook in project.hooks.filter(is_configured=True).order_by("identifier")
+        ],
         "recent_runs": _recent_runs(project.runs.all()),
     }
     return render(request, "projects/project_detail.html", context)
@@ -66,8 +80,11 @@ def _job(project: str, job: str) -> Job:
 
 
 def _job_page(request, job: Job, form: TriggerForm, status: int = 200):
+    history = job_history(job.pk)
     context = {"job": job, "form": form, "recent_runs": _recent_runs(job.runs.all()),
-               "retention": describe_retention(job)}
+               "retention": describe_retention(job), "chart": history_chart(history),
+               "summary": summarize(history), "graph": render_pipeline_definition_svg(job),
+               "notifications": declared_notifications(job)}
     return render(request, "projects/job_detail.html", context, status=status)
 
 
@@ -106,8 +123,12 @@ def _enabled(request) -> bool:
 @require_POST
 def job_set_enabled(request, project: str, job: str):
     job = _job(project, job)
-    set_job_enabled(job, _enabled(request), Actor.from_request(request))
-    messages.success(request, f"Job {job} {'enabled' if _enabled(request) else 'disabled'}.")
+    try:
+        set_job_enabled(job, _enabled(request), Actor.from_request(request))
+    except JobCannotBeEnabled as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Job {job} {'enabled' if _enabled(request) else 'disabled'}.")
     return redirect(job)
 
 

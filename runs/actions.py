@@ -59,6 +59,7 @@ def do_trigger_run(
     *,
     source: str = Run.Source.USER,
     schedule=None,
+    hook=None,
     parent: Run | None = None,
     pipeline_element: str = "",
     priority: int | None = None,
@@ -73,7 +74,7 @@ def do_trigger_run(
     resolved = resolve_parameters(job.parameters, parameters)
     with atomic():
         run = _create_run(
-            job, resolved, actor, source=source, schedule=schedule, parent=parent,
+            job, resolved, actor, source=source, schedule=schedule, hook=hook, parent=parent,
             pipeline_element=pipeline_element,
             priority=job.priority if priority is None else priority,
         )
@@ -178,7 +179,8 @@ def do_retry_run(run: Run) -> Run:
     with atomic():
         retry = _create_run(
             job, run.parameters, Actor(user=run.triggered_by), source=run.source,
-            schedule=run.schedule, parent=run.parent, pipeline_element=run.pipeline_element,
+            schedule=run.schedule, hook_id=run.hook_id, parent=run.parent,
+            pipeline_element=run.pipeline_element,
             priority=run.priority, retry_of=run, attempt=run.attempt + 1,
             not_before=timezone.now() + timedelta(seconds=delay) if delay else None,
         )

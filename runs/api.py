@@ -1,4 +1,5 @@
-"""The service's runs: list, read, log by offset, abort, mark exception and archive."""
+"""The service's runs: list, read, log by offset, notifications, abort, mark exception and
+archive."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -18,8 +19,10 @@ from runs.filters import RunFilter
 from runs.logs import LogRangeError, log_range, step_log_response
 from runs.models import Run
 from runs.serializers import (
+    NotificationSerializer,
     RunDetailSerializer,
     RunSerializer,
+    notifications_of,
     run_detail_queryset,
     run_list_queryset,
 )
@@ -56,6 +59,18 @@ class RunDetail(APIView):
     @extend_schema(responses={200: RunDetailSerializer, **ERRORS})
     def get(self, request, identifier: str):
         return Response(RunDetailSerializer(get_run(identifier)).data)
+
+
+class RunNotifications(APIView):
+    """The notifications of the run's end (docs/configuration.md, "Notifications"), each with
+    every attempt at sending it and its outcome."""
+
+    required_authorization = roles.VIEW
+
+    @extend_schema(responses={200: NotificationSerializer(many=True), **ERRORS})
+    def get(self, request, identifier: str):
+        run = get_object_or_404(Run, identifier=identifier)
+        return Response(NotificationSerializer(notifications_of(run), many=True).data)
 
 
 class RunStepLog(APIView):

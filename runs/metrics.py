@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orchestra.metrics import MASTER, REGISTRY
-from runs.models import ACTIVE_STATUSES, Run, Status
+from runs.models import ACTIVE_STATUSES, NotificationDelivery, Run, Status
 
 # Projects belong to an app that depends on this one: read through the run's relation.
 Project = Run._meta.get_field("project").related_model
@@ -48,6 +48,15 @@ RUN_DURATION = Histogram(
 )
 
 
+NOTIFICATION_DELIVERIES = Counter(
+    "orchestra_notification_deliveries",
+    "Attempts at sending a notification made by this master, by kind and outcome: delivered, "
+    "retrying (failed, to be tried again) or failed (the last attempt failed)",
+    ["master", "kind", "outcome"],
+    registry=REGISTRY,
+)
+
+
 def observe_start(sender, run: Run, **kwargs) -> None:
     """`run_started`: once committed, the run's wait from its trigger."""
     waited = (run.started - run.created).total_seconds()
@@ -69,8 +78,8 @@ def observe_end(sender, run: Run, status: str, **kwargs) -> None:
 
 
 class RunsCollector(Collector):
-    """Active runs by project and status, and the queue, counted by the database at each
-    scrape: three queries, through the runs' status indexes."""
+    """Active runs by project and status, the queue and the notifications waiting, counted by
+    the database at each scrape: four queries, through the status indexes."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         counts = {
@@ -103,6 +112,12 @@ class RunsCollector(Collector):
             "orchestra_queue_oldest_run_age_seconds",
             "Seconds the oldest run waiting for a worker has waited (0 when none waits)",
             value=max(age, 0),
+        )
+        yield GaugeMetricFamily(
+            "orchestra_notifications_pending",
+            "Notifications waiting to be sent, or sent again after a failed attempt",
+            value=NotificationDelivery.objects.filter(
+                state=NotificationDelivery.State.PENDING).count(),
         )
 
 

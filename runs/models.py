@@ -1,6 +1,8 @@
-"""Runs of jobs and their steps. Logs live on disk (runs/logstore.py), not here."""
+"""Runs of jobs and their steps, and their logs when the database log store keeps them
+(runs/logstore.py; the default store keeps them on disk)."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +33,7 @@ class Run(models.Model):
         USER = "user"
         SCHEDULE = "schedule"
         PIPELINE = "pipeline"
+        HOOK = "hook"
 
     identifier = models.CharField(max_length=32, unique=True, default=new_run_identifier)
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="runs")
@@ -47,6 +50,9 @@ class Run(models.Model):
     )
     schedule = models.ForeignKey(
         "projects.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    hook = models.ForeignKey(
+        "projects.Hook", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
@@ -78,6 +84,8 @@ class Run(models.Model):
             models.Index(fields=["project", "status", "created"]),
             models.Index(fields=["job", "status", "created"]),
             models.Index(fields=["worker", "status"]),
+            # A worker's runs that ended in the last day, for the workers page's strip.
+            models.Index(fields=["worker", "completed"]),
             # The lists' default order (-created, -id), read from the index alone on a deep page.
             # Named: a generated name hashes the columns, and the key's is _id on MongoDB.
             models.Index(fields=["created", "id"], name="runs_run_created_d22f6a_idx"),
@@ -138,6 +146,28 @@ class RunStep(models.Model):
         return None
 
 
+class LogChunk(models.Model):
+    """Bytes of a step's log from `offset` on, as runs.logstore.DatabaseLogStore keeps them.
+
+    A step's chunks follow each other without gap nor overlap from offset 0; the unique
+    offset is what lets two masters store the same chunk at once and keep it once.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    step_index = models.PositiveIntegerField()
+    offset = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step_index", "offset"],
+                                    name="log_chunk_unique_offset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.step_index}@{self.offset}"
+
+
 class Resource(models.Model):
     """Something runs hold while they are on a worker, `capacity` at a time; written from the
     configuration at master start (projects.configuration)."""
@@ -176,3 +206,87 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} of {self.user_id}"
+
+
+def shown_recipient(kind: str, target: str) -> str:
+    """Who a notification tells, as pages and the service show it: the e-mail addresses, or a
+    webhook by its origin alone, since its path or query may hold a token (chat services'
+    webhooks do)."""
+    if kind == "webhook":
+        address = urlsplit(target)
+        port = f":{address.port}" if address.port else ""
+        return f"{address.scheme}://{address.hostname}{port}/…"
+    return ", ".join(target.split("\n"))
+
+
+class NotificationDelivery(models.Model):
+    """The outbox: one notification of a run's end to send, written in the transaction that
+    ended the run (runs.notifications), so that a master that dies right after loses none.
+
+    A master claims it for a while (`claim`, `claimed_until`) before sending, so that of
+    several masters one sends it (runs.notification_delivery); each try is an attempt.
+    """
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook"
+        EMAIL = "email"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"  # every attempt failed
+
+    # Sent with each attempt, so that a receiver can tell a repetition from another delivery.
+    identifier = models.CharField(max_length=32, unique=True, default=new_run_identifier)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Where to: the webhook's URL, or the e-mail addresses (one per line).
+    target = models.TextField()
+    # The environment variable holding a webhook's secret (the secret is never stored).
+    secret_variable = models.CharField(max_length=200, blank=True)
+    # What the notification says (runs.notifications.describe_end).
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt = models.DateTimeField()
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    delivered = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        indexes = [models.Index(fields=["state", "next_attempt"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.identifier} of {self.run_id}"
+
+    @property
+    def recipient(self) -> str:
+        return shown_recipient(self.kind, self.target)
+
+
+class NotificationAttempt(models.Model):
+    """One try at sending a notification, and what came of it."""
+
+    delivery = models.ForeignKey(
+        NotificationDelivery, on_delete=models.CASCADE, related_name="attempt_set"
+    )
+    number = models.PositiveIntegerField()
+    started = models.DateTimeField()
+    finished = models.DateTimeField()
+    # Which master sent it (orchestra.metrics.MASTER).
+    master = models.CharField(max_length=300)
+    succeeded = models.BooleanField()
+    # The HTTP status a webhook answered, if it answered.
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_unique_per_delivery")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery}"

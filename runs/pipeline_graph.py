@@ -1,16 +1,17 @@
-"""The pipeline run page's graph: server-rendered SVG, no JavaScript.
+"""The pipeline graph: server-rendered SVG, no JavaScript.
 
 Elements are laid out in columns by dependency depth (an element sits one column right of its
-deepest dependency), one box per element coloured by status and linked to its child run, with
-an arrow per dependency (dashed when the rule accepts more than success). Every text comes
-through format_html, so it is escaped.
+deepest dependency), one box per element, with an arrow per dependency (dashed when the rule
+accepts more than success). On a pipeline run's page each box is coloured by its element's
+status and linked to its child run; on the pipeline job's page, drawn from the definition alone,
+boxes name the element and its job. Every text comes through format_html, so it is escaped.
 """
 
 from django.urls import NoReverseMatch
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from runs.pipelines import ElementState, pipeline_elements
+from runs.pipelines import ElementState, defined_elements, pipeline_elements
 
 BOX_WIDTH, BOX_HEIGHT = 150, 52
 COLUMN_GAP, ROW_GAP, MARGIN = 60, 24, 12
@@ -63,7 +64,19 @@ def _link(element: ElementState) -> str:
 
 def render_pipeline_svg(run) -> SafeString:
     """The SVG of a pipeline run's elements; empty for a run that is not a pipeline."""
-    elements = pipeline_elements(run)
+    return _render(pipeline_elements(run), f"Pipeline run {run.identifier[:8]}: its elements, "
+                   "their status and dependencies", with_status=True)
+
+
+def render_pipeline_definition_svg(job) -> SafeString:
+    """The SVG of a pipeline job's elements as defined, before or without any run."""
+    if not job.is_pipeline:
+        return mark_safe("")
+    return _render(defined_elements(job.pipeline), f"Pipeline {job.identifier}: its elements "
+                   "and their dependencies", with_status=False)
+
+
+def _render(elements: list[ElementState], title: str, with_status: bool) -> SafeString:
     if not elements:
         return mark_safe("")
     columns = _columns(elements)
@@ -108,18 +121,20 @@ def render_pipeline_svg(run) -> SafeString:
     boxes = []
     for element in elements:
         x, y = positions[element.identifier]
-        status = element.status
+        # A definition has no status: its boxes say which job each element runs.
+        status = element.status if with_status else ""
+        about = f"{element.job} · {status}" if with_status else element.job
         box = format_html(
-            '<g class="element status-{}" data-element="{}">'
-            "<title>{} ({}): {}</title>"
+            '<g class="element{}" data-element="{}">'
+            "<title>{} ({}){}</title>"
             '<rect x="{}" y="{}" width="{}" height="{}" rx="6" fill="{}" stroke="#333"/>'
             '<text x="{}" y="{}" font-weight="bold">{}</text>'
-            '<text x="{}" y="{}" font-size="12">{} · {}</text></g>',
-            status,
+            '<text x="{}" y="{}" font-size="12">{}</text></g>',
+            f" status-{status}" if with_status else "",
             element.identifier,
             element.identifier,
             element.job,
-            status,
+            f": {status}" if with_status else "",
             x,
             y,
             BOX_WIDTH,
@@ -130,8 +145,7 @@ def render_pipeline_svg(run) -> SafeString:
             element.identifier,
             x + 10,
             y + 40,
-            element.job,
-            status,
+            about,
         )
         link = _link(element)
         if link:
@@ -139,8 +153,8 @@ def render_pipeline_svg(run) -> SafeString:
         boxes.append(box)
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-graph" width="{}" height="{}" '
-        'viewBox="0 0 {} {}" role="img" aria-label="Pipeline elements and their dependencies" '
-        'font-family="sans-serif" font-size="14">'
+        'viewBox="0 0 {} {}" role="group" aria-labelledby="pipeline-title" '
+        'font-family="sans-serif" font-size="14"><title id="pipeline-title">{}</title>'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/>'
         "</marker></defs>{}{}</svg>",
@@ -148,6 +162,7 @@ def render_pipeline_svg(run) -> SafeString:
         height,
         width,
         height,
+        title,
         arrow_markup,
         mark_safe("".join(boxes)),
     )

@@ -93,20 +93,26 @@ class ElementState:
         return self.run.status if self.run is not None else "waiting"
 
 
-def pipeline_elements(run: Run) -> list[ElementState]:
-    """The elements of a pipeline run in definition order, each with its child run if any."""
-    if not run.job.is_pipeline:
-        return []
-    children = {child.pipeline_element: child for child in run.children.order_by("attempt", "id")}
+def defined_elements(pipeline: dict, runs: dict[str, Run] | None = None) -> list[ElementState]:
+    """The elements of a pipeline definition in order, each with its run in `runs` if any."""
+    runs = runs or {}
     return [
         ElementState(
             identifier=element["identifier"],
             job=element["job"],
             after=element.get("after", {}),
-            run=children.get(element["identifier"]),
+            run=runs.get(element["identifier"]),
         )
-        for element in run.job.pipeline["elements"]
+        for element in pipeline["elements"]
     ]
+
+
+def pipeline_elements(run: Run) -> list[ElementState]:
+    """The elements of a pipeline run in definition order, each with its child run if any."""
+    if not run.job.is_pipeline:
+        return []
+    children = {child.pipeline_element: child for child in run.children.order_by("attempt", "id")}
+    return defined_elements(run.job.pipeline, children)
 
 
 def start_elements(sender, run: Run, **kwargs) -> None:

@@ -10,10 +10,14 @@ The counts here choose candidates; the claim (`runs.actions`) counts again under
 before it takes one.
 """
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Now
 
 from orchestra.extensions import worker_matcher
+from runs.durations import approximate
 from runs.models import ACTIVE_STATUSES, Resource, Run, Status
 
 # Jobs and workers belong to apps that depend on this one: the queue reads them through the
@@ -31,6 +35,27 @@ def waiting_runs() -> QuerySet:
         Q(not_before__isnull=True) | Q(not_before__lte=Now()),
         status=Status.PENDING, worker=None, abort_requested=False, job__pipeline__isnull=True,
     )
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """How many runs wait for a worker, and for how long (seconds) the oldest has."""
+
+    length: int
+    oldest_age: float | None
+
+    @property
+    def text(self) -> str:
+        if not self.length:
+            return "No run waits for a worker."
+        runs = "run waits" if self.length == 1 else "runs wait"
+        return f"{self.length} {runs} for a worker, the oldest for {approximate(self.oldest_age)}."
+
+
+def queue_state(now: datetime) -> QueueState:
+    found = waiting_runs().aggregate(length=Count("id"), oldest=Min("created"))
+    oldest = found["oldest"]
+    return QueueState(found["length"], None if oldest is None else (now - oldest).total_seconds())
 
 
 def held_runs() -> QuerySet:

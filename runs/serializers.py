@@ -1,8 +1,10 @@
+from datetime import datetime
+
 from django.db.models import Prefetch
 from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
-from runs.models import Run, RunStep
+from runs.models import NotificationAttempt, NotificationDelivery, Run, RunStep
 from runs.queue import waiting_reason
 
 
@@ -20,6 +22,9 @@ class RunSerializer(serializers.ModelSerializer):
     worker = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     triggered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     schedule = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    hook = serializers.SlugRelatedField(
+        slug_field="identifier", read_only=True, help_text="The hook of its project that triggered it"
+    )
     parent = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
     retry_of = serializers.SlugRelatedField(
         slug_field="identifier", read_only=True, help_text="The run this one retries"
@@ -29,7 +34,7 @@ class RunSerializer(serializers.ModelSerializer):
         model = Run
         fields = [
             "identifier", "project", "job", "parameters", "status", "status_message", "worker",
-            "source", "triggered_by", "schedule", "parent", "pipeline_element", "results",
+            "source", "triggered_by", "schedule", "hook", "parent", "pipeline_element", "results",
             "created", "started", "completed", "last_update", "abort_requested", "priority",
             "attempt", "retry_of", "not_before",
         ]
@@ -78,7 +83,9 @@ class RunDetailSerializer(RunSerializer):
         return waiting_reason(run)
 
 
-RUN_RELATIONS = ["project", "job", "worker", "triggered_by", "schedule", "parent", "retry_of"]
+RUN_RELATIONS = [
+    "project", "job", "worker", "triggered_by", "schedule", "hook", "parent", "retry_of",
+]
 
 
 def run_list_queryset():
@@ -90,4 +97,35 @@ def run_detail_queryset():
     return run_list_queryset().prefetch_related(
         "steps", Prefetch("children", Run.objects.select_related("job").order_by("id")),
         Prefetch("retries", Run.objects.order_by("attempt", "id")),
+    )
+
+
+class NotificationAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NotificationAttempt
+        fields = ["number", "started", "finished", "master", "succeeded", "status_code", "error"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    to = serializers.CharField(
+        source="recipient", read_only=True,
+        help_text="The e-mail addresses, or the webhook's origin (its path is not shown)",
+    )
+    attempts = NotificationAttemptSerializer(
+        source="attempt_set", many=True, read_only=True, help_text="Every attempt, first first"
+    )
+    next_attempt = serializers.SerializerMethodField(help_text="When a pending one is tried next")
+
+    class Meta:
+        model = NotificationDelivery
+        fields = ["identifier", "kind", "to", "state", "created", "delivered", "next_attempt",
+                  "attempts"]
+
+    def get_next_attempt(self, delivery: NotificationDelivery) -> datetime | None:
+        return delivery.next_attempt if delivery.state == NotificationDelivery.State.PENDING else None
+
+
+def notifications_of(run: Run):
+    return run.notifications.order_by("id").prefetch_related(
+        Prefetch("attempt_set", NotificationAttempt.objects.order_by("number"))
     )

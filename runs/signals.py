@@ -5,8 +5,8 @@ subscribers. A subscriber that must act only once the change is committed (a wak
 to a worker) registers `transaction.on_commit` itself; one that must change rows with the run
 (a pipeline starting its elements) acts at once, in the same transaction.
 
-Subscribers connect in their app's `ready()`: pipelines and metrics (runs/apps.py), dispatch
-(workers/apps.py).
+Subscribers connect in their app's `ready()`: pipelines, retries, retention, notifications and
+metrics (runs/apps.py), dispatch (workers/apps.py).
 """
 
 from django.dispatch import Signal

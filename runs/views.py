@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from orchestra import roles
@@ -15,7 +16,9 @@ from runs.filters import RunFilter
 from runs.logs import LogRangeError, log_range, step_log_response, step_logs
 from runs.models import Run, Status
 from runs.pipeline_graph import render_pipeline_svg
+from runs.progress import job_estimates, progress_of, run_estimates
 from runs.queue import waiting_reason
+from runs.serializers import notifications_of
 
 # Bytes of log shown inline, shared by all steps of a run; the raw route has the rest.
 LOG_PAGE_TAIL = 16_000
@@ -26,10 +29,11 @@ RUN_PAGE_TAIL = 3_000
 # works alike in templates): 50 model instances with their project, job and worker, and the
 # template's lookups on them, cost more than all the list's queries.
 RUN_ROW_FIELDS = ("pk", "identifier", "status", "source", "created", "started", "completed",
-                  "project__identifier", "job__identifier", "worker__identifier")
+                  "job_id", "project__identifier", "job__identifier", "worker__identifier")
 
 
 def run_rows(keys) -> dict[int, dict]:
+    """The rows by key; a running one with its `progress` (one more query when any runs)."""
     rows = {}
     for values in Run.objects.filter(pk__in=keys).order_by().values(*RUN_ROW_FIELDS):
         worker = values.pop("worker__identifier")
@@ -37,6 +41,11 @@ def run_rows(keys) -> dict[int, dict]:
         values["job"] = {"identifier": values.pop("job__identifier")}
         values["worker"] = {"identifier": worker} if worker is not None else None
         rows[values["pk"]] = values
+    running = [row for row in rows.values() if row["status"] == Status.RUNNING]
+    if running:
+        estimates, now = run_estimates(row["job_id"] for row in running), timezone.now()
+        for row in running:
+            row["progress"] = progress_of(row["started"], estimates[row["job_id"]], now)
     return rows
 
 
@@ -54,7 +63,8 @@ def newest_run_keys(statuses, count: int) -> list[int]:
 @requires(roles.VIEW)
 def run_list(request):
     listing = filtered_list(request, RunFilter, Run.objects.all(), rows=run_rows)
-    return render(request, "runs/run_list.html", {"listing": listing})
+    ticking = any(row.get("progress") for row in listing.objects)
+    return render(request, "runs/run_list.html", {"listing": listing, "ticking": ticking})
 
 
 def _run(identifier: str) -> Run:
@@ -72,8 +82,16 @@ def _run(identifier: str) -> Run:
 def run_detail(request, identifier: str):
     run = _run(identifier)
     steps = list(run.steps.all())
+    progress = None
+    if run.status == Status.RUNNING:
+        estimates, now = job_estimates(run.job_id), timezone.now()
+        progress = progress_of(run.started, estimates.run, now)
+        for step in steps:
+            if step.status == Status.RUNNING:
+                step.progress = progress_of(step.started, estimates.step(step.index, step.name), now)
     context = {
         "run": run,
+        "progress": progress,
         "steps": steps,
         "logs": step_logs(run, steps, RUN_PAGE_TAIL),
         "results": sorted(run.results.items()) if isinstance(run.results, dict) else [],
@@ -83,6 +101,7 @@ def run_detail(request, identifier: str):
         "graph": render_pipeline_svg(run) if run.job.is_pipeline else "",
         "unmatched_reason": waiting_reason(run) if run.status == Status.PENDING else "",
         "retries": run.retries.order_by("attempt", "id") if not run.job.is_pipeline else [],
+        "notifications": notifications_of(run),
     }
     return render(request, "runs/run_detail.html", context)
 

@@ -5,6 +5,8 @@ The whole suite runs on SQLite. The tests whose behaviour depends on the databas
 `database`) run again on each server database, in a session of their own:
 
     ORCHESTRA_TEST_DATABASE=postgresql pytest -m database
+    ORCHESTRA_TEST_DATABASE=mariadb pytest -m database
+    ORCHESTRA_TEST_DATABASE=mongodb pytest -m database
 
 (`make test` runs those sessions after the first). Django's test runner creates the test
 database on the server and drops it at the end; its name is unique to the session, so sessions
@@ -30,6 +32,7 @@ os.environ.setdefault("ORCHESTRA_DATA_DIR", tempfile.mkdtemp(prefix="orchestra-t
 
 SERVER_DATABASES = {
     "postgresql": "postgresql://postgres@127.0.0.1:5432/{name}",
+    "mariadb": "mysql://root@127.0.0.1:3306/{name}",
     "mongodb": "mongodb://127.0.0.1:{port}/{name}",
 }
 _mongodb = MongoDBServer()
@@ -75,3 +78,12 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         with psycopg.connect(SERVER_DATABASES["postgresql"].format(name="postgres"),
                              autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "test_{_name}" WITH (FORCE)')
+    elif _chosen == "mariadb":
+        import pymysql
+
+        # MariaDB has no FORCE: a connection left open only delays the drop until it closes.
+        connection = pymysql.connect(host="127.0.0.1", port=3306, user="root")
+        try:
+            connection.cursor().execute(f"DROP DATABASE IF EXISTS `test_{_name}`")
+        finally:
+            connection.close()

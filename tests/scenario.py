@@ -44,3 +44,35 @@ def at_once(*works: Callable[[], T]) -> list[T]:
     for thread in threads:
         thread.join()
     return results
+
+
+def race_after_a_look(owner: object, lookup: str, act: Callable[[str], T], keys: list[str],
+                      masters: int, runs_of: Callable[[str], list[str]]) -> list[dict]:
+    """For each of `keys`, what `masters` threads answered `act(key)` at once, and then
+    `runs_of(key)`. Each thread's first call of `owner.<lookup>` (its look for what another
+    thread may have stored) is held until every thread has looked, so that each round is the
+    race itself: all of them found nothing and all try to store."""
+    looked = threading.local()
+    original = getattr(owner, lookup)
+
+    def held_lookup(*args):
+        found = original(*args)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            gate.wait()
+        return found
+
+    def acting(key: str) -> T:
+        looked.once = False
+        return act(key)
+
+    setattr(owner, lookup, held_lookup)
+    try:
+        report = []
+        for key in keys:
+            gate = threading.Barrier(masters)
+            answers = at_once(*[lambda: acting(key)] * masters)
+            report.append({"answers": answers, "runs": runs_of(key)})
+        return report
+    finally:
+        setattr(owner, lookup, original)

@@ -1,4 +1,4 @@
-"""The service's workers: list, read, enable and disable."""
+"""The service's workers (list, read, enable and disable) and the masters they connect to."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -6,13 +6,14 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestra import roles
+from orchestra import masters, roles
 from orchestra.api_views import ERRORS
 from orchestra.audit import Actor
+from projects.configuration_in_force import with_configuration_in_force
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
 from workers.models import Worker
-from workers.serializers import WorkerSerializer
+from workers.serializers import MasterSerializer, WorkerSerializer
 
 
 class WorkerList(generics.ListAPIView):
@@ -38,3 +39,13 @@ class WorkerEnabled(APIView):
         worker = get_object_or_404(Worker.objects.select_related("owner"), identifier=identifier)
         set_worker_enabled(worker, self.enabled, Actor.from_request(request))
         return Response(WorkerSerializer(worker).data)
+
+
+class MasterList(generics.ListAPIView):
+    """The master registry: every master process, alive or gone, newest first."""
+
+    required_authorization = roles.VIEW_MASTERS
+    serializer_class = MasterSerializer
+
+    def get_queryset(self):
+        return with_configuration_in_force(masters.listed())

@@ -9,9 +9,16 @@
   ORCHESTRA_WORKER_LOST_AFTER, if set: then they end `exception` (see docs/architecture.md).
 - Cron scheduler tick (`projects.scheduler.tick`), safe with several masters, and the repair of
   pipelines whose child-end notification was lost (`runs.pipelines.resume_pipelines`).
+- Notifications: due deliveries of the outbox are claimed, sent and recorded
+  (`runs.notification_delivery`); the sending runs in threads of its own, never in the thread
+  that serves the consumers' database work, which a slow receiver would hold up.
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
-  runs older than their retention in days (`runs.retention.delete_expired_runs`), and triggers'
-  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`).
+  runs older than their retention in days (`runs.retention.delete_expired_runs`), triggers'
+  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`),
+  masters gone for a week (`orchestra.masters.delete_gone_masters`), and hooks' deliveries
+  older than 7 days (`projects.deliveries.delete_expired_deliveries`).
+- The registry's heartbeat (`orchestra.masters.beat`), in every runmaster process, whatever it
+  serves (`start_heartbeat`).
 """
 
 import asyncio
@@ -23,9 +30,12 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models.functions import Now
 
+from orchestra import masters
+from orchestra.models import Master
 from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
-from runs import pipelines
+from projects.deliveries import delete_expired_deliveries
+from runs import notification_delivery, pipelines
 from runs.actions import delete_expired_idempotency_keys, finish_run
 from runs.models import ACTIVE_STATUSES, Run, Status
 from runs.retention import delete_expired_runs
@@ -35,6 +45,7 @@ from workers.models import Worker
 logger = logging.getLogger("orchestra.master")
 
 HOUSEKEEPING_SECONDS = 3600
+NOTIFICATION_SWEEP_SECONDS = 1
 
 
 async def dispatch_sweep() -> None:
@@ -95,10 +106,22 @@ async def scheduler_tick() -> None:
     await database_sync_to_async(pipelines.resume_pipelines)()
 
 
+async def notification_sweep() -> None:
+    claimed = await database_sync_to_async(notification_delivery.claim_due_deliveries)()
+    await asyncio.gather(*(deliver(delivery) for delivery in claimed))
+
+
+async def deliver(delivery: notification_delivery.Claimed) -> None:
+    outcome = await asyncio.to_thread(notification_delivery.send, delivery)
+    await database_sync_to_async(notification_delivery.record_attempt)(delivery, outcome)
+
+
 async def housekeeping() -> None:
     await database_sync_to_async(delete_dead_tokens)()
     await database_sync_to_async(delete_expired_runs)()
     await database_sync_to_async(delete_expired_idempotency_keys)()
+    await database_sync_to_async(masters.delete_gone_masters)()
+    await database_sync_to_async(delete_expired_deliveries)()
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
@@ -118,5 +141,13 @@ def start(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
         loop.create_task(every(settings.DISPATCH_SWEEP_SECONDS, dispatch_sweep)),
         loop.create_task(every(liveness_seconds, worker_liveness_sweep)),
         loop.create_task(every(settings.SCHEDULER_SECONDS, scheduler_tick)),
+        loop.create_task(every(NOTIFICATION_SWEEP_SECONDS, notification_sweep)),
         loop.create_task(every(HOUSEKEEPING_SECONDS, housekeeping)),
     ]
+
+
+def start_heartbeat(loop: asyncio.AbstractEventLoop, master: Master) -> asyncio.Task:
+    async def heartbeat() -> None:
+        await database_sync_to_async(masters.beat)(master)
+
+    return loop.create_task(every(masters.heartbeat_seconds(), heartbeat))

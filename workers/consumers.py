@@ -25,12 +25,13 @@ from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
+from projects.secrets import SecretUnavailable, reveal
 from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.actions import claim_worker
 from workers.models import Worker
-from workers.protocol import MAX_MESSAGE_BYTES
+from workers.protocol import BINARY_LOGS, MAX_MESSAGE_BYTES, FrameError, decode_log_frame
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if self.closing:
             return  # frames that were on their way when the master closed the connection
         if text_data is None:
-            await self.send_error(None, "binary frames are not part of the protocol")
+            try:
+                frame = decode_log_frame(bytes_data)
+            except FrameError as error:
+                await self.send_error(error.request_id, str(error))
+                return
+            # The same path as a JSON `log`, with the bytes as they came (no base64).
+            await self.receive_json({
+                "type": "log", "id": frame.request_id, "run": frame.run, "step": frame.step,
+                "offset": frame.offset, "bytes": frame.data,
+            })
             return
         try:
             message = json.loads(text_data)
@@ -223,13 +233,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
         )
-        return {"runs": answer}
+        return {"runs": answer, BINARY_LOGS: True}
 
     async def handle_log(self, message: dict) -> dict:
-        try:
-            data = base64.b64decode(message.get("data", ""), validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise sync.SyncError("field 'data' must be base64")
+        # Raw bytes from a binary frame (JSON holds no bytes), else base64 text.
+        data = message.get("bytes")
+        if not isinstance(data, bytes):
+            try:
+                data = base64.b64decode(message.get("data", ""), validate=True)
+            except (binascii.Error, TypeError, ValueError):
+                raise sync.SyncError("field 'data' must be base64")
         size = await database_sync_to_async(sync.store_log)(
             self.worker, message.get("run"), message.get("step"), message.get("offset"), data
         )
@@ -320,19 +333,22 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         for run_request in requests:
             identifier = run_request["identifier"]
             try:
+                if "secrets" in run_request:
+                    run_request = {**run_request, "secrets": reveal(run_request["secrets"])}
                 # Unsent (closing), it goes back to the queue when the connection ends.
                 if await self.request("run.start", identifier, run=run_request):
                     self.offered.add(identifier)
             except TooLarge as error:
-                await self.give_up_undeliverable(identifier, error)
+                await self.give_up_undeliverable(identifier, (
+                    f"the run request cannot be sent to worker {self.worker.identifier}: it is "
+                    f"{error} (its parameters or steps are too large)"
+                ))
+            except SecretUnavailable as error:
+                await self.give_up_undeliverable(identifier, str(error))
 
-    async def give_up_undeliverable(self, run_identifier: str, error: TooLarge) -> None:
+    async def give_up_undeliverable(self, run_identifier: str, message: str) -> None:
         """A run whose request cannot be delivered ends `exception` (which frees its executor
         for the next run): offered again, it would fail again."""
-        message = (
-            f"the run request cannot be sent to worker {self.worker.identifier}: it is {error} "
-            "(its parameters or steps are too large)"
-        )
         logger.warning("run %s: %s", run_identifier, message)
         try:
             await self.end_in_exception(run_identifier, message)

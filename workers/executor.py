@@ -16,6 +16,12 @@ Bounds come with the run request: the job's `timeout` (counted from the executor
 `silence_timeout` replaces the job's). A step past one is ended as an abort ends it, and the
 run ends `failed`: the executor alone enforces them, so they hold while no worker client runs.
 
+Secrets come in `secrets.json` ({variable: value}, mode 0600, written by the worker client
+beside run.json): the executor reads it and deletes it at once, gives each step the variables,
+and masks their values (`***`, workers/masking.py) in everything it writes: a step's output
+then reaches its log through a pipe the executor copies, results and messages are masked
+before they are saved.
+
 RUN_DIR holds:
   run.json          the run request (written by the worker client before the start)
   state.json        status, message, pid, timestamps, per-step status and log size, results;
@@ -32,6 +38,14 @@ import string
 import subprocess
 import sys
 import time
+
+if __package__:
+    from workers.masking import MaskedPipe, mask_json, mask_text, take_secrets
+else:
+    # A script (`python -I -S workers/executor.py`, whose folder -I leaves out of the path) or
+    # the fork server's `import executor`: the module beside this one is found by its path.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from masking import MaskedPipe, mask_json, mask_text, take_secrets
 
 ABORT_GRACE_SECONDS = 10.0
 FINAL = ("succeeded", "failed", "aborted", "exception", "cancelled")
@@ -142,6 +156,7 @@ class Executor:
         self.timeout = self.request.get("timeout")
         self.silence_timeout = self.request.get("silence_timeout")
         self.process: subprocess.Popen | None = None
+        self.secrets = take_secrets(self.directory)
         self.state = {
             "status": "running",
             "message": "",
@@ -215,23 +230,34 @@ class Executor:
                 argv = format_command(definition["command"], context)
             except FormattingError as error:
                 return self.end_step(step, log, "exception", None, f"cannot format the command: {error}")
+            # After formatting: a secret is never a name of the command's arguments.
+            environment.update(self.secrets)
             environment.update(
                 ORCHESTRA_RESULTS_FILE=results_file,
                 ORCHESTRA_RUN_IDENTIFIER=self.request.get("identifier", ""),
                 ORCHESTRA_RUN_DIRECTORY=self.directory,
             )
             bounds = self.bounds(step, definition)
+            # With secrets, the step's output goes through the executor, which masks it.
+            output = MaskedPipe(log, list(self.secrets.values())) if self.secrets else None
             try:
                 self.process = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    cwd=os.path.join(self.directory, "workspace"), env=environment,
-                    start_new_session=True,
+                    argv, stdin=subprocess.DEVNULL, stdout=output.write_end if output else log,
+                    stderr=subprocess.STDOUT, cwd=os.path.join(self.directory, "workspace"),
+                    env=environment, start_new_session=True,
                 )
             except OSError as error:
+                self.close_output(output)
                 return self.end_step(step, log, "failed", None, f"cannot start {argv[0]!r}: {error}")
+            finally:
+                if output is not None:
+                    output.release_write_end()
             step["pid"] = self.process.pid
             self.save()
-            exit_code, exceeded = self.wait(bounds)
+            try:
+                exit_code, exceeded = self.wait(bounds, output)
+            finally:
+                self.close_output(output)
             if self.abort_since is not None:
                 return self.end_step(step, log, "aborted", exit_code, "aborted on request")
             if exceeded:
@@ -262,9 +288,15 @@ class Executor:
         silence = definition.get("silence_timeout", self.silence_timeout)
         return StepBounds(name, self.log_path(step["index"]), deadlines, silence)
 
-    def wait(self, bounds: StepBounds) -> tuple[int, str]:
-        """Wait for the step's process, ending its process group on an abort or once one of
-        its bounds passed; returns its exit code and that bound's message ('' if none passed)."""
+    @staticmethod
+    def close_output(output: MaskedPipe | None) -> None:
+        if output is not None:
+            output.close()
+
+    def wait(self, bounds: StepBounds, output: MaskedPipe | None = None) -> tuple[int, str]:
+        """Wait for the step's process (copying its output, if it goes through `output`),
+        ending its process group on an abort or once one of its bounds passed; returns its
+        exit code and that bound's message ('' if none passed)."""
         exceeded = ""
         stopping_since: float | None = None
         terminated = killed = False
@@ -283,6 +315,12 @@ class Executor:
                 elif not killed and now - stopping_since > self.abort_grace:
                     self.signal_step(signal.SIGKILL)
                     killed = True
+            if output is not None and not output.ended:
+                output.pump(0.2)
+                exit_code = self.process.poll()
+                if exit_code is not None:
+                    break
+                continue
             try:
                 exit_code = self.process.wait(timeout=0.2)
                 break
@@ -307,7 +345,7 @@ class Executor:
             return f"the results file is not valid JSON: {error}"
         if not isinstance(results, dict):
             return "the results file must hold a JSON object"
-        self.state["results"].update(results)
+        self.state["results"].update(mask_json(results, list(self.secrets.values())))
         return ""
 
     def log_ends_with_newline(self, index: int) -> bool:
@@ -316,6 +354,7 @@ class Executor:
             return log.read(1) == b"\n"
 
     def end_step(self, step: dict, log, status: str, exit_code: int | None, message: str) -> tuple[str, str]:
+        message = mask_text(message, list(self.secrets.values()))
         if message and status != "succeeded":
             # The note starts on a line of its own, whatever the step printed last.
             size = os.path.getsize(self.log_path(step["index"]))
@@ -341,7 +380,8 @@ def main(argv: list[str]) -> int:
     try:
         executor.run()
     except Exception as error:
-        executor.state.update(status="exception", message=f"executor error: {error!r}", completed=time.time())
+        message = mask_text(f"executor error: {error!r}", list(executor.secrets.values()))
+        executor.state.update(status="exception", message=message, completed=time.time())
         executor.save()
         raise
     return 0

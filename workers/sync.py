@@ -97,6 +97,9 @@ def run_request(run: Run) -> dict:
         "job": job.identifier,
         "parameters": run.parameters,
         **{name: getattr(job, name) for name in TIMEOUTS if getattr(job, name) is not None},
+        # Which secret each variable gets; the consumer puts in the values as it sends the
+        # request (projects.secrets.reveal), so that they are in no other copy of it.
+        **({"secrets": dict(job.secrets)} if job.secrets else {}),
         "steps": [
             {"name": step["name"], "command": step["command"],
              **{name: step[name] for name in TIMEOUTS if step.get(name) is not None}}

@@ -3,19 +3,26 @@ workers, and enabling or disabling one."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from orchestra import roles
+from orchestra import masters, roles
 from orchestra.audit import Actor
 from orchestra.authorization import requires
 from orchestra.website import filtered_list
+from projects.configuration_in_force import configuration_in_force, with_configuration_in_force
 from runs.models import ACTIVE_STATUSES, Status
+from runs.queue import queue_state
 from runs.views import newest_run_keys, run_rows
 from workers.actions import set_worker_enabled
 from workers.filters import WorkerFilter
+from workers.load import fleet, load
 from workers.models import Worker
 
 RECENT_RUNS = 20
+# Each worker's row of the list has a line of load below it: half a list page keeps a page of
+# busy workers within the website's weight budget (tests/website/test_page_weight.py).
+WORKERS_PAGE_SIZE = 25
 
 
 @requires(roles.VIEW)
@@ -23,18 +30,28 @@ def overview(request):
     active = newest_run_keys(ACTIVE_STATUSES, 20)
     failures = newest_run_keys([Status.FAILED, Status.EXCEPTION], 10)
     rows = run_rows(active + failures)
+    active_runs = [rows[key] for key in active if key in rows]
+    workers_online = list(Worker.objects.filter(is_connected=True))
     context = {
-        "active_runs": [rows[key] for key in active if key in rows],
+        "active_runs": active_runs,
+        "ticking": any(row.get("progress") for row in active_runs),
         "recent_failures": [rows[key] for key in failures if key in rows],
-        "workers_online": Worker.objects.filter(is_connected=True),
+        "workers_online": workers_online,
+        "fleet": fleet(workers_online),
+        "queue": queue_state(timezone.now()),
     }
     return render(request, "workers/overview.html", context)
 
 
 @requires(roles.VIEW)
 def worker_list(request):
-    listing = filtered_list(request, WorkerFilter, Worker.objects.all())
-    return render(request, "workers/worker_list.html", {"listing": listing})
+    listing = filtered_list(request, WorkerFilter, Worker.objects.all(), WORKERS_PAGE_SIZE)
+    context = {"listing": listing, "load": load(listing.objects, timezone.now())}
+    # The registry is for administrators: it names hosts and process ids.
+    if request.user.has_perm(roles.VIEW_MASTERS):
+        context["masters"] = with_configuration_in_force(masters.listed())
+        context["configuration_in_force"] = configuration_in_force()
+    return render(request, "workers/worker_list.html", context)
 
 
 @requires(roles.VIEW)

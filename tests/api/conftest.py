@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from orchestra.tokens import create_token
-from projects.models import Job, Project, Schedule
+from projects.models import Hook, Job, Project, Schedule
 from runs.models import Run, RunStep, Status
 from workers.models import Worker
 
@@ -63,7 +63,8 @@ def service(users):
 
 @pytest.fixture
 def catalogue(db, users) -> dict:
-    """A project with a plain job, a job with a required parameter, a schedule and a worker."""
+    """A project with a plain job, a job with a required parameter, a schedule, a hook that
+    triggers the job with the payload's `text` and a worker."""
     project = Project.objects.create(identifier="examples", display_name="Examples")
     other = Project.objects.create(identifier="other", display_name="Other")
     hello = Job.objects.create(
@@ -79,12 +80,16 @@ def catalogue(db, users) -> dict:
     schedule = Schedule.objects.create(
         project=project, identifier="hello-hourly", job=hello, expression="0 * * * *"
     )
+    hook = Hook.objects.create(
+        project=project, identifier="echo", secret_variable="ORCHESTRA_HOOK_SECRET_ECHO",
+        jobs={"echo": {"text": "text"}},
+    )
     worker = Worker.objects.create(
         identifier="worker-1", owner=users["worker"][0], properties={"os": "linux"}
     )
     return {
         "project": project, "other": other, "hello": hello, "echo": echo, "lone": lone,
-        "schedule": schedule, "worker": worker,
+        "schedule": schedule, "hook": hook, "worker": worker,
     }
 
 

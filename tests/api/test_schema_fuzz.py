@@ -38,7 +38,7 @@ def world(users, catalogue):
     target = User.objects.create_user("target-user")
     token, _ = create_token(target)
     return {
-        "project": "examples", "job": "hello", "schedule": "hello-hourly",
+        "project": "examples", "job": "hello", "schedule": "hello-hourly", "hook": "echo",
         "identifier": run.identifier, "index": "0", "username": target.username,
         "token_id": str(token.pk),
     }

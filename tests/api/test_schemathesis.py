@@ -46,13 +46,16 @@ SETTINGS = settings(
 
 
 @pytest.fixture
-def real(users, catalogue) -> dict:
-    """Path parameters naming real objects, for each parameter name and kind of route."""
+def real(users, catalogue, monkeypatch) -> dict:
+    """Path parameters naming real objects, for each parameter name and kind of route; the
+    example hook's secret is set, so that its deliveries reach their signature's check (unset,
+    the hook answers every call 503, which the server-error check would count)."""
+    monkeypatch.setenv("ORCHESTRA_HOOK_SECRET_ECHO", "schemathesis")
     run = make_run(catalogue["hello"], results={"answer": 42}, worker=catalogue["worker"], steps=2)
     target = User.objects.create_user("target-user")
     target_token, _ = create_token(target)
     return {
-        "project": "examples", "job": "hello", "schedule": "hello-hourly", "index": 0,
+        "project": "examples", "job": "hello", "schedule": "hello-hourly", "hook": "echo", "index": 0,
         "run": run.identifier, "worker": catalogue["worker"].identifier,
         "username": target.username, "user_token_id": target_token.pk,
     }

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.e2e.conftest import orchestra  # noqa: F401  (fixture)
+from tests.e2e.conftest import e2e_database, orchestra, orchestra_on_each_database  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
 SCRIPT = "<script>alert(1)</script>"
@@ -30,7 +30,8 @@ def fetch(url: str, token: str | None = None) -> tuple[int, bytes, dict]:
         return error.code, error.read(), dict(error.headers)
 
 
-def test_service_roles_trigger_results_filter_log_and_archive(orchestra):  # noqa: F811
+def test_service_roles_trigger_results_filter_log_and_archive(orchestra_on_each_database):  # noqa: F811
+    orchestra = orchestra_on_each_database
     operator = orchestra.create_user("olga", "operator")
     viewer = orchestra.create_user("victor", "viewer")
     orchestra.start_worker("service-worker")

@@ -1,6 +1,8 @@
 """The example projects plus jobs made for resilience tests (slow, large logs, large results,
 never matched)."""
 
+import random
+
 from examples.configuration import projects as example_projects
 from examples.configuration import resources  # noqa: F401 (the example jobs hold them)
 from projects.definitions import Job, Parameter, Project, Step
@@ -24,6 +26,22 @@ def numbered_lines(lines: int) -> bytes:
     return b"".join(b"line %08d %s\n" % (number, b"x" * 46) for number in range(1, lines + 1))
 
 
+# Prints `size` pseudo-random bytes (every byte value: NULs, invalid UTF-8) from `seed`, a
+# piece at a time, so the log streams in many chunks.
+RANDOM_BYTES = (
+    "import random, sys\n"
+    "data = random.Random(int(sys.argv[1])).randbytes(int(sys.argv[2]))\n"
+    "for start in range(0, len(data), 65536):\n"
+    "    sys.stdout.buffer.write(data[start:start + 65536])\n"
+    "    sys.stdout.buffer.flush()\n"
+)
+
+
+def random_bytes(seed: int, size: int) -> bytes:
+    """What the `random-bytes` job prints, byte for byte."""
+    return random.Random(seed).randbytes(size)
+
+
 projects = [
     *example_projects,
     Project(
@@ -37,6 +55,11 @@ projects = [
                     Parameter("pause", default=0.1),
                 ],
                 steps=[Step("print", ["python3", "-c", NUMBERED_LINES, "{lines}", "{bursts}", "{pause}"])],
+            ),
+            Job(
+                "random-bytes",
+                parameters=[Parameter("seed", default=0), Parameter("size", default=1024)],
+                steps=[Step("print", ["python3", "-c", RANDOM_BYTES, "{seed}", "{size}"])],
             ),
             Job(
                 "sleep",

@@ -77,6 +77,8 @@ class Orchestra:
             if env is None or name not in env:
                 self.env.pop(name, None)
         self.master: subprocess.Popen | None = None
+        # The other masters' processes, by URL (start_extra_master).
+        self.extra_masters: dict[str, subprocess.Popen] = {}
         self.workers: dict[str, subprocess.Popen] = {}
         self.started: list[subprocess.Popen] = []
         if "ORCHESTRA_DATABASE_URL" in self.env:
@@ -100,11 +102,12 @@ class Orchestra:
 
     # Processes --------------------------------------------------------------------------------
 
-    def manage(self, *args, input: str | None = None) -> str:
-        """Run manage.py with this installation's environment; returns stdout, raises on failure."""
+    def manage(self, *args, input: str | None = None, env: dict | None = None) -> str:
+        """Run manage.py with this installation's environment (and `env` besides); returns
+        stdout, raises on failure."""
         completed = subprocess.run(
-            [*MANAGE, *args], env=self.env, cwd=ROOT, input=input or "", capture_output=True,
-            text=True, timeout=120,
+            [*MANAGE, *args], env={**self.env, **(env or {})}, cwd=ROOT, input=input or "",
+            capture_output=True, text=True, timeout=120,
         )
         if completed.returncode != 0:
             raise RuntimeError(
@@ -117,34 +120,38 @@ class Orchestra:
         """Run Python code in a Django shell on this installation's database; returns stdout."""
         return self.manage("shell", "--no-imports", "--command", code)
 
-    def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         output = open(self.output_dir / f"{name}.log", "ab")
         process = subprocess.Popen(
-            [*MANAGE, *args], env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL,
+            [*MANAGE, *args], env={**self.env, **(env or {})}, cwd=ROOT, stdin=subprocess.DEVNULL,
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
         output.close()
         self.started.append(process)
         return process
 
-    def start_master(self, serve: str | None = None) -> None:
-        """Start runmaster (serving `serve`, default all) and wait until it answers HTTP."""
-        self.master = self.start_runmaster("master", self.port, serve)
+    def start_master(self, serve: str | None = None, env: dict | None = None, args: tuple = ()) -> None:
+        """Start runmaster (serving `serve`, default all; with `env` besides the installation's
+        and `args`) and wait until it answers HTTP."""
+        self.master = self.start_runmaster("master", self.port, serve, env, args)
 
-    def start_extra_master(self, serve: str | None = None) -> str:
-        """Start another runmaster (serving `serve`, default all) on the same database
-        (PostgreSQL and Redis for scale-out); returns its URL."""
-        port = free_port()
-        self.start_runmaster(f"master-{port}", port, serve)
-        return f"http://127.0.0.1:{port}"
+    def start_extra_master(self, serve: str | None = None, env: dict | None = None, args: tuple = (),
+                           port: int | None = None) -> str:
+        """Start another runmaster (serving `serve`, default all; on a free port, or `port` to
+        restart one) on the same database (PostgreSQL and Redis for scale-out); returns its URL."""
+        port = port or free_port()
+        url = f"http://127.0.0.1:{port}"
+        self.extra_masters[url] = self.start_runmaster(f"master-{port}", port, serve, env, args)
+        return url
 
-    def start_runmaster(self, name: str, port: int, serve: str | None) -> subprocess.Popen:
+    def start_runmaster(self, name: str, port: int, serve: str | None, env: dict | None = None,
+                        args: tuple = ()) -> subprocess.Popen:
         """Start runmaster on `port` and wait until it answers HTTP, whatever it answers: a
         process that does not serve the website answers 404 for everything but /api/."""
         process = self.spawn(name, [
             "runmaster", "--host", "127.0.0.1", "--port", str(port),
-            *(["--serve", serve] if serve else []),
-        ])
+            *(["--serve", serve] if serve else []), *args,
+        ], env)
 
         def answers() -> bool:
             assert process.poll() is None, f"runmaster exited:\n{self.output(name)}"
@@ -167,10 +174,14 @@ class Orchestra:
 
     def start_worker(self, identifier: str, properties: dict | None = None, executors: int = 2,
                      data_dir: Path | None = None, token: str | None = None,
-                     master_url: str | None = None) -> subprocess.Popen:
+                     master_url: str | list[str] | None = None) -> subprocess.Popen:
+        """Start a worker client connected to `master_url` (default the first master), or to
+        each of a list of URLs in turn (failover)."""
         data_dir = data_dir or self.data_dir / f"worker-{identifier}"
+        urls = [master_url] if isinstance(master_url, str) else master_url or [self.ws_url]
         args = [
-            "runworker_client", "--master-url", master_url or self.ws_url, "--token", token or self.worker_token,
+            "runworker_client", *(argument for url in urls for argument in ("--master-url", url)),
+            "--token", token or self.worker_token,
             "--identifier", identifier, "--executors", str(executors), "--data-dir", str(data_dir),
         ]
         for key, value in (properties or {}).items():
@@ -216,6 +227,7 @@ class Orchestra:
                 except (ProcessLookupError, PermissionError):
                     pass
         self.master = None
+        self.extra_masters.clear()
         self.workers.clear()
 
     # Service ----------------------------------------------------------------------------------
@@ -256,19 +268,20 @@ class Orchestra:
         assert status == 200, (status, body)
         return body
 
-    def log(self, identifier: str, step: int = 0) -> bytes:
-        """The whole log of a step as stored on the master, read through the service by offset."""
+    def log(self, identifier: str, step: int = 0, url: str | None = None) -> bytes:
+        """The whole log of a step as stored on the master, read through the service (of the
+        master at `url`, by default the first) by offset."""
         data = b""
         while True:
-            chunk, size = self.read_log(identifier, step, len(data))
+            chunk, size = self.read_log(identifier, step, len(data), url)
             data += chunk
             if not chunk or len(data) >= size:
                 return data
 
-    def read_log(self, identifier: str, step: int, offset: int) -> tuple[bytes, int]:
+    def read_log(self, identifier: str, step: int, offset: int, url: str | None = None) -> tuple[bytes, int]:
         """Log bytes from `offset`, and the log's size on the master now."""
         request = urllib.request.Request(
-            f"{self.url}/api/runs/{identifier}/steps/{step}/log?offset={offset}"
+            f"{url or self.url}/api/runs/{identifier}/steps/{step}/log?offset={offset}"
         )
         request.add_header("Authorization", f"Bearer {self.admin_token}")
         with urllib.request.urlopen(request, timeout=60) as response:

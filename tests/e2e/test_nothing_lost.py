@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.e2e.configuration import numbered_lines
+from tests.e2e.conftest import e2e_database, started_orchestra  # noqa: F401  (fixture)
 from tests.e2e.harness import Orchestra, poll, processes_under
 from tests.e2e.proxy import CuttableProxy
 
@@ -18,12 +19,16 @@ LINES = 80000  # 60 bytes each: 4.8 MB, printed over about 4 seconds
 
 @pytest.fixture
 def orchestra(tmp_path):
-    installation = Orchestra(tmp_path, configuration="tests.e2e.configuration")
-    try:
-        installation.start_master()
+    with started_orchestra(tmp_path, configuration="tests.e2e.configuration") as installation:
         yield installation
-    finally:
-        installation.stop()
+
+
+@pytest.fixture
+def orchestra_on_each_database(tmp_path, e2e_database):  # noqa: F811
+    """As `orchestra`, on each database in turn: what the master stores and acknowledges is
+    stored once on every database."""
+    with started_orchestra(tmp_path, e2e_database, configuration="tests.e2e.configuration") as installation:
+        yield installation
 
 
 def wait_for_log_bytes(orchestra: Orchestra, identifier: str, minimum: int = 1, timeout: float = 60) -> None:
@@ -69,7 +74,8 @@ def test_worker_client_killed_mid_run_resumes_byte_for_byte(orchestra):
     assert_complete(orchestra, run["identifier"])
 
 
-def test_master_killed_mid_run_resumes_byte_for_byte(orchestra):
+def test_master_killed_mid_run_resumes_byte_for_byte(orchestra_on_each_database):
+    orchestra = orchestra_on_each_database
     orchestra.start_worker("steady")
     run = orchestra.trigger("resilience", "numbered", {"lines": LINES})
     wait_for_log_bytes(orchestra, run["identifier"])
@@ -81,7 +87,8 @@ def test_master_killed_mid_run_resumes_byte_for_byte(orchestra):
     assert_complete(orchestra, run["identifier"])
 
 
-def test_connection_cut_and_restored_resumes_without_duplicates(orchestra):
+def test_connection_cut_and_restored_resumes_without_duplicates(orchestra_on_each_database):
+    orchestra = orchestra_on_each_database
     proxy = CuttableProxy(orchestra.port)
     try:
         orchestra.start_worker("far-away", master_url=f"ws://127.0.0.1:{proxy.port}/ws/master/")

@@ -9,6 +9,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.e2e.harness import Orchestra
+from workers.protocol import encode_log_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +52,7 @@ def test_bad_messages_get_errors_and_the_master_keeps_serving(orchestra):
         # Disabled at once, so that it is offered no run it would never answer for.
         answer = exchange(raw, {"type": "hello", "id": 4, "identifier": "raw", "executors": 1,
                                 "properties": {"pool": "none-such"}, "runs": []})
-        assert answer == {"type": "response", "id": 4, "runs": {}}
+        assert answer == {"type": "response", "id": 4, "runs": {}, "binary_logs": True}
         assert orchestra.api("POST", "/api/workers/raw/disable")[0] == 200
         answer = exchange(raw, {"type": "hello", "id": 5, "identifier": "raw", "executors": 1})
         assert answer["type"] == "error" and "already" in answer["error"]
@@ -64,6 +65,10 @@ def test_bad_messages_get_errors_and_the_master_keeps_serving(orchestra):
         answer = exchange(raw, {"type": "log", "id": 7, "run": other["identifier"], "step": 0,
                                 "offset": 0, "data": "%%%"})
         assert answer["type"] == "error" and "base64" in answer["error"]
+        answer = exchange(raw, encode_log_frame(12, other["identifier"], 0, 0, b"forged\n"))
+        assert answer["type"] == "error" and answer["id"] == 12 and "not assigned" in answer["error"]
+        answer = exchange(raw, encode_log_frame(13, other["identifier"], 0, 0, b"cut")[:30])
+        assert answer == {"type": "error", "id": 13, "error": "the binary log frame ends inside its run identifier"}
         answer = exchange(raw, {"type": "state", "id": 8, "run": other["identifier"],
                                 "state": {"status": "succeeded"}})
         assert answer["type"] == "error"

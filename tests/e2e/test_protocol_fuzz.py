@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.harness import Orchestra
-from workers.protocol import MAX_MESSAGE_BYTES
+from workers.protocol import LOG_FRAME_HEADER, MAX_MESSAGE_BYTES, encode_log_frame
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +81,23 @@ def log_frames(run: str) -> Iterator[dict]:
             yield {**good, field: value}
     for value in WRONG_IDS:
         yield {**good, "id": value}
+
+
+def binary_log_frames(run: str) -> Iterator[bytes]:
+    """Binary frames that are no log chunk the master can take: cut anywhere in the header or
+    the run identifier, of another kind, naming no run, another step or an unusable id."""
+    good = encode_log_frame(1, run, 0, 0, b"fuzz\n")
+    for length in range(LOG_FRAME_HEADER.size + len(run)):
+        yield good[:length]
+    for kind in (0, 2, 255):
+        yield bytes([kind]) + good[1:]
+    for length in (0, 33, 255):
+        yield LOG_FRAME_HEADER.pack(1, 1, 0, 0, length) + b"r" * 40
+    yield LOG_FRAME_HEADER.pack(1, 1, 0, 0, 2) + "é".encode() + b"fuzz\n"
+    yield encode_log_frame(1, "f" * 32, 0, 0, b"fuzz\n")
+    yield encode_log_frame(1, run, 2**32 - 1, 0, b"fuzz\n")
+    yield encode_log_frame(2**64 - 1, run, 0, 0, b"fuzz\n")
+    yield os.urandom(64)
 
 
 def state_frames(run: str) -> Iterator[dict]:
@@ -253,7 +270,7 @@ def test_malformed_and_oversized_frames_get_errors_and_never_a_traceback(orchest
         connection.send(json.dumps({"type": "response", "id": offer["id"]}))
         orchestra.wait_for_run(run, statuses=("running",))
 
-        for frame in [*log_frames(run), *state_frames(run), *other_frames()]:
+        for frame in [*log_frames(run), *binary_log_frames(run), *state_frames(run), *other_frames()]:
             fuzzer.exchange(connection, frame)
         assert orchestra.run(run)["status"] == "exception"
 

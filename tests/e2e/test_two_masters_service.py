@@ -1,4 +1,4 @@
-"""Two masters on PostgreSQL, one service: triggers with one Idempotency-Key sent to both at
+"""Two masters on PostgreSQL and Redis, one service: triggers with one Idempotency-Key sent to both at
 once make one run, and both serve the same values from the database in /metrics, each its own
 per-process values under its own name."""
 
@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.harness import Orchestra
 from tests.postgres import fresh_postgres_database
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 TRIGGERS = 8
 
@@ -23,8 +23,10 @@ TRIGGERS = 8
 def two_masters(tmp_path_factory):
     """The installation, started on its first master, and the second master's URL."""
     with fresh_postgres_database() as database:
-        orchestra = Orchestra(tmp_path_factory.mktemp("two-masters"),
-                              env={"ORCHESTRA_DATABASE_URL": database})
+        # Without Redis the second master would stop at start (docs/operations.md).
+        orchestra = Orchestra(tmp_path_factory.mktemp("two-masters"), env={
+            "ORCHESTRA_DATABASE_URL": database, "ORCHESTRA_REDIS_URL": "redis://127.0.0.1:6379/0",
+        })
         try:
             orchestra.start_master()
             yield orchestra, orchestra.start_extra_master()

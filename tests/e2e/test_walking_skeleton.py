@@ -5,7 +5,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_example_jobs_run_end_to_end(orchestra):
+def test_example_jobs_run_end_to_end(orchestra_on_each_database):
+    orchestra = orchestra_on_each_database
     orchestra.start_worker("skeleton-worker")
 
     hello = orchestra.trigger("examples", "hello")

@@ -29,6 +29,17 @@ def trigger_statements(name: str, table: str, operation: str, condition: str,
              f"FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {name}()"],
             [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"],
         )
+    if connection.vendor == "mysql":
+        # MariaDB's triggers name no column: "UPDATE OF x" is an update that changes x.
+        event, _, column = operation.partition(" OF ")
+        if column:
+            condition = f"({condition}) AND NOT (NEW.{column} <=> OLD.{column})"
+        return (
+            [f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
+             f"BEGIN IF {condition} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{message}'; "
+             f"END IF; END"],
+            [f"DROP TRIGGER {name}"],
+        )
     return (
         [f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
          f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END"],

@@ -3,6 +3,10 @@
 A route added tomorrow is covered automatically; a route that declares no authorization fails
 the first test. A role the route allows must get the route's real answer to an empty request
 (below), never an error; a role it does not allow must be refused.
+
+One route takes no token: a hook's deliveries (`SIGNED`) are authenticated by the signature of
+their body (docs/security.md). An unsigned request there is refused with 401 whatever token
+it carries: no role allows it.
 """
 
 import re
@@ -16,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from orchestra import audit
 from orchestra.audit import Actor
-from orchestra.authorization import AUTHENTICATED, PUBLIC, declared_authorization
+from orchestra.authorization import AUTHENTICATED, PUBLIC, SIGNED, declared_authorization
 from orchestra.models import Token
 from orchestra.roles import DEFAULT_ROLES
 from orchestra.tokens import create_token
@@ -61,7 +65,7 @@ def allowed(role: str | None, authorization: str) -> bool:
     """The roles table's answer, independent of the code under test."""
     if authorization == PUBLIC:
         return True
-    if role is None:
+    if role is None or authorization == SIGNED:
         return False
     return authorization == AUTHENTICATED or authorization in DEFAULT_ROLES[role]
 
@@ -155,7 +159,8 @@ def values(users, catalogue) -> dict:
     token, _ = create_token(target, description="target's")
     audit.record(Actor(user=users["administrator"][0]), "user.create", target.username)
     return {
-        "project": "examples", "job": "hello", "schedule": "hello-hourly", "run": run.identifier,
+        "project": "examples", "job": "hello", "schedule": "hello-hourly", "hook": "echo",
+        "run": run.identifier,
         "worker": catalogue["worker"].identifier, "index": 0, "username": target.username,
         "token_id": token.pk, "id": target.pk,
         # "View on site" of the job.
@@ -178,6 +183,11 @@ def route_values(route: str, callback, role: str | None, values: dict, users) ->
 def test_every_route_declares_its_authorization():
     undeclared = [route for route, callback in url_patterns() if not declared_authorization(callback)]
     assert undeclared == []
+
+
+def test_the_hooks_deliveries_are_the_one_route_authenticated_by_a_signature_not_a_token():
+    signed = [route for route, callback in url_patterns() if declared_authorization(callback) == SIGNED]
+    assert signed == ["api/hooks/<slug:project>/<slug:hook>"]
 
 
 def test_the_matrix_covers_the_service_the_website_and_the_admin():
@@ -220,8 +230,9 @@ def test_every_route_against_every_role(every_role, values):
                 else:
                     wrong = not refused(response)
                 if not expected and not wrong and route.startswith("api/"):
-                    # The service refuses in JSON: 401 to anonymous requests, 403 to others.
-                    wanted = 401 if role is None else 403
+                    # The service refuses in JSON: 401 to anonymous requests, 403 to others; 401
+                    # to every unsigned request where a signature, not a token, is needed.
+                    wanted = 401 if role is None or authorization == SIGNED else 403
                     wrong = response.status_code != wanted or "error" not in response.json()
                 elif not expected and not wrong and role is not None and not route.startswith("admin/"):
                     wrong = response.status_code != 403

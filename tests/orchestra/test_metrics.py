@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.functions import Now
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,8 +21,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from projects.models import Job, Project
 from runs.actions import finish_run, start_run
-from runs.models import Run, Status
+from runs.models import NotificationDelivery, Run, Status
+from runs.notification_delivery import deliver_due_notifications
 from tests.api.conftest import make_run, make_user
+from tests.receivers import WebhookReceiver
 from workers.models import Worker
 from workers.sync import store_log
 
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.database
 
 MASTER = f"{socket.gethostname()}:{os.getpid()}"
 PER_PROCESS = {
-    "orchestra_log_bytes_received", "orchestra_runs_ended", "orchestra_run_trigger_to_running_seconds",
+    "orchestra_log_bytes_received", "orchestra_notification_deliveries", "orchestra_runs_ended", "orchestra_run_trigger_to_running_seconds",
     "orchestra_run_duration_seconds",
 }
 
@@ -218,8 +221,37 @@ def test_a_scrape_costs_the_same_few_queries_however_many_runs_projects_and_work
         first_match = r"db\.runs_run\.aggregate\(\[\{'\$match': \{('\$and': \[\{)?'status'"
         assert len(runs) == 3 and all(re.match(first_match, sql) for sql in runs), runs
     else:
-        runs = [query["sql"] for query in captured if '"runs_run"' in query["sql"]]
-        assert len(runs) == 3 and all(re.search(r'WHERE \(?"runs_run"\."status" ', sql) for sql in runs), runs
+        table, status = (connection.ops.quote_name(name) for name in ("runs_run", "status"))
+        runs = [query["sql"] for query in captured if table in query["sql"]]
+        where_status = re.compile(rf"WHERE \(?{re.escape(f'{table}.{status}')} ")
+        assert len(runs) == 3 and all(where_status.search(sql) for sql in runs), runs
     # The token and its user's permissions (2), then runs by project and status, projects, the
-    # queue, connected workers and their active runs.
-    assert few == 8, [query["sql"] for query in captured]
+    # queue, the notifications waiting, connected workers and their active runs.
+    assert few == 9, [query["sql"] for query in captured]
+
+
+def test_notification_deliveries_are_counted_by_outcome_and_the_waiting_ones_by_the_database(
+        catalogue, monitor, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.NOTIFICATION_ATTEMPTS = 2
+    monkeypatch.setenv("METRICS_HOOK_SECRET", "secret")
+    run = make_run(catalogue["hello"], status=Status.FAILED)
+    before = scrape(monitor)
+
+    def outcome(samples: dict, name: str) -> float:
+        return samples.get(("orchestra_notification_deliveries_total", tuple(sorted(
+            {"master": MASTER, "kind": "webhook", "outcome": name}.items()))), 0)
+
+    with WebhookReceiver(answers=[500, 500]) as receiver:
+        for _ in range(2):
+            NotificationDelivery.objects.create(
+                run=run, kind="webhook", target=receiver.url, payload={},
+                secret_variable="METRICS_HOOK_SECRET", next_attempt=Now())
+        assert value(scrape(monitor), "orchestra_notifications_pending") == 2
+        for _ in range(2):
+            NotificationDelivery.objects.update(next_attempt=timezone.now() - timedelta(seconds=1))
+            with django_capture_on_commit_callbacks(execute=True):
+                deliver_due_notifications()
+    after = scrape(monitor)
+    # Two 500s (one try left each), then both delivered at their second attempt.
+    assert [outcome(after, name) - outcome(before, name) for name in ("retrying", "delivered", "failed")] == [2, 2, 0]
+    assert value(after, "orchestra_notifications_pending") == 0

@@ -58,6 +58,25 @@ def test_mongodb_url_goes_to_the_driver_whole_and_names_the_database(tmp_path):
     assert database["TEST"] == {"NAME": "test_orchestra"}
 
 
+@pytest.mark.parametrize("scheme", ["mysql", "mariadb"])
+def test_mariadb_url_becomes_a_django_database_with_every_character_read_committed_and_strict(tmp_path, scheme):
+    database = database_from_url("X", f"{scheme}://root@127.0.0.1:3306/orchestra", tmp_path)
+    assert database["ENGINE"] == "django.db.backends.mysql"
+    assert (database["NAME"], database["USER"], database["HOST"], database["PORT"]) == \
+        ("orchestra", "root", "127.0.0.1", "3306")
+    options = database["OPTIONS"]
+    assert (options["charset"], options["isolation_level"]) == ("utf8mb4", "read committed")
+    assert "STRICT_TRANS_TABLES" in options["init_command"]
+    assert (database["TEST"]["CHARSET"], database["TEST"]["COLLATION"]) == ("utf8mb4", "utf8mb4_nopad_bin")
+
+
+def test_a_mariadb_url_query_overrides_the_default_options(tmp_path):
+    database = database_from_url("X", "mysql://root@h/orchestra?isolation_level=serializable&ssl_mode=REQUIRED", tmp_path)
+    assert database["OPTIONS"]["isolation_level"] == "serializable"
+    assert database["OPTIONS"]["ssl_mode"] == "REQUIRED"
+    assert database["OPTIONS"]["charset"] == "utf8mb4"
+
+
 @pytest.mark.parametrize(
     "url", ["oracle://x/y", "postgresql://127.0.0.1/", "sqlite://", "postgresql://h:notaport/db",
             "mongodb://db1/", "mongodb://db1:notaport/orchestra", "mongodb+srv://cluster/"]

@@ -20,7 +20,7 @@ def token_writes(queries) -> int:
     """UPDATEs of the tokens' table (SQL), updates of their collection (MongoDB)."""
     return sum(
         1 for query in queries
-        if query["sql"].startswith("UPDATE") and '"orchestra_token"' in query["sql"]
+        if query["sql"].startswith("UPDATE") and connection.ops.quote_name("orchestra_token") in query["sql"]
         or query["sql"].startswith("db.orchestra_token.update")
     )
 

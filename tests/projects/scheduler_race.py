@@ -1,7 +1,8 @@
 """Several "masters" (threads, each with its own database connection) tick the same schedules.
 
-Run by tests/projects/test_scheduler_postgres.py in a subprocess (tests/scenario.py): the database is chosen
-when Django's settings load: ORCHESTRA_DATABASE_URL must name a fresh PostgreSQL database.
+Run by tests/projects/test_scheduler_race.py in a subprocess (tests/scenario.py): the database is chosen
+when Django's settings load: ORCHESTRA_DATABASE_URL must name a fresh database (SQLite, PostgreSQL,
+MariaDB).
 Prints one JSON line: for each tick, how many runs the masters triggered together.
 """
 

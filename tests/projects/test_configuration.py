@@ -42,7 +42,8 @@ def test_example_configuration_is_valid():
     jobs = {job["identifier"]: job for job in examples["jobs"]}
     assert sorted(jobs) == sorted([
         "hello", "results", "fail", "log-flood", "slow-count", "echo", "results-chain",
-        "special-pool", "sleepy", "silent", "flaky", "exclusive", "deploy-a", "deploy-b", "kept",
+        "special-pool", "sleepy", "silent", "flaky", "exclusive", "deploy-a", "deploy-b", "kept", "append",
+        "show-secret",
         "pipeline-diamond", "pipeline-failure",
     ])
     assert declared == [{"identifier": "deploy-prod", "capacity": 1}]

@@ -23,7 +23,7 @@ from projects.configuration import (
     validate_configuration,
     validate_projects,
 )
-from projects.validation import MAX_STEPS, MAX_STEPS_BYTES
+from projects.validation.steps import MAX_STEPS, MAX_STEPS_BYTES
 from runs.actions import do_trigger_run
 from runs.models import Run
 from runs.parameters import MAX_PARAMETER_BYTES, MAX_PARAMETERS_BYTES

@@ -1,16 +1,14 @@
 """Four "masters" (threads with their own connections) trigger with the same Idempotency-Key
 at once.
 
-Run by tests/runs/test_idempotency_race.py against a fresh SQLite file and PostgreSQL
-database. Each thread's first look for the key is held until every thread has looked (and
+Run by tests/runs/test_idempotency_race.py against a fresh database of each kind. Each thread's first look for the key is held until every thread has looked (and
 found nothing), so that every round is the race itself: all of them try to store the key.
 Prints, per round, what each thread answered and how many runs exist.
 """
 
 import json
-import threading
 
-from tests.scenario import at_once, set_up_examples
+from tests.scenario import race_after_a_look, set_up_examples
 
 ROUNDS = 6
 MASTERS = 4
@@ -28,32 +26,16 @@ def main() -> None:
 
     job = Job.objects.get(project__identifier="examples", identifier="echo")
     actor = Actor(user=User.objects.create_user("racer"))
-    looked = threading.local()
-    lookup = actions._run_of_key
-
-    def held_lookup(*args):
-        found = lookup(*args)
-        if not getattr(looked, "once", False):
-            looked.once = True
-            gate.wait()
-        return found
-
-    actions._run_of_key = held_lookup
 
     def trigger(key: str) -> list:
-        looked.once = False
         run, created = actions.do_trigger_run_once(job, {"text": key}, actor, key)
         return [run.identifier, created]
 
-    report = []
-    for round_number in range(ROUNDS):
-        key = f"round-{round_number}"
-        gate = threading.Barrier(MASTERS)
-        answers = at_once(*[lambda: trigger(key)] * MASTERS)
-        report.append({
-            "answers": answers,
-            "runs": list(Run.objects.filter(parameters__text=key).values_list("identifier", flat=True)),
-        })
+    def runs_of(text: str) -> list[str]:
+        return list(Run.objects.filter(parameters__text=text).values_list("identifier", flat=True))
+
+    keys = [f"round-{round_number}" for round_number in range(ROUNDS)]
+    report = race_after_a_look(actions, "_run_of_key", trigger, keys, MASTERS, runs_of)
     connection.close()
     print(json.dumps(report))
 

@@ -1,6 +1,6 @@
 """Two "masters" (threads with their own connections) end b and c of a diamond at once.
 
-Run by tests/runs/test_pipelines.py against a fresh SQLite file and PostgreSQL database. Each round
+Run by tests/runs/test_pipeline_race.py against a fresh database of each kind. Each round
 triggers pipeline-diamond, ends a, then ends b and c concurrently (each end notifies the
 pipeline, as workers.sync does), then ends d. Prints how often each element was started per round
 and the pipelines' final statuses.

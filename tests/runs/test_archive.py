@@ -3,8 +3,13 @@
 import io
 import zipfile
 
+import pytest
+
 from orchestra.extensions import log_store
 from tests.api.conftest import catalogue, fast_password_hashing, make_run, service, users  # noqa: F401
+
+# The same archive from either log store.
+pytestmark = pytest.mark.usefixtures("configured_log_store")
 
 
 def members(response) -> dict[str, bytes]:

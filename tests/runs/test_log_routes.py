@@ -12,6 +12,8 @@ ROUTES = {
     "website": "/runs/{identifier}/steps/0/raw",
     "service": "/api/runs/{identifier}/steps/0/log",
 }
+# The same answers from either log store.
+pytestmark = pytest.mark.usefixtures("configured_log_store")
 
 
 @pytest.fixture

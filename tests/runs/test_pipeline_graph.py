@@ -6,7 +6,7 @@ from orchestra.audit import SYSTEM
 from projects.configuration import load_configuration
 from projects.models import Job
 from runs.actions import do_trigger_run
-from runs.pipeline_graph import render_pipeline_svg
+from runs.pipeline_graph import render_pipeline_definition_svg, render_pipeline_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -58,3 +58,21 @@ def test_rules_beyond_success_are_dashed(diamond):
     dashes = {line.find(f"{SVG}title").text: line.get("stroke-dasharray") for line in svg.iter(f"{SVG}line")}
     assert dashes["d after b: succeeded"] == "0"
     assert dashes["d after c: failed, succeeded"] == "5 3"
+
+
+def test_a_pipeline_job_is_drawn_from_its_definition_before_any_run(db):
+    load_configuration("examples.configuration")
+    job = Job.objects.get(identifier="pipeline-diamond")
+    svg = ElementTree.fromstring(str(render_pipeline_definition_svg(job)))
+    assert svg.find(f"{SVG}title").text == "Pipeline pipeline-diamond: its elements and their dependencies"
+    groups = svg.findall(f".//{SVG}g")
+    assert [group.get("data-element") for group in groups] == ["a", "b", "c", "d"]
+    assert [group.get("class") for group in groups] == ["element"] * 4  # no status before a run
+    assert [group.find(f"{SVG}title").text for group in groups] == [
+        "a (echo)", "b (echo)", "c (echo)", "d (echo)"
+    ]
+    assert [line.find(f"{SVG}title").text for line in svg.findall(f".//{SVG}line")] == [
+        "b after a: succeeded", "c after a: succeeded", "d after b: succeeded", "d after c: succeeded"
+    ]
+    assert svg.findall(f".//{SVG}a") == []
+    assert str(render_pipeline_definition_svg(Job.objects.get(identifier="echo"))) == ""

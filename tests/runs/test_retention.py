@@ -15,7 +15,8 @@ from runs.actions import do_trigger_run, finish_run
 from runs.models import Run, Status
 from runs.retention import apply_keep_runs, delete_expired_runs, describe_retention
 
-pytestmark = [pytest.mark.database, pytest.mark.django_db]
+# Logs are deleted with their runs in either log store.
+pytestmark = [pytest.mark.database, pytest.mark.django_db, pytest.mark.usefixtures("configured_log_store")]
 
 
 def job(identifier: str = "kept", **fields) -> Job:

@@ -2,8 +2,9 @@
 
 import pytest
 
-from projects.models import Job
-from tests.website.conftest import XSS
+from projects.models import Hook, Job
+from runs.models import Run
+from tests.website.conftest import XSS, add_run
 
 
 def page_urls(data) -> list[str]:
@@ -116,3 +117,24 @@ def test_pipeline_run_page_shows_its_graph(admin_client, populated):
     page = admin_client.get(f"/runs/{parent.identifier}/").content.decode()
     graph = page[page.index("<svg"):page.index("</svg>")]
     assert f"/runs/{child.identifier}/" in graph
+
+
+def test_a_run_a_hook_triggered_names_its_hook(admin_client, populated):
+    hook = Hook.objects.create(project=populated["project"], identifier="push",
+                               secret_variable="PUSH_SECRET", jobs={"echo": {"text": "ref"}})
+    run = add_run(populated["echo"], source=Run.Source.HOOK, hook=hook, parameters={"text": "x"})
+    page = admin_client.get(f"/runs/{run.identifier}/").content.decode()
+    assert "<dt>Source</dt><dd>hook: hook push</dd>" in page
+
+
+def test_the_project_page_lists_its_hooks_and_says_which_refuse_calls(admin_client, populated, monkeypatch):
+    Hook.objects.create(project=populated["project"], identifier="push", secret_variable="PUSH_SECRET",
+                        jobs={"echo": {"text": "head_commit.id"}})
+    monkeypatch.delenv("PUSH_SECRET", raising=False)
+    page = admin_client.get("/projects/examples/").content.decode()
+    row = ('<tr><td>push</td><td><code>/api/hooks/examples/push</code></td><td><a href="/projects/examples/'
+           'jobs/echo/">echo</a> (text ← <code>head_commit.id</code>)</td><td>refuses every call: '
+           '<code>PUSH_SECRET</code> is not set</td></tr>')
+    assert row in page
+    monkeypatch.setenv("PUSH_SECRET", "s3cret")
+    assert "</code>)</td><td>ready</td></tr>" in admin_client.get("/projects/examples/").content.decode()

@@ -74,7 +74,22 @@ def test_git_provider_refuses_option_like_branch_names(repository):
         GitProvider(str(repository)).recent_revisions("--output=/tmp/x")
 
 
-class FakeGitHub(BaseHTTPRequestHandler):
+class GitHubAnswers(BaseHTTPRequestHandler):
+    """GitHub's API on a loopback port, answering what a test's handler says, in JSON."""
+
+    def answer_json(self, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *arguments):
+        pass
+
+
+class FakeGitHub(GitHubAnswers):
     commits = {
         "main": [{"sha": "a" * 40, "commit": {"author": {"name": "Bo", "date": "2026-01-02T03:04:05Z"},
                                               "message": "Fix it\n\nlong text"}}],
@@ -91,15 +106,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *arguments):
-        pass
+        self.answer_json(body)
 
 
 @pytest.fixture
@@ -175,7 +182,7 @@ def test_status_page_without_repository_says_so(admin_client, populated):
 # Many branches, an unreachable provider --------------------------------------------------------
 
 
-class BranchyGitHub(BaseHTTPRequestHandler):
+class BranchyGitHub(GitHubAnswers):
     """Ten branches whose commits are answered only once all ten have been asked for: a status
     that asks one branch after another waits in vain (and reads an error)."""
 
@@ -195,15 +202,7 @@ class BranchyGitHub(BaseHTTPRequestHandler):
                 return
             body = [{"sha": "c" * 40, "commit": {"author": {"name": "Bo", "date": "2026-01-02T03:04:05Z"},
                                                  "message": f"work on {name}"}}]
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *arguments):
-        pass
+        self.answer_json(body)
 
 
 def test_the_branches_revisions_are_read_at_once_not_one_after_another(populated):

@@ -31,10 +31,13 @@ def main() -> None:
     for lock, job_name in (("job", "exclusive"), ("resource", "deploy-a")):
         job = Job.objects.get(identifier=job_name)
         holder, claimer = (Worker.objects.create(identifier=f"{lock}-{name}", is_connected=True) for name in ("h", "c"))
-        waiting = do_trigger_run(job, {}, SYSTEM)
+        waiting, held = do_trigger_run(job, {}, SYSTEM), do_trigger_run(job, {}, SYSTEM)
         lock_taken, release = threading.Event(), threading.Event()
 
         def hold_the_lock() -> None:
+            # As a claim does: the run exists before the lock; under it, it goes to a worker.
+            # (Inserting a run under the resource's lock would wait for the claimer's lock of
+            # the job on MariaDB, where the foreign key check conflicts with FOR UPDATE.)
             try:
                 with atomic():
                     if lock == "job":
@@ -43,7 +46,6 @@ def main() -> None:
                         locked(Resource.objects.filter(identifier="deploy-prod")).get()
                     lock_taken.set()
                     release.wait()
-                    held = do_trigger_run(job, {}, SYSTEM)
                     Run.objects.filter(pk=held.pk).update(worker=holder, status=Status.RUNNING)
             finally:
                 connection.close()

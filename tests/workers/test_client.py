@@ -1,11 +1,10 @@
-"""Worker client pieces that need no master: independence from Django, back-off, log cuts."""
+"""Worker client pieces that need no master: independence from Django, retry delays, log cuts."""
 
-import itertools
 import subprocess
 import sys
 from pathlib import Path
 
-from workers.client.connection import BACKOFF_MAX_SECONDS, HeldRun, backoff_delays
+from workers.client.streaming import HeldRun
 from workers.client.rundir import RunDirectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +16,6 @@ def test_worker_client_and_executor_import_no_django():
         "sys.exit('django' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", check], cwd=ROOT, check=True)
-
-
-def test_backoff_grows_exponentially_with_jitter_up_to_a_cap():
-    delays = list(itertools.islice(backoff_delays(first=1, cap=8), 8))
-    assert 0.5 <= delays[0] <= 1
-    assert 2 <= delays[2] <= 4
-    assert all(4 <= delay <= 8 for delay in delays[4:])
-    assert max(itertools.islice(backoff_delays(), 50)) <= BACKOFF_MAX_SECONDS
-    assert len(set(itertools.islice(backoff_delays(first=1, cap=1), 20))) > 1
 
 
 def test_a_run_the_master_fails_to_store_waits_from_a_tenth_of_a_second_up_to_thirty(tmp_path):

@@ -16,7 +16,8 @@ from websockets.exceptions import ConnectionClosed
 
 from workers.client.connection import Refused, WorkerClient
 from workers.client.rundir import FINAL_STATUSES, RunDirectory
-from workers.protocol import MAX_MESSAGE_BYTES
+from workers.client.requests import JSON_CHUNK_BYTES
+from workers.protocol import BINARY_CHUNK_BYTES, MAX_MESSAGE_BYTES, decode_log_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +27,10 @@ class Master:
     those get the error a master sends when it failed to store them (`retry`)."""
 
     def __init__(self, fails: Callable[[dict], bool] = lambda message: False, refuse: int | None = None,
-                 close_frame: bool = True):
+                 close_frame: bool = True, binary_logs: bool = False):
         self.fails = fails
+        # Whether it says it takes log chunks in binary frames (a master older than them does not).
+        self.binary_logs = binary_logs
         # Refuse the worker after its hello with this close code, as a master refuses a revoked
         # token (4001).
         self.refuse = refuse
@@ -41,8 +44,8 @@ class Master:
         self.authorizations.append(connection.request.headers.get("Authorization"))
         # The test ends by cancelling the client, which closes its connection abruptly.
         with contextlib.suppress(ConnectionClosed):
-            async for text in connection:
-                message = json.loads(text)
+            async for frame in connection:
+                message = json.loads(frame) if isinstance(frame, str) else binary_log(frame)
                 self.received.append((time.monotonic(), message))
                 if self.refuse:
                     await connection.send(json.dumps({"type": "refused", "code": self.refuse, "reason": "seen enough"}))
@@ -57,11 +60,12 @@ class Master:
 
     def answer(self, message: dict) -> dict:
         if message["type"] == "hello":
-            return {"type": "response", "runs": {run: {"logs": {}} for run in message["runs"]}}
+            return {"type": "response", "runs": {run: {"logs": {}} for run in message["runs"]},
+                    **({"binary_logs": True} if self.binary_logs else {})}
         if self.fails(message):
             return {"type": "error", "error": "database is locked", "retry": True}
         if message["type"] == "log":
-            return {"type": "response", "offset": message["offset"] + len(base64.b64decode(message["data"]))}
+            return {"type": "response", "offset": message["offset"] + len(log_bytes(message))}
         return {"type": "response", "final": message["state"]["status"] in FINAL_STATUSES}
 
     def times(self, kind: str, run: str) -> list[float]:
@@ -80,6 +84,17 @@ class Master:
                 await self.arrived.wait_for(condition)
 
 
+def binary_log(frame: bytes) -> dict:
+    """A binary log frame as the message it stands for, its bytes raw."""
+    log = decode_log_frame(frame)
+    return {"type": "log", "id": log.request_id, "run": log.run, "step": log.step,
+            "offset": log.offset, "bytes": log.data}
+
+
+def log_bytes(message: dict) -> bytes:
+    return message["bytes"] if "bytes" in message else base64.b64decode(message["data"])
+
+
 @contextlib.asynccontextmanager
 async def serving(master: Master):
     async with serve(master.handle, "127.0.0.1", 0) as server:
@@ -89,7 +104,7 @@ async def serving(master: Master):
 
 @contextlib.asynccontextmanager
 async def worker_client(url: str, data_dir: Path):
-    client = WorkerClient(url, "token", "w1", {}, 1, data_dir, fork_server=False)
+    client = WorkerClient([url], "token", "w1", {}, 1, data_dir, fork_server=False)
     running = asyncio.create_task(client.run_forever())
     try:
         yield client
@@ -122,6 +137,24 @@ def open_gate(gate: Path) -> None:
 
 def gaps(times: list[float]) -> list[float]:
     return [later - earlier for earlier, later in zip(times, times[1:])]
+
+
+@pytest.mark.parametrize("binary_logs, chunk_bytes", [(True, BINARY_CHUNK_BYTES), (False, JSON_CHUNK_BYTES)])
+async def test_logs_go_in_binary_frames_to_a_master_that_takes_them_else_in_base64(tmp_path, binary_logs, chunk_bytes):
+    runs_root = tmp_path / "worker" / "runs"
+    # 2.5 MB in lines of a thousand bytes, then a last line without its newline.
+    directory = start_run(runs_root, "bulk", ["python3", "-c", "print(('y' * 999 + chr(10)) * 2500 + 'end', end='')"])
+    directory.process.wait(timeout=20)
+    written = (directory.path / "logs" / "0.log").read_bytes()
+    master = Master(binary_logs=binary_logs)
+
+    async with serving(master) as url, worker_client(url, tmp_path / "worker"):
+        await master.until(lambda: master.final_state_at("bulk") is not None)
+
+    chunks = [message for _, message in master.received if message["type"] == "log"]
+    assert all(("bytes" in chunk) == binary_logs for chunk in chunks)
+    assert [chunk["offset"] for chunk in chunks] == list(range(0, len(written), chunk_bytes))
+    assert b"".join(log_bytes(chunk) for chunk in chunks) == written
 
 
 @pytest.mark.parametrize("kind", ["log", "state"])
@@ -177,7 +210,7 @@ async def test_the_back_off_starts_again_from_its_shortest_delay_after_a_success
 async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the_reason(tmp_path, code):
     master = Master(refuse=code)
     async with serving(master) as url:
-        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        client = WorkerClient([url], "revoked", "w1", {}, 1, tmp_path, fork_server=False)
         # Not after the 60 s a hello answer may take: the connection is gone.
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=rf"\({code}\): seen enough"):
@@ -188,7 +221,7 @@ async def test_a_client_whose_hello_the_master_answers_by_closing_stops_with_the
 async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
     master = Master(refuse=4001, close_frame=False)
     async with serving(master) as url:
-        client = WorkerClient(url, "revoked", "w1", {}, 1, tmp_path, fork_server=False)
+        client = WorkerClient([url], "revoked", "w1", {}, 1, tmp_path, fork_server=False)
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=r"\(4001\): seen enough"):
                 await client.run_forever()
@@ -198,7 +231,7 @@ async def test_a_refused_client_stops_even_if_the_close_frame_is_lost(tmp_path):
 async def test_a_hello_too_large_for_a_message_stops_the_client_unsent(tmp_path):
     master = Master()
     async with serving(master) as url:
-        client = WorkerClient(url, "token", "w1", {"big": "x" * MAX_MESSAGE_BYTES}, 1, tmp_path,
+        client = WorkerClient([url], "token", "w1", {"big": "x" * MAX_MESSAGE_BYTES}, 1, tmp_path,
                               fork_server=False)
         # Sent, it would end the connection, and go again after every reconnection.
         async with asyncio.timeout(10):

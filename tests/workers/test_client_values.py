@@ -52,7 +52,7 @@ async def refuse_hello(connection: ServerConnection) -> None:
 async def test_a_client_whose_hello_is_invalid_stops_with_the_reason(tmp_path):
     async with serve(refuse_hello, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        client = WorkerClient(f"ws://127.0.0.1:{port}/ws/master/", "token", "w1", {}, 1,
+        client = WorkerClient([f"ws://127.0.0.1:{port}/ws/master/"], "token", "w1", {}, 1,
                               tmp_path, fork_server=False)
         async with asyncio.timeout(10):
             with pytest.raises(Refused, match=r"\(4007\): invalid hello: version: must be text"):

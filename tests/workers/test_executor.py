@@ -306,3 +306,53 @@ def test_an_abort_during_a_timeouts_grace_period_ends_the_run_aborted(tmp_path):
     assert (state["status"], state["message"]) == ("aborted", "aborted on request")
     assert state["steps"][0]["status"] == "aborted"
     assert last_line(directory, 0) == "[orchestra] aborted on request"
+
+
+SECRET = "s3cr3t-Value-42"
+
+
+def test_a_step_gets_its_secrets_in_its_environment_and_they_are_masked_everywhere(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "leak", "command": ["python3", "-c", (
+            "import json, os, sys, time\n"
+            "token = os.environ['TOKEN']\n"
+            "sys.stdout.write('half: ' + token[:7]); sys.stdout.flush(); time.sleep(0.5)\n"
+            "print(token[7:] + ' end'); print('err', token, file=sys.stderr, flush=True)\n"
+            "json.dump({{'token': token, token: 'key'}}, open(os.environ['ORCHESTRA_RESULTS_FILE'], 'w'))\n"
+            "sys.exit('failing with ' + token)"
+        )]},
+    ], secrets={"TOKEN": SECRET})
+    state = wait_final(directory)
+    assert log(directory, 0) == b"half: *** end\nerr ***\nfailing with ***\n[orchestra] step 'leak' exited with status 1\n"
+    assert state["results"] == {"token": "***", "***": "key"}
+    assert state["status"] == "failed"
+    # What the worker client streams: the logs and the state (the files a step writes itself,
+    # its results file among them, are its own and leave with the run directory).
+    streamed = [directory.path / "state.json", *directory.path.glob("logs/*")]
+    assert all(SECRET.encode() not in path.read_bytes() for path in streamed)
+
+
+def test_secrets_are_no_names_of_the_command(tmp_path):
+    directory = start(tmp_path, [{"name": "s", "command": ["echo", "{environment[TOKEN]}"]}],
+                      secrets={"TOKEN": SECRET})
+    state = wait_final(directory)
+    assert state["status"] == "exception"
+    assert "no value for key 'TOKEN'" in state["message"]
+
+
+def test_the_executor_removes_the_secrets_file_as_it_starts(tmp_path):
+    directory = start(tmp_path, [{"name": "s", "command": ["sleep", "30"]}], secrets={"TOKEN": SECRET})
+    wait_step_started(directory)
+    assert not (directory.path / "secrets.json").exists()
+    assert b"secrets" not in (directory.path / "run.json").read_bytes()
+    directory.abort()
+    assert wait_final(directory)["status"] == "aborted"
+
+
+def test_a_step_that_leaves_a_process_holding_its_output_still_ends(tmp_path):
+    directory = start(tmp_path, [
+        {"name": "s", "command": ["sh", "-c", "echo $TOKEN; sleep 30 & echo started"]},
+    ], secrets={"TOKEN": SECRET})
+    state = wait_final(directory, timeout=20)
+    assert state["status"] == "succeeded"
+    assert log(directory, 0) == b"***\nstarted\n"

@@ -155,7 +155,7 @@ def test_the_fork_server_leaves_with_its_client_and_the_executors_carry_on(tmp_p
 
 
 def test_the_client_falls_back_to_spawning_when_the_fork_server_is_gone(tmp_path):
-    client = WorkerClient("ws://127.0.0.1:9/ws/master/", "token", "w", {}, 2, tmp_path)
+    client = WorkerClient(["ws://127.0.0.1:9/ws/master/"], "token", "w", {}, 2, tmp_path)
     first = create(client.runs_root, "first", [{"name": "true", "command": ["true"]}])
     client.start_executor(first)
     assert first.process is None and client.fork_server is not None

@@ -11,7 +11,7 @@ from orchestra.audit import Actor
 from orchestra.actions import do_delete_user
 from orchestra.models import AuditEvent
 from orchestra.tokens import create_token
-from tests.workers.test_consumer import connect, hello, worker_user
+from tests.workers.master_endpoint import connect, hello, worker_user
 from workers.models import Worker
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]

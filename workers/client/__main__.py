@@ -43,7 +43,11 @@ def property_pair(text: str) -> tuple[str, str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--master-url", required=True, help="ws://HOST:PORT/ws/master/")
+    parser.add_argument(
+        "--master-url", action="append", required=True, dest="master_urls", metavar="URL",
+        help="ws://HOST:PORT/ws/master/; repeat it to name several masters: the worker connects "
+        "to one and moves to the next when it loses it",
+    )
     parser.add_argument(
         "--token",
         help="API token of a user with the worker role (default: $ORCHESTRA_WORKER_TOKEN, or "
@@ -66,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(master_url: str, token: str | None, identifier: str, properties: list[tuple[str, str]],
+def run(master_urls: list[str], token: str | None, identifier: str, properties: list[tuple[str, str]],
         executors: int, data_dir: Path | None, fork_server: bool = True) -> int:
     # Properties a job may match on, unless given explicitly.
     described = {"os": platform.system().lower(), "arch": platform.machine()}
@@ -100,7 +104,7 @@ def run(master_url: str, token: str | None, identifier: str, properties: list[tu
     except BlockingIOError:
         print(f"another worker client is using {data_dir}", file=sys.stderr)
         return 1
-    client = WorkerClient(master_url, token, identifier, described, executors, data_dir, fork_server)
+    client = WorkerClient(master_urls, token, identifier, described, executors, data_dir, fork_server)
     try:
         asyncio.run(client.run_forever())
     except Refused as refusal:

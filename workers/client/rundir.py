@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from workers.client.forkserver import ForkServer
+from workers.masking import SECRETS_FILE
 
 EXECUTOR = Path(__file__).resolve().parent.parent / "executor.py"
 FINAL_STATUSES = ("succeeded", "failed", "aborted", "exception", "cancelled")
@@ -23,6 +24,9 @@ HIDDEN_FROM_STEPS = (
     "ORCHESTRA_WORKER_TOKEN", "ORCHESTRA_SECRET_KEY", "ORCHESTRA_DATABASE_URL",
     "ORCHESTRA_REDIS_URL",
 )
+# Where a master beside the worker (`make run`) reads its jobs' secrets (docs/configuration.md,
+# *Secrets*): a step gets a secret only as its job's variable, masked.
+HIDDEN_PREFIX = "ORCHESTRA_SECRET_"
 # An executor whose pid is unknown and that wrote no state after this long is taken as dead.
 START_TIMEOUT_SECONDS = 30
 
@@ -36,11 +40,25 @@ def write_json_atomically(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
+def write_secrets(path: Path, secrets: dict[str, str]) -> None:
+    """The run's secrets, for its executor alone: mode 0600 from the start, never on a command
+    line nor in run.json; the executor removes the file as it starts, and the run directory's
+    deletion takes it if the executor never did."""
+    if not isinstance(secrets, dict) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in secrets.items()
+    ):
+        raise ValueError("the run's secrets must be an object of variable names to texts")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with open(descriptor, "w") as file:
+        os.fchmod(descriptor, 0o600)
+        json.dump(secrets, file)
+
+
 def step_environment() -> dict[str, str]:
     """The worker's environment, as the executor and its steps get it: without secrets."""
     return {
         name: value for name, value in os.environ.items()
-        if name.removesuffix("_FILE") not in HIDDEN_FROM_STEPS
+        if name.removesuffix("_FILE") not in HIDDEN_FROM_STEPS and not name.startswith(HIDDEN_PREFIX)
     }
 
 
@@ -57,6 +75,10 @@ class RunDirectory:
         # results follow: the worker's own user alone reads them.
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.chmod(0o700)
+        request = dict(request)
+        secrets = request.pop("secrets", None)
+        if secrets:
+            write_secrets(path / SECRETS_FILE, secrets)
         write_json_atomically(path / "run.json", request)
         return cls(path)
 

@@ -32,3 +32,10 @@ class Command(BaseCommand):
             f"{module}: {len(projects)} projects, {jobs} jobs, {schedules} schedules, "
             f"{len(resources)} resources: valid"
         )
+        for project in projects:
+            for job in project["jobs"]:
+                if job["disabled_reason"]:
+                    self.stdout.write(
+                        f"job {project['identifier']}/{job['identifier']} will be disabled: "
+                        f"{job['disabled_reason']}"
+                    )

@@ -19,8 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         client.add_arguments(parser)
 
-    def handle(self, *args, master_url, token, identifier, properties, executors, data_dir, fork_server,
+    def handle(self, *args, master_urls, token, identifier, properties, executors, data_dir, fork_server,
                **options):
-        status = client.run(master_url, token, identifier, properties, executors, data_dir, fork_server)
+        status = client.run(master_urls, token, identifier, properties, executors, data_dir, fork_server)
         if status:
             sys.exit(status)

@@ -1,11 +1,8 @@
-import pytest
-
-from tests.postgres import postgres_database, run_scenario  # noqa: F401 (fixture)
+from tests.postgres import race_database, run_scenario  # noqa: F401 (fixture)
 
 
-@pytest.mark.postgres
-def test_several_masters_trigger_one_run_per_tick(postgres_database, tmp_path):
-    results = run_scenario("tests.projects.scheduler_race", postgres_database, tmp_path)
+def test_several_masters_trigger_one_run_per_tick(race_database, tmp_path):  # noqa: F811
+    results = run_scenario("tests.projects.scheduler_race", race_database, tmp_path)
     assert results == {
         "9:00": 0, "9:00 active": 0,  # first sight: the 9:00 tick is recorded without a run
         "10:00": 1, "10:00 active": 1,  # four masters, one run
