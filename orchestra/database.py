@@ -16,15 +16,19 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from bson import ObjectId
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Length
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_mongodb_backend import transaction as mongodb_transaction
 from django_mongodb_backend.fields import ObjectIdAutoField
+from django_mongodb_backend.query_utils import process_lhs
 from pymongo.errors import PyMongoError
 from rest_framework.serializers import CharField, ModelSerializer
 
@@ -35,6 +39,7 @@ CONFLICT_ATTEMPTS = 30
 
 Parameters = ParamSpec("Parameters")
 Result = TypeVar("Result")
+Row = TypeVar("Row", bound=models.Model)
 
 
 def is_mongodb() -> bool:
@@ -146,6 +151,78 @@ def _is_transient(error: BaseException | None) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
+
+
+def insert(rows: list[Row]) -> list[Row]:
+    """Insert `rows` (of one model), whose date fields may hold expressions the database
+    evaluates (Now(): the database's clock, the same for every master). SQL evaluates them in
+    the INSERT. MongoDB's inserts take values only: there the rows are inserted with this
+    master's clock in those fields, which an update in the same transaction replaces with
+    the expressions' values. Read such fields back from the database (refresh_from_db)."""
+    if not rows:
+        return rows
+    model = type(rows[0])
+    if not is_mongodb():
+        return model.objects.bulk_create(rows)
+    computed = [_expressions_of(row) for row in rows]
+    placeholder = timezone.now()
+    with atomic():
+        for row, values in zip(rows, computed):
+            for name in values:
+                setattr(row, name, placeholder)
+        model.objects.bulk_create(rows)
+        for row, values in zip(rows, computed):
+            if values:
+                model.objects.filter(pk=row.pk).update(**values)
+                for name, expression in values.items():
+                    setattr(row, name, expression)
+    return rows
+
+
+def _expressions_of(row: models.Model) -> dict:
+    expressions = {}
+    for field in row._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        if hasattr(value, "resolve_expression"):
+            if not isinstance(field, models.DateTimeField):
+                raise TypeError(f"insert: {field.name} is not a date field: give it a value")
+            expressions[field.attname] = value
+    return expressions
+
+
+def insert_unless_taken(instance: models.Model) -> None:
+    """Insert `instance` unless a row holding one of its unique values exists (another master
+    stored it meanwhile): then nothing is written and no error raised. SQL: INSERT OR IGNORE
+    (SQLite), ON CONFLICT DO NOTHING (PostgreSQL), INSERT IGNORE (MariaDB). MongoDB has no such
+    insert: its unique index refuses the document, and the refusal is ignored; since a refused
+    write ends a MongoDB transaction, this is called outside one there."""
+    if not is_mongodb():
+        type(instance).objects.bulk_create([instance], ignore_conflicts=True)
+        return
+    if connection.in_atomic_block_mongo:
+        raise RuntimeError("insert_unless_taken inside a MongoDB transaction would end it")
+    try:
+        instance.save(force_insert=True)
+    except IntegrityError:
+        pass
+
+
+class ByteLength(Length):
+    """The length of a binary value in bytes (Length counts a text's characters; MongoDB
+    needs another operator for binary data)."""
+
+    def as_mql_expr(self, compiler, connection) -> dict:
+        value = process_lhs(self, compiler, connection, as_expr=True)
+        return {"$cond": {"if": {"$eq": [value, None]}, "then": None,
+                          "else": {"$binarySize": value}}}
+
+
+def as_stored(moment: datetime) -> datetime:
+    """`moment` as the database stores it, so that what is told of a row matches what is read
+    back: MongoDB keeps milliseconds, SQL microseconds."""
+    if is_mongodb():
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment
 
 
 def with_many_to_many(queryset: QuerySet, *names: str) -> QuerySet:

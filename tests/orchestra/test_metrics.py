@@ -19,6 +19,7 @@ from django.utils import timezone
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from orchestra.database import insert
 from projects.models import Job, Project
 from runs.actions import finish_run, start_run
 from runs.models import NotificationDelivery, Run, Status
@@ -243,9 +244,9 @@ def test_notification_deliveries_are_counted_by_outcome_and_the_waiting_ones_by_
 
     with WebhookReceiver(answers=[500, 500]) as receiver:
         for _ in range(2):
-            NotificationDelivery.objects.create(
+            insert([NotificationDelivery(
                 run=run, kind="webhook", target=receiver.url, payload={},
-                secret_variable="METRICS_HOOK_SECRET", next_attempt=Now())
+                secret_variable="METRICS_HOOK_SECRET", next_attempt=Now())])
         assert value(scrape(monitor), "orchestra_notifications_pending") == 2
         for _ in range(2):
             NotificationDelivery.objects.update(next_attempt=timezone.now() - timedelta(seconds=1))
