@@ -5,6 +5,8 @@ Synchronous functions: the connection's consumer (workers.consumers) calls each 
 `database_sync_to_async`, one call per thing it does, since every call is a thread hop.
 """
 
+import logging
+
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -16,7 +18,7 @@ from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
-from runs.actions import finish_run, release_run, start_run
+from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.actions import claim_worker
@@ -25,6 +27,8 @@ from workers.refusals import (
     CLOSE_DISABLED, CLOSE_FORBIDDEN, CLOSE_IDENTIFIER_TAKEN, CLOSE_INVALID_HELLO,
     CLOSE_UNAUTHENTICATED, Refused,
 )
+
+logger = logging.getLogger(__name__)
 
 # Runs one worker may execute at once: more than any machine runs, fewer than a column holds.
 MAX_EXECUTORS = 1000
@@ -123,6 +127,17 @@ def touch(worker: Worker, channel_name: str) -> None:
     Worker.objects.filter(pk=worker.pk).filter(
         Q(channel_name=channel_name) | Q(is_connected=False)
     ).update(is_connected=True, channel_name=channel_name, last_seen=Now())
+
+
+def claim_and_read_offers(worker: Worker, offered: set[str]) -> list[dict]:
+    """Claim runs for the worker's free executors, then `claimed_run_requests`. A claim that
+    fails changes nothing (the next wake-up or sweep tries again): what is claimed is still
+    read."""
+    try:
+        claim_runs(worker)
+    except Exception:
+        logger.exception("claiming runs for worker %s failed", worker.identifier)
+    return claimed_run_requests(worker, offered)
 
 
 def claimed_run_requests(worker: Worker, offered: set[str]) -> list[dict]:

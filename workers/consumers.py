@@ -18,7 +18,6 @@ from django.conf import settings
 
 from orchestra.values import InvalidValue, check_text
 from projects.secrets import SecretUnavailable, reveal
-from runs.actions import claim_runs
 from workers import connection_records as records
 from workers import sync
 from workers.models import Worker
@@ -271,15 +270,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def claim_and_offer(self) -> None:
-        """Claim runs for the worker's free executors, then offer what is claimed for it."""
+        """Claim runs for the worker's free executors, then offer what is claimed for it (one
+        database call for both)."""
         if self.worker is None or self.closing:
             return
         try:
-            await self.claim()
+            requests = await self.claim_and_read_offers()
         except Exception:
-            # A claim that failed changed nothing: the next wake-up or sweep tries again.
-            logger.exception("claiming runs for worker %s failed", self.worker.identifier)
-        await self.offer_claimed_runs()
+            logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
+            return
+        await self.offer(requests)
 
     async def offer_claimed_runs(self) -> None:
         """Offer the worker the runs claimed for it and not yet offered on this connection
@@ -291,8 +291,14 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
             return
+        await self.offer(requests)
+
+    async def offer(self, requests: list[dict]) -> None:
+        """Send `run.start` for each run request not yet offered on this connection."""
         for run_request in requests:
             identifier = run_request["identifier"]
+            if self.worker is None or self.closing or identifier in self.offered:
+                continue
             try:
                 if "secrets" in run_request:
                     run_request = {**run_request, "secrets": reveal(run_request["secrets"])}
@@ -328,7 +334,12 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         await self.claim_and_offer()
 
     async def run_offer(self, event: dict) -> None:
-        await self.offer_claimed_runs()
+        """Dispatch claimed runs for this worker: their requests come with the event (no
+        database read), or, when they were too large for it, are read from the database."""
+        if "runs" in event:
+            await self.offer(event["runs"])
+        else:
+            await self.offer_claimed_runs()
 
     async def run_abort(self, event: dict) -> None:
         if self.worker is not None:
@@ -385,8 +396,8 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
     async def touch(self) -> None:
         await database_sync_to_async(records.touch)(self.worker, self.channel_name)
 
-    async def claim(self) -> None:
-        await database_sync_to_async(claim_runs)(self.worker)
+    async def claim_and_read_offers(self) -> list[dict]:
+        return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
 
     async def claimed_run_requests(self) -> list[dict]:
         return await database_sync_to_async(records.claimed_run_requests)(self.worker, self.offered)
