@@ -17,6 +17,7 @@ and (`--no-fork-server`) a fresh interpreter per run.
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -123,7 +124,12 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool, sequenti
         forked_after = fork_server_cpu_seconds(worker.pid)
         finished = all_runs(orchestra)
         # One at a time: the latencies of a run that waits for nothing but Orchestra.
-        watched = [watch_one_run(orchestra) for _ in range(sequential)]
+        watched = []
+        for _ in range(sequential):
+            # A random pause: the worker client reports states on a 50 ms tick, and runs
+            # triggered as soon as the previous one is seen final would keep one phase of it.
+            time.sleep(random.uniform(0, 0.1))
+            watched.append(watch_one_run(orchestra))
         alone = [run for run, _ in watched]
     finally:
         orchestra.stop()

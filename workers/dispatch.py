@@ -24,8 +24,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import Now
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Now
 
 from runs.actions import Claim, claim_run
 from runs.models import ACTIVE_STATUSES, Run
@@ -47,10 +47,16 @@ def free_workers() -> list[Worker]:
     Each has `free` set to its number of free executors.
     """
     recent = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
+    # Counted through the (worker, status) index: a join with every run of each worker, then
+    # a filter, would read a worker's whole history at every trigger.
+    busy = (
+        Run.objects.filter(worker=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .values("worker").annotate(count=Count("pk")).values("count")
+    )
     workers = list(
         Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
         .exclude(channel_name="")
-        .annotate(busy=Count("runs", filter=Q(runs__status__in=ACTIVE_STATUSES)))
+        .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
     )
     for worker in workers:
         worker.free = worker.executors - worker.busy
