@@ -120,6 +120,15 @@ def mark_disconnected(worker: Worker, channel_name: str, offered: set[str]) -> N
                 release_run(run, worker)
 
 
+def refresh(worker: Worker, channel_name: str, token_id: int) -> bool:
+    """The keep-alive, in one database call: False if the connection's token no longer lets
+    it connect; otherwise `touch`, and True."""
+    if not still_authorised(token_id):
+        return False
+    touch(worker, channel_name)
+    return True
+
+
 def touch(worker: Worker, channel_name: str) -> None:
     """This connection is alive: say so, and take the worker's row back if a liveness
     sweep (which saw a late refresh) marked it disconnected. A newer connection's row is

@@ -359,12 +359,11 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         while self.worker is not None:
             await asyncio.sleep(interval)
             try:
-                if not await self.still_authorised():
+                if not await self.refresh():
                     await self.refuse(Refused(
                         CLOSE_UNAUTHENTICATED, "the token was revoked or its user disabled"
                     ))
                     return
-                await self.touch()
             except Exception:
                 logger.exception("refreshing worker %s failed", self.worker.identifier)
 
@@ -376,8 +375,10 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.token_id = token.pk
         return token.user
 
-    async def still_authorised(self) -> bool:
-        return await database_sync_to_async(records.still_authorised)(self.token_id)
+    async def refresh(self) -> bool:
+        return await database_sync_to_async(records.refresh)(
+            self.worker, self.channel_name, self.token_id
+        )
 
     async def register(self, message: dict) -> tuple[Worker, str]:
         return await database_sync_to_async(records.register)(
@@ -392,9 +393,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(records.mark_disconnected)(
             self.worker, self.channel_name, self.offered
         )
-
-    async def touch(self) -> None:
-        await database_sync_to_async(records.touch)(self.worker, self.channel_name)
 
     async def claim_and_read_offers(self) -> list[dict]:
         return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
