@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test chromium clean
+.PHONY: run test bench chromium clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ test: $(STAMP) chromium
 	for database in $(SERVER_DATABASES); do \
 		ORCHESTRA_TEST_DATABASE=$$database $(PY) -m pytest -m database || exit 1; \
 	done
+
+# Every benchmark, one table against the performance targets (bench/README.md). BENCH_OPTIONS:
+# --quick for a rough run in minutes; HISTORY="1000 1000000" for the target's history (long fill).
+HISTORY ?= 1000 100000
+BENCH_OPTIONS ?=
+
+bench: $(STAMP)
+	$(PY) bench/targets.py --history $(HISTORY) $(BENCH_OPTIONS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
