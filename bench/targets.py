@@ -28,6 +28,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -137,7 +138,8 @@ def pages_table(output: str) -> dict[str, float]:
 
 
 def measure_history_size(size: int, one_at_a_time: int) -> dict:
-    orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-history-")), "bench.configuration")
+    data = Path(tempfile.mkdtemp(prefix="orchestra-bench-history-"))
+    orchestra = Orchestra(data, "bench.configuration")
     try:
         filled = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "pages.py"), "--runs", str(size), "--repeat", "40",
@@ -157,6 +159,7 @@ def measure_history_size(size: int, one_at_a_time: int) -> dict:
         ]
     finally:
         orchestra.stop()
+        shutil.rmtree(data, ignore_errors=True)  # a million runs take a gigabyte
     if {run["status"] for run in runs} != {"succeeded"}:
         raise SystemExit(f"history {size}: not every run succeeded")
     to_running = [throughput.moment(run["started"]) - throughput.moment(run["created"]) for run in runs]

@@ -18,6 +18,7 @@ and (`--no-fork-server`) a fresh interpreter per run.
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -99,7 +100,8 @@ def watch_one_run(orchestra: Orchestra, interval: float = 0.01) -> tuple[dict, f
 
 
 def measure(runs: int, executors: int, threads: int, fork_server: bool, sequential: int) -> dict:
-    orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-")), "bench.configuration")
+    data = Path(tempfile.mkdtemp(prefix="orchestra-bench-"))
+    orchestra = Orchestra(data, "bench.configuration")
     try:
         orchestra.start_master()
         worker = orchestra.spawn("worker", [
@@ -136,7 +138,8 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool, sequenti
 
     statuses = {run["status"] for run in finished + alone}
     if statuses != {"succeeded"}:
-        raise SystemExit(f"not every run succeeded: {statuses}")
+        raise SystemExit(f"not every run succeeded: {statuses} (data directory {data})")
+    shutil.rmtree(data, ignore_errors=True)
     created = [moment(run["created"]) for run in finished]
     started = [moment(run["started"]) for run in finished]
     completed = [moment(run["completed"]) for run in finished]

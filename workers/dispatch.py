@@ -18,6 +18,7 @@ worker), or reads which runs are claimed for its worker and not yet offered on i
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -41,11 +42,25 @@ MAX_OFFERED_BYTES = 64 * 1024
 WAKE = {"type": "dispatch.wake"}
 
 
-def free_workers() -> list[Worker]:
-    """Connected, enabled workers heard from recently, with a free executor; most free first.
+@dataclass
+class FreeWorker:
+    """A connected worker with `free` executors, as dispatch reads it: a row's few values
+    rather than a model instance, since every trigger reads every connected worker."""
 
-    Each has `free` set to its number of free executors.
-    """
+    pk: int
+    properties: dict
+    channel_name: str
+    free: int
+
+    def record(self) -> Worker:
+        """The worker's model instance, for a claim: the fields read here, the others loaded
+        when read."""
+        return Worker.from_db(Worker.objects.db, ["id", "properties", "channel_name"],
+                              [self.pk, self.properties, self.channel_name])
+
+
+def free_workers() -> list[FreeWorker]:
+    """Connected, enabled workers heard from recently, with a free executor; most free first."""
     recent = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
     # Counted through the (worker, status) index: a join with every run of each worker, then
     # a filter, would read a worker's whole history at every trigger.
@@ -53,13 +68,15 @@ def free_workers() -> list[Worker]:
         Run.objects.filter(worker=OuterRef("pk"), status__in=ACTIVE_STATUSES)
         .values("worker").annotate(count=Count("pk")).values("count")
     )
-    workers = list(
-        Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
-        .exclude(channel_name="")
-        .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
-    )
-    for worker in workers:
-        worker.free = worker.executors - worker.busy
+    workers = [
+        FreeWorker(pk, properties, channel_name, executors - busy)
+        for pk, properties, channel_name, executors, busy in (
+            Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
+            .exclude(channel_name="")
+            .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
+            .values_list("pk", "properties", "channel_name", "executors", "busy")
+        )
+    ]
     # Shuffled first, so that equally free workers share the work.
     random.shuffle(workers)
     return sorted((worker for worker in workers if worker.free > 0), key=lambda w: -w.free)
@@ -72,8 +89,8 @@ def assign_runs(runs: list[Run]) -> int:
     if not workers:
         return 0
     jobs = {run.job_id: {"properties": run.job.properties} for run in runs}
-    takers = {worker.pk: set(matching_jobs(worker.properties, jobs)) for worker in workers}
-    told: dict[int, Worker] = {}
+    takers = takers_of(workers, jobs)
+    told: dict[int, FreeWorker] = {}
     claimed: dict[int, list[Run]] = {}
     limited: set[int] = set()
     assigned = 0
@@ -83,7 +100,7 @@ def assign_runs(runs: list[Run]) -> int:
         for worker in workers:
             if worker.free < 1 or run.job_id not in takers[worker.pk]:
                 continue
-            claim = claim_run(run, worker)
+            claim = claim_run(run, worker.record())
             if claim is Claim.CLAIMED:
                 worker.free -= 1
                 told[worker.pk] = worker
@@ -100,6 +117,19 @@ def assign_runs(runs: list[Run]) -> int:
     for worker in told.values():
         tell(worker.channel_name, offer_of(claimed[worker.pk]))
     return assigned
+
+
+def takers_of(workers: list[FreeWorker], jobs: dict[int, dict]) -> dict[int, set[int]]:
+    """Worker key -> the keys of `jobs` it may take; the matching rule applied once per
+    distinct set of properties (a fleet's workers mostly share a few)."""
+    by_properties: dict[str, set[int]] = {}
+    takers = {}
+    for worker in workers:
+        key = json.dumps(worker.properties, sort_keys=True)
+        if key not in by_properties:
+            by_properties[key] = set(matching_jobs(worker.properties, jobs))
+        takers[worker.pk] = by_properties[key]
+    return takers
 
 
 def offer_of(runs: list[Run]) -> dict:
@@ -126,8 +156,8 @@ def assign_waiting_runs() -> int:
         return 0
     workers = free_workers()
     takeable = set()
-    for worker in workers:
-        takeable.update(matching_jobs(worker.properties, jobs))
+    for taken in takers_of(workers, jobs).values():
+        takeable.update(taken)
     if not takeable:
         return 0
     slots = sum(worker.free for worker in workers)
