@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test chromium clean
+.PHONY: run test bench chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: $(TEST_STAMP) chromium
 	for database in $(SERVER_DATABASES); do \
 		ORCHESTRA_TEST_DATABASE=$$database $(PY) -m pytest -m database || exit 1; \
 	done
+
+# Every benchmark, one table against the performance targets (bench/README.md). BENCH_OPTIONS:
+# --quick for a rough run in minutes; HISTORY="1000 1000000" for the target's history (long fill).
+HISTORY ?= 1000 100000
+BENCH_OPTIONS ?=
+
+bench: $(STAMP)
+	$(PY) bench/targets.py --history $(HISTORY) $(BENCH_OPTIONS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

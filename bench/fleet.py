@@ -152,6 +152,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def resident_bytes(pid: int) -> int:
+    """Resident memory of a process (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise SystemExit(f"no VmRSS for process {pid}")
+
+
 class Database:
     """The installation's SQLite database, read-only: is a run final yet?"""
 
@@ -193,6 +201,7 @@ def measure(idle: int, runs: int, executors: int, threads: int, idle_seconds: fl
         database = Database(orchestra.data_dir / "orchestra.sqlite3")
         # Warm up: the real worker is connected, the master's code paths are loaded.
         database.wait([orchestra.trigger("bench", "fleet")["identifier"]], 120)
+        figures["master bytes"] = resident_bytes(master)
         if idle:
             fleet = subprocess.Popen(
                 [sys.executable, __file__, "--idle-fleet-child", orchestra.ws_url, fleet_token, str(idle)],
@@ -206,6 +215,9 @@ def measure(idle: int, runs: int, executors: int, threads: int, idle_seconds: fl
             figures["connect seconds"] = connected["seconds"]
             warm = orchestra.trigger("bench", "fleet")["identifier"]
             database.wait([warm], 120)
+            figures["master bytes per idle worker"] = (
+                (resident_bytes(master) - figures["master bytes"]) / max(1, connected["connected"])
+            )
 
         before, moment_before = cpu_seconds(master), time.monotonic()
         time.sleep(idle_seconds)
@@ -260,6 +272,8 @@ def report(figures: dict) -> None:
     if figures["idle"]:
         print(f"  fleet: {figures['connected']} of {figures['idle']} connected in {figures['connect seconds']:.1f} s; "
               f"messages they received: {figures['fleet'] or 'none'}")
+        print(f"  master resident memory {figures['master bytes'] / 1e6:.0f} MB before the fleet, "
+              f"{figures['master bytes per idle worker'] / 1e3:.0f} KB more per idle worker")
     print(f"  master CPU with nothing to do: {figures['idle cpu per second'] * 1000:.0f} ms per second")
     for phase, title in (("alone", f"one at a time ({runs} runs)"),
                          ("burst", f"burst ({runs} runs, triggered in {figures['trigger seconds']:.1f} s)")):

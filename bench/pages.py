@@ -33,11 +33,16 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--data-dir", default="", help="an installation's data directory (default: a new one)")
+    parser.add_argument(
+        "--finished-only", action="store_true",
+        help="no pending or running runs: for a master started on the database afterwards (bench/targets.py)",
+    )
     return parser.parse_args()
 
 
 def setup_django(options) -> None:
-    os.environ["ORCHESTRA_DATA_DIR"] = tempfile.mkdtemp(prefix="orchestra-bench-pages-")
+    os.environ["ORCHESTRA_DATA_DIR"] = options.data_dir or tempfile.mkdtemp(prefix="orchestra-bench-pages-")
     if options.database_url:
         os.environ["ORCHESTRA_DATABASE_URL"] = options.database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "orchestra.settings"
@@ -50,8 +55,9 @@ def setup_django(options) -> None:
     call_command("migrate", verbosity=0)
 
 
-def fill(total: int):
-    """Projects, jobs, workers and `total` runs (one step each) with bulk_create."""
+def fill(total: int, weights: dict[str, int] = STATUS_WEIGHTS):
+    """Projects, jobs, workers and `total` runs (one step each, statuses drawn with `weights`)
+    with bulk_create."""
     from django.contrib.auth.models import Group, User
     from django.db import connection
     from django.utils import timezone
@@ -76,7 +82,7 @@ def fill(total: int):
     workers = [Worker.objects.create(identifier=f"worker-{n}", is_connected=n < 3)
                for n in range(WORKERS)]
     random.seed(7)
-    statuses = random.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()), k=total)
+    statuses = random.choices(list(weights), weights=list(weights.values()), k=total)
     now = timezone.now()
     for start in range(0, total, BATCH):
         runs = []
@@ -141,7 +147,10 @@ def main() -> None:
 
     print(f"Filling {connection.vendor} with {options.runs} runs across {JOBS} jobs...")
     begin = time.perf_counter()
-    user, sample = fill(options.runs)
+    weights = STATUS_WEIGHTS
+    if options.finished_only:
+        weights = {status: weight for status, weight in weights.items() if status not in ("pending", "running")}
+    user, sample = fill(options.runs, weights)
     from runs.models import Run
     running = Run.objects.filter(status="running").order_by("-created").first()
     print(f"  filled in {time.perf_counter() - begin:.0f} s")
@@ -159,8 +168,9 @@ def main() -> None:
         "project page (5 jobs' strips)": "/projects/project-1/",
         "job page (history of 50)": "/projects/project-1/jobs/job-1/",
         "workers page (load)": "/workers/",
-        "running run page (progress)": f"/runs/{running.identifier}/",
     }
+    if running:  # none with --finished-only
+        pages["running run page (progress)"] = f"/runs/{running.identifier}/"
     print(f"\n| page ({connection.vendor}, {options.runs} runs) | min ms | p50 ms | p95 ms | HTML bytes |")
     print("|---|---:|---:|---:|---:|")
     for name, url in pages.items():

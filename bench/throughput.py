@@ -1,7 +1,7 @@
 """Run throughput benchmark: real runmaster + one runworker_client on loopback, SQLite, temp data.
 
 For each executor count, a fresh installation: the worker client starts with N executors,
-then M runs of `bench/true` (one step: `true`) are triggered through the service, from a few
+then M runs of `examples/noop` (one step: `true`) are triggered through the service, from a few
 threads at once, as fast as the service takes them. Prints runs per second from the first
 trigger to the last run `succeeded`, and the distribution of each run's trigger -> running
 (created -> started, the master's own timestamps) and running -> succeeded (started ->
@@ -17,6 +17,8 @@ and (`--no-fork-server`) a fresh interpreter per run.
 
 import argparse
 import os
+import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,7 +50,7 @@ def moment(text: str) -> float:
 
 def count_final(orchestra: Orchestra) -> int:
     statuses = "&".join(f"status={status}" for status in FINAL)
-    status, body = orchestra.api("GET", f"/api/runs?project=bench&job=true&{statuses}&page_size=1")
+    status, body = orchestra.api("GET", f"/api/runs?project=examples&job=noop&{statuses}&page_size=1")
     assert status == 200, body
     return body["count"]
 
@@ -56,7 +58,7 @@ def count_final(orchestra: Orchestra) -> int:
 def all_runs(orchestra: Orchestra) -> list[dict]:
     runs, page = [], 1
     while True:
-        status, body = orchestra.api("GET", f"/api/runs?project=bench&job=true&page_size=500&page={page}")
+        status, body = orchestra.api("GET", f"/api/runs?project=examples&job=noop&page_size=500&page={page}")
         assert status == 200, body
         runs += body["results"]
         if not body["next"]:
@@ -85,8 +87,21 @@ def fork_server_cpu_seconds(worker_pid: int) -> float:
     return 0.0
 
 
+def watch_one_run(orchestra: Orchestra, interval: float = 0.01) -> tuple[dict, float]:
+    """Trigger one `examples/noop` run and read it through the service every `interval` until it
+    is final; returns the run and the seconds from sending the trigger to seeing it final."""
+    begin = time.time()
+    identifier = orchestra.trigger("examples", "noop")["identifier"]
+    while True:
+        run = orchestra.run(identifier)
+        if run["status"] in FINAL:
+            return run, time.time() - begin
+        time.sleep(interval)
+
+
 def measure(runs: int, executors: int, threads: int, fork_server: bool, sequential: int) -> dict:
-    orchestra = Orchestra(Path(tempfile.mkdtemp(prefix="orchestra-bench-")), "bench.configuration")
+    data = Path(tempfile.mkdtemp(prefix="orchestra-bench-"))
+    orchestra = Orchestra(data, "bench.configuration")
     try:
         orchestra.start_master()
         worker = orchestra.spawn("worker", [
@@ -101,7 +116,7 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool, sequenti
 
         first_trigger = time.time()
         with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(lambda _: orchestra.trigger("bench", "true"), range(runs)))
+            list(pool.map(lambda _: orchestra.trigger("examples", "noop"), range(runs)))
         triggered = time.time()
         deadline = time.monotonic() + 60 + runs
         while count_final(orchestra) < runs:
@@ -111,16 +126,20 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool, sequenti
         forked_after = fork_server_cpu_seconds(worker.pid)
         finished = all_runs(orchestra)
         # One at a time: the latencies of a run that waits for nothing but Orchestra.
-        alone = [
-            orchestra.wait_for_run(orchestra.trigger("bench", "true")["identifier"])
-            for _ in range(sequential)
-        ]
+        watched = []
+        for _ in range(sequential):
+            # A random pause: the worker client reports states on a 50 ms tick, and runs
+            # triggered as soon as the previous one is seen final would keep one phase of it.
+            time.sleep(random.uniform(0, 0.1))
+            watched.append(watch_one_run(orchestra))
+        alone = [run for run, _ in watched]
     finally:
         orchestra.stop()
 
     statuses = {run["status"] for run in finished + alone}
     if statuses != {"succeeded"}:
-        raise SystemExit(f"not every run succeeded: {statuses}")
+        raise SystemExit(f"not every run succeeded: {statuses} (data directory {data})")
+    shutil.rmtree(data, ignore_errors=True)
     created = [moment(run["created"]) for run in finished]
     started = [moment(run["started"]) for run in finished]
     completed = [moment(run["completed"]) for run in finished]
@@ -134,6 +153,9 @@ def measure(runs: int, executors: int, threads: int, fork_server: bool, sequenti
         "running": [e - s for s, e in zip(started, completed)],
         "alone to running": [moment(run["started"]) - moment(run["created"]) for run in alone],
         "alone running": [moment(run["completed"]) - moment(run["started"]) for run in alone],
+        # The executor's first act is to start the step: its start is the executor's.
+        "alone to executor": [moment(run["steps"][0]["started"]) - moment(run["created"]) for run in alone],
+        "alone seen final": [seconds for _, seconds in watched],
         "cpu master": master_after[0] - master_before[0],
         "cpu worker client": worker_after[0] - worker_before[0],
         # Executors (and their steps): spawned and reaped by the worker client, or forked and
@@ -152,6 +174,8 @@ def report(figures: dict) -> None:
     print(f"  running -> succeeded: {describe(figures['running'])}")
     print(f"  one run at a time ({len(figures['alone running'])} runs): trigger -> running "
           f"{describe(figures['alone to running'])}; running -> succeeded {describe(figures['alone running'])}")
+    print(f"  one run at a time: trigger accepted -> executor started {describe(figures['alone to executor'])}; "
+          f"trigger sent -> succeeded seen through the service {describe(figures['alone seen final'])}")
     print("  CPU per run: " + ", ".join(
         f"{name[4:]} {figures[name] / figures['runs'] * 1000:.1f} ms"
         for name in ("cpu master", "cpu worker client", "cpu executors")

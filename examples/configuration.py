@@ -113,6 +113,11 @@ projects = [
                 steps=[Step("greet", ["echo", "Hello from {worker}"])],
             ),
             Job(
+                "noop",
+                description="Does nothing and succeeds: what a run costs Orchestra itself (make bench).",
+                steps=[Step("true", ["true"])],
+            ),
+            Job(
                 "results",
                 description="Writes the result answer = 42.",
                 steps=[WRITE_ANSWER],

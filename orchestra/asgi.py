@@ -8,9 +8,13 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestra.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402 (Django must be set up first)
+import django  # noqa: E402
 
-django_application = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does first
+
+from orchestra.request_threads import PooledThreadsASGIHandler  # noqa: E402
+
+django_application = PooledThreadsASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402

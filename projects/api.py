@@ -34,7 +34,7 @@ from projects.serializers import (
 from projects.status import revision_status
 from runs.actions import JobDisabled, KeyReused, KeyRunDeleted, do_trigger_run, do_trigger_run_once
 from runs.parameters import ParameterError
-from runs.serializers import RunDetailSerializer, run_detail_queryset
+from runs.serializers import RunDetailSerializer, run_detail_of_new_run, run_detail_queryset
 
 
 def get_job(project: str, job: str) -> Job:
@@ -152,7 +152,7 @@ class TriggerJob(APIView):
             raise Conflict(str(error))
         except KeyReused as error:
             raise Unprocessable(str(error))
-        run = run_detail_queryset().get(pk=run.pk)
+        run = run_detail_of_new_run(run) if created else run_detail_queryset().get(pk=run.pk)
         return Response(RunDetailSerializer(run).data, status=201 if created else 200)
 
 

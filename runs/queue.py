@@ -148,8 +148,9 @@ def waiting_reason(run: Run) -> str:
     if blocked:
         return blocked[run.job_id]
     takeable = set()
+    jobs = waiting_jobs()
     for worker in connected:
-        takeable.update(matching_jobs(worker["properties"], waiting_jobs()))
+        takeable.update(matching_jobs(worker["properties"], jobs))
     ahead = waiting_runs().filter(job_id__in=takeable).filter(
         Q(priority__gt=run.priority)
         | Q(priority=run.priority, created__lt=run.created)

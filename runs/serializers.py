@@ -1,10 +1,10 @@
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
-from runs.models import NotificationAttempt, NotificationDelivery, Run, RunStep
+from runs.models import FINAL_STATUSES, NotificationAttempt, NotificationDelivery, Run, RunStep
 from runs.queue import waiting_reason
 
 
@@ -98,6 +98,33 @@ def run_detail_queryset():
         "steps", Prefetch("children", Run.objects.select_related("job").order_by("id")),
         Prefetch("retries", Run.objects.order_by("attempt", "id")),
     )
+
+
+# What may change in a run after it was created; its other relations are fixed at creation.
+FIXED_RELATIONS = [relation for relation in RUN_RELATIONS if relation != "worker"]
+
+
+def run_detail_of_new_run(run: Run) -> Run:
+    """`run`, just created by this process, read again for RunDetailSerializer: what
+    RunDetailSerializer would show of `run_detail_queryset().get(pk=run.pk)`, for less.
+
+    Dispatch may have claimed it, its worker started or ended it since: its own row and its
+    worker are read again, and its steps. The relations fixed at its creation come from `run`,
+    whose creator held them. A pipeline's children are read, and retries once it has ended
+    (only an ended run has any); otherwise there are none to read. A trigger's answer was the
+    trigger request's largest cost (bench/README.md).
+    """
+    fresh = Run.objects.select_related("worker").get(pk=run.pk)
+    for relation in FIXED_RELATIONS:
+        setattr(fresh, relation, getattr(run, relation))
+    children = Run.objects.select_related("job").order_by("id")
+    retries = Run.objects.order_by("attempt", "id")
+    prefetch_related_objects(
+        [fresh], "steps",
+        Prefetch("children", children if run.job.is_pipeline else children.none()),
+        Prefetch("retries", retries if fresh.status in FINAL_STATUSES else retries.none()),
+    )
+    return fresh
 
 
 class NotificationAttemptSerializer(serializers.ModelSerializer):

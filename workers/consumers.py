@@ -15,37 +15,17 @@ from itertools import count
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db.models import Q
-from django.db.models.functions import Now
-from django.utils import timezone
 
-from orchestra.audit import Actor
-from orchestra.database import atomic, error_text, locked, retried_on_conflict
-from orchestra.models import Token
-from orchestra.roles import CONNECT_WORKER
-from orchestra.tokens import authenticate_token
-from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
+from orchestra.database import error_text
+from orchestra.values import InvalidValue, check_text
 from projects.secrets import SecretUnavailable, reveal
-from runs.actions import claim_runs, finish_run, release_run, start_run
-from runs.models import Run, Status
+from workers import connection_records as records
 from workers import sync
-from workers.actions import claim_worker
 from workers.models import Worker
 from workers.protocol import BINARY_LOGS, MAX_MESSAGE_BYTES, FrameError, decode_log_frame
+from workers.refusals import CLOSE_REPLACED, CLOSE_UNANSWERABLE, CLOSE_UNAUTHENTICATED, Refused
 
 logger = logging.getLogger(__name__)
-
-# Close codes (4000-4999 are the application's own) with the reason sent alongside.
-CLOSE_UNAUTHENTICATED = 4001
-CLOSE_FORBIDDEN = 4002
-CLOSE_IDENTIFIER_TAKEN = 4003
-CLOSE_DISABLED = 4004
-CLOSE_REPLACED = 4005
-CLOSE_UNANSWERABLE = 4006
-CLOSE_INVALID_HELLO = 4007
-
-# Runs one worker may execute at once: more than any machine runs, fewer than a column holds.
-MAX_EXECUTORS = 1000
 
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
@@ -56,13 +36,6 @@ MAX_ID_LENGTH = 100
 # What an error (and its log line) says is cut to this many characters: it may quote what the
 # worker sent, which is up to a megabyte.
 MAX_ERROR_LENGTH = 1000
-
-
-class Refused(Exception):
-    def __init__(self, code: int, reason: str):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 class TooLarge(Exception):
@@ -310,15 +283,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def claim_and_offer(self) -> None:
-        """Claim runs for the worker's free executors, then offer what is claimed for it."""
+        """Claim runs for the worker's free executors, then offer what is claimed for it (one
+        database call for both)."""
         if self.worker is None or self.closing:
             return
         try:
-            await self.claim()
+            requests = await self.claim_and_read_offers()
         except Exception:
-            # A claim that failed changed nothing: the next wake-up or sweep tries again.
-            logger.exception("claiming runs for worker %s failed", self.worker.identifier)
-        await self.offer_claimed_runs()
+            logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
+            return
+        await self.offer(requests)
 
     async def offer_claimed_runs(self) -> None:
         """Offer the worker the runs claimed for it and not yet offered on this connection
@@ -330,8 +304,14 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
             return
+        await self.offer(requests)
+
+    async def offer(self, requests: list[dict]) -> None:
+        """Send `run.start` for each run request not yet offered on this connection."""
         for run_request in requests:
             identifier = run_request["identifier"]
+            if self.worker is None or self.closing or identifier in self.offered:
+                continue
             try:
                 if "secrets" in run_request:
                     run_request = {**run_request, "secrets": reveal(run_request["secrets"])}
@@ -367,7 +347,12 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         await self.claim_and_offer()
 
     async def run_offer(self, event: dict) -> None:
-        await self.offer_claimed_runs()
+        """Dispatch claimed runs for this worker: their requests come with the event (no
+        database read), or, when they were too large for it, are read from the database."""
+        if "runs" in event:
+            await self.offer(event["runs"])
+        else:
+            await self.offer_claimed_runs()
 
     async def run_abort(self, event: dict) -> None:
         if self.worker is not None:
@@ -387,147 +372,52 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         while self.worker is not None:
             await asyncio.sleep(interval)
             try:
-                if not await self.still_authorised():
+                if not await self.refresh():
                     await self.refuse(Refused(
                         CLOSE_UNAUTHENTICATED, "the token was revoked or its user disabled"
                     ))
                     return
-                await self.touch()
             except Exception:
                 logger.exception("refreshing worker %s failed", self.worker.identifier)
 
-    # Database work ----------------------------------------------------------------------------
+    # Database work (workers.connection_records) ----------------------------------------------
 
-    @database_sync_to_async
-    def authenticate(self):
+    async def authenticate(self):
         header = dict(self.scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
-        scheme, _, value = header.partition(" ")
-        token = authenticate_token(value.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            raise Refused(CLOSE_UNAUTHENTICATED, "missing, unknown, expired or revoked token")
-        if not token.user.has_perm(CONNECT_WORKER):
-            raise Refused(
-                CLOSE_FORBIDDEN, f"user {token.user.username} may not connect workers (role worker)"
-            )
+        token = await database_sync_to_async(records.authenticate)(header)
         self.token_id = token.pk
         return token.user
 
-    @database_sync_to_async
-    def still_authorised(self) -> bool:
-        token = Token.objects.select_related("user").filter(pk=self.token_id, revoked=None).first()
-        return bool(
-            token is not None
-            and token.user.is_active
-            and (token.expires is None or token.expires > timezone.now())
-            and token.user.has_perm(CONNECT_WORKER)
+    async def refresh(self) -> bool:
+        return await database_sync_to_async(records.refresh)(
+            self.worker, self.channel_name, self.token_id
         )
 
-    @database_sync_to_async
-    @retried_on_conflict
-    def register(self, message: dict) -> tuple[Worker, str]:
-        """The worker record for this connection, and the channel of a connection it replaces.
-
-        A hello whose values break the rules of every entry (orchestra.values) is refused for
-        good (4007): the worker client stops and says why, and nothing is stored.
-        """
-        try:
-            identifier = check_identifier(message.get("identifier"), "identifier")
-            properties = check_properties(message.get("properties", {}), "properties")
-            version = check_text(message.get("version", ""), "version", one_line=True,
-                                 max_length=Worker._meta.get_field("version").max_length)
-        except InvalidValue as error:
-            raise Refused(CLOSE_INVALID_HELLO, f"invalid hello: {error}")
-        executors = message.get("executors", 1)
-        if (
-            isinstance(executors, bool) or not isinstance(executors, int)
-            or not 0 < executors <= MAX_EXECUTORS
-        ):
-            raise Refused(
-                CLOSE_INVALID_HELLO,
-                f"invalid hello: executors: must be a whole number from 1 to {MAX_EXECUTORS}",
-            )
-        with atomic():
-            worker, created = locked(Worker.objects.filter(identifier=identifier)).get_or_create(
-                identifier=identifier, defaults={"owner": self.user}
-            )
-            # Its user was deleted: the identifier is free again for a worker-role user.
-            if worker.owner_id is None:
-                claim_worker(worker, Actor(user=self.user, address=self.address()))
-            if worker.owner_id != self.user.pk:
-                raise Refused(
-                    CLOSE_IDENTIFIER_TAKEN,
-                    f"worker identifier {identifier!r} belongs to another user",
-                )
-            if not worker.is_enabled:
-                raise Refused(CLOSE_DISABLED, f"worker {identifier!r} is disabled")
-            previous_channel = worker.channel_name if worker.is_connected else ""
-            worker.properties = properties
-            worker.executors = executors
-            worker.version = version
-            worker.is_connected = True
-            worker.channel_name = self.channel_name
-            worker.save()
-            # The database's clock, not this master's: every master compares with it.
-            Worker.objects.filter(pk=worker.pk).update(last_seen=Now())
-        return worker, previous_channel
+    async def register(self, message: dict) -> tuple[Worker, str]:
+        return await database_sync_to_async(records.register)(
+            self.user, message, self.channel_name, self.address()
+        )
 
     def address(self) -> str | None:
         client = self.scope.get("client")
         return client[0] if client else None
 
-    @database_sync_to_async
-    @retried_on_conflict
-    def mark_disconnected(self) -> None:
-        """The worker is gone, if this connection still stood for it; the runs claimed for it
-        that this connection never offered go back to the queue (the worker cannot hold them).
-        Runs it offered stay: the worker may have started them, and says so at its return."""
-        with atomic():
-            if not Worker.objects.filter(pk=self.worker.pk, channel_name=self.channel_name).update(
-                is_connected=False, channel_name="", last_seen=Now()
-            ):
-                return
-            for run in Run.objects.filter(worker=self.worker, status=Status.PENDING):
-                if run.identifier not in self.offered:
-                    release_run(run, self.worker)
-
-    @database_sync_to_async
-    def touch(self) -> None:
-        """This connection is alive: say so, and take the worker's row back if a liveness
-        sweep (which saw a late refresh) marked it disconnected. A newer connection's row is
-        left alone."""
-        Worker.objects.filter(pk=self.worker.pk).filter(
-            Q(channel_name=self.channel_name) | Q(is_connected=False)
-        ).update(is_connected=True, channel_name=self.channel_name, last_seen=Now())
-
-    @database_sync_to_async
-    def claim(self) -> None:
-        claim_runs(self.worker)
-
-    @database_sync_to_async
-    def claimed_run_requests(self) -> list[dict]:
-        # No more runs are claimed for a worker than it has executors: those offered are left
-        # out here rather than in the query, whose size would grow with them.
-        runs = (
-            Run.objects.filter(worker=self.worker, status=Status.PENDING)
-            .select_related("job", "project")
-            .order_by("created", "id")
+    async def mark_disconnected(self) -> None:
+        await database_sync_to_async(records.mark_disconnected)(
+            self.worker, self.channel_name, self.offered
         )
-        return [sync.run_request(run) for run in runs if run.identifier not in self.offered]
 
-    @database_sync_to_async
-    def confirm_started(self, run_identifier: str) -> bool:
-        """The worker holds the run now; True when it must be told to abort it."""
-        run = Run.objects.filter(identifier=run_identifier, worker=self.worker).first()
-        if run is None:
-            return False
-        start_run(run, self.worker)
-        return run.abort_requested
+    async def claim_and_read_offers(self) -> list[dict]:
+        return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
 
-    @database_sync_to_async
-    def end_in_exception(self, run_identifier: str, message: str) -> None:
-        run = Run.objects.filter(identifier=run_identifier, worker=self.worker).first()
-        if run is not None:
-            finish_run(run, Status.EXCEPTION, message, worker=self.worker)
+    async def claimed_run_requests(self) -> list[dict]:
+        return await database_sync_to_async(records.claimed_run_requests)(self.worker, self.offered)
+
+    async def confirm_started(self, run_identifier: str) -> bool:
+        return await database_sync_to_async(records.confirm_started)(self.worker, run_identifier)
+
+    async def end_in_exception(self, run_identifier: str, message: str) -> None:
+        await database_sync_to_async(records.end_in_exception)(self.worker, run_identifier, message)
 
     async def failed_too_often(self, run_identifier: str | None, error: Exception) -> bool:
         """Count a failure of the master's own for a run; after MAX_INTERNAL_FAILURES in a row

@@ -12,41 +12,71 @@ told what:
   assigns what those missed; it is one query when nothing waits.
 
 Messages through the channel layer are hints; the database is the truth. A consumer told to
-offer reads which runs are claimed for its worker and not yet offered on its connection.
+offer sends the run requests that come with the hint (what dispatch just claimed for its
+worker), or reads which runs are claimed for its worker and not yet offered on its connection.
 """
 
+import json
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import Now
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Now
 
 from runs.actions import Claim, claim_run
 from runs.models import ACTIVE_STATUSES, Run
 from runs.queue import QUEUE_ORDER, matching_jobs, startable_jobs, waiting_jobs, waiting_runs
 from workers.models import Worker
+from workers.sync import run_request
 
 OFFER = {"type": "run.offer"}
+# Run requests up to this size (their JSON) travel with the offer, which spares the consumer
+# a database read; larger ones the consumer reads itself. Channel layers are made for small
+# messages (Redis keeps them in memory), and a request may be up to a megabyte.
+MAX_OFFERED_BYTES = 64 * 1024
 WAKE = {"type": "dispatch.wake"}
 
 
-def free_workers() -> list[Worker]:
-    """Connected, enabled workers heard from recently, with a free executor; most free first.
+@dataclass
+class FreeWorker:
+    """A connected worker with `free` executors, as dispatch reads it: a row's few values
+    rather than a model instance, since every trigger reads every connected worker."""
 
-    Each has `free` set to its number of free executors.
-    """
+    pk: int
+    properties: dict
+    channel_name: str
+    free: int
+
+    def record(self) -> Worker:
+        """The worker's model instance, for a claim: the fields read here, the others loaded
+        when read."""
+        return Worker.from_db(Worker.objects.db, ["id", "properties", "channel_name"],
+                              [self.pk, self.properties, self.channel_name])
+
+
+def free_workers() -> list[FreeWorker]:
+    """Connected, enabled workers heard from recently, with a free executor; most free first."""
     recent = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
-    workers = list(
-        Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
-        .exclude(channel_name="")
-        .annotate(busy=Count("runs", filter=Q(runs__status__in=ACTIVE_STATUSES)))
+    # Counted through the (worker, status) index: a join with every run of each worker, then
+    # a filter, would read a worker's whole history at every trigger.
+    busy = (
+        Run.objects.filter(worker=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .values("worker").annotate(count=Count("pk")).values("count")
     )
-    for worker in workers:
-        worker.free = worker.executors - worker.busy
+    workers = [
+        FreeWorker(pk, properties, channel_name, executors - busy)
+        for pk, properties, channel_name, executors, busy in (
+            Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
+            .exclude(channel_name="")
+            .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
+            .values_list("pk", "properties", "channel_name", "executors", "busy")
+        )
+    ]
     # Shuffled first, so that equally free workers share the work.
     random.shuffle(workers)
     return sorted((worker for worker in workers if worker.free > 0), key=lambda w: -w.free)
@@ -59,8 +89,9 @@ def assign_runs(runs: list[Run]) -> int:
     if not workers:
         return 0
     jobs = {run.job_id: {"properties": run.job.properties} for run in runs}
-    takers = {worker.pk: set(matching_jobs(worker.properties, jobs)) for worker in workers}
-    told: dict[int, Worker] = {}
+    takers = takers_of(workers, jobs)
+    told: dict[int, FreeWorker] = {}
+    claimed: dict[int, list[Run]] = {}
     limited: set[int] = set()
     assigned = 0
     for run in runs:
@@ -69,10 +100,11 @@ def assign_runs(runs: list[Run]) -> int:
         for worker in workers:
             if worker.free < 1 or run.job_id not in takers[worker.pk]:
                 continue
-            claim = claim_run(run, worker)
+            claim = claim_run(run, worker.record())
             if claim is Claim.CLAIMED:
                 worker.free -= 1
                 told[worker.pk] = worker
+                claimed.setdefault(worker.pk, []).append(run)
                 assigned += 1
             elif claim is Claim.WORKER_FULL:
                 worker.free = 0  # another master's claim filled it: skip it from now on
@@ -83,8 +115,30 @@ def assign_runs(runs: list[Run]) -> int:
         if not any(worker.free > 0 for worker in workers):
             break
     for worker in told.values():
-        tell(worker.channel_name, OFFER)
+        tell(worker.channel_name, offer_of(claimed[worker.pk]))
     return assigned
+
+
+def takers_of(workers: list[FreeWorker], jobs: dict[int, dict]) -> dict[int, set[int]]:
+    """Worker key -> the keys of `jobs` it may take; the matching rule applied once per
+    distinct set of properties (a fleet's workers mostly share a few)."""
+    by_properties: dict[str, set[int]] = {}
+    takers = {}
+    for worker in workers:
+        key = json.dumps(worker.properties, sort_keys=True)
+        if key not in by_properties:
+            by_properties[key] = set(matching_jobs(worker.properties, jobs))
+        takers[worker.pk] = by_properties[key]
+    return takers
+
+
+def offer_of(runs: list[Run]) -> dict:
+    """The `run.offer` event for runs just claimed for one worker: with their requests, unless
+    they are larger than MAX_OFFERED_BYTES."""
+    requests = [run_request(run) for run in runs]
+    if len(json.dumps(requests)) > MAX_OFFERED_BYTES:
+        return OFFER
+    return {**OFFER, "runs": requests}
 
 
 def assign_run_when_committed(sender, run: Run, **kwargs) -> None:
@@ -102,13 +156,13 @@ def assign_waiting_runs() -> int:
         return 0
     workers = free_workers()
     takeable = set()
-    for worker in workers:
-        takeable.update(matching_jobs(worker.properties, jobs))
+    for taken in takers_of(workers, jobs).values():
+        takeable.update(taken)
     if not takeable:
         return 0
     slots = sum(worker.free for worker in workers)
     runs = list(
-        waiting_runs().filter(job_id__in=takeable).select_related("job")
+        waiting_runs().filter(job_id__in=takeable).select_related("job", "project")
         .order_by(*QUEUE_ORDER)[:slots]
     )
     return assign_runs(runs)

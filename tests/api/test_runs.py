@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orchestra.extensions import log_store, run_transformers
+from projects.models import Job
 from runs.filters import RunFilter
 from runs.models import Run, RunStep, Status
 from tests.api.conftest import make_run
@@ -379,3 +380,51 @@ def test_a_pipeline_run_lists_its_children(service, catalogue):
     assert data["children"] == [
         {"identifier": child.identifier, "job": "echo", "pipeline_element": "build", "status": "failed"}
     ]
+
+
+@pytest.mark.django_db(transaction=True)  # dispatch runs once the trigger commits
+def test_trigger_answers_the_run_as_the_service_shows_it_after_dispatch(service, catalogue):
+    """The trigger's answer reads again what dispatch changes (here: the worker that claimed
+    the run as the trigger committed) and shows the run as GET /api/runs/<id> does."""
+    operator = service("operator")
+    worker = catalogue["worker"]
+    Worker.objects.filter(pk=worker.pk).update(
+        is_connected=True, channel_name="specific.test!1", executors=1, last_seen=timezone.now()
+    )
+    response = operator.post("/api/projects/examples/jobs/echo/trigger", {"parameters": {"text": "hi"}})
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["worker"] == worker.identifier
+    shown = operator.get(f"/api/runs/{answer['identifier']}").json()
+    assert answer == shown
+    assert [step["name"] for step in answer["steps"]] == ["echo"]
+    assert answer["children"] == answer["retries"] == []
+
+
+def test_trigger_answer_of_a_job_with_steps_reads_neither_children_nor_retries(service, catalogue):
+    """A new run that is not a pipeline has no children, and no retries before it ends: its
+    answer reads the run, its steps and nothing else of it."""
+    operator = service("operator")
+    with CaptureQueriesContext(connection) as queries:
+        response = operator.post("/api/projects/examples/jobs/echo/trigger", {"parameters": {"text": "hi"}})
+    assert response.status_code == 201, response.content
+    reads_of_runs = [
+        query["sql"] for query in queries.captured_queries
+        if query["sql"].startswith("SELECT") and f"FROM {connection.ops.quote_name('runs_run')}" in query["sql"]
+        and "runs_run_parent" not in query["sql"]
+    ]
+    assert len(reads_of_runs) == 1, reads_of_runs
+
+
+@pytest.mark.django_db(transaction=True)  # the pipeline starts its elements once it commits
+def test_trigger_of_a_pipeline_answers_its_children(service, catalogue):
+    Job.objects.create(
+        project=catalogue["hello"].project, identifier="pipe", display_name="pipe",
+        pipeline={"elements": [{"identifier": "only", "job": "hello", "parameters": {}, "after": {}}]},
+    )
+    operator = service("operator")
+    response = operator.post("/api/projects/examples/jobs/pipe/trigger", {"parameters": {}})
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert [(child["job"], child["pipeline_element"]) for child in answer["children"]] == [("hello", "only")]
+    assert answer == operator.get(f"/api/runs/{answer['identifier']}").json()

@@ -21,10 +21,16 @@ def started_orchestra(tmp_path, database_url: str | None = None,
         installation.stop()
 
 
+def module_configuration(request) -> str:
+    """The configuration a test module names in its CONFIGURATION; the examples by default."""
+    return getattr(request.module, "CONFIGURATION", "examples.configuration")
+
+
 @pytest.fixture
-def orchestra(tmp_path):
-    """A started master (no worker) on SQLite, stopped at teardown."""
-    with started_orchestra(tmp_path) as installation:
+def orchestra(tmp_path, request):
+    """A started master (no worker) on SQLite with the module's configuration, stopped at
+    teardown."""
+    with started_orchestra(tmp_path, configuration=module_configuration(request)) as installation:
         yield installation
 
 
@@ -41,7 +47,7 @@ def e2e_database(request) -> Iterator[str | None]:
 
 
 @pytest.fixture
-def orchestra_on_each_database(tmp_path, e2e_database):
+def orchestra_on_each_database(tmp_path, e2e_database, request):
     """A started master as `orchestra`, on each database in turn."""
-    with started_orchestra(tmp_path, e2e_database) as installation:
+    with started_orchestra(tmp_path, e2e_database, module_configuration(request)) as installation:
         yield installation

@@ -9,22 +9,13 @@ import pytest
 from tests.e2e.harness import Orchestra, poll
 
 pytestmark = pytest.mark.e2e
+CONFIGURATION = "tests.e2e.configuration"  # the `orchestra` fixture's (tests/e2e/conftest.py)
 
 # The example jobs (examples/configuration.py): what ends each, and after how many seconds.
 BOUNDED = {
     "sleepy": ("step 'sleep' exceeded the job's timeout of 3 s", 3),
     "silent": ("step 'print then wait' printed nothing for 2 s (silence_timeout)", 2),
 }
-
-
-@pytest.fixture
-def orchestra(tmp_path):
-    installation = Orchestra(tmp_path, configuration="tests.e2e.configuration")
-    try:
-        installation.start_master()
-        yield installation
-    finally:
-        installation.stop()
 
 
 def assert_ended_by(orchestra: Orchestra, identifier: str, job: str) -> None:

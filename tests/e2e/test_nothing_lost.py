@@ -8,27 +8,13 @@ import time
 import pytest
 
 from tests.e2e.configuration import numbered_lines
-from tests.e2e.conftest import e2e_database, started_orchestra  # noqa: F401  (fixture)
 from tests.e2e.harness import Orchestra, poll, processes_under
 from tests.e2e.proxy import CuttableProxy
 
 pytestmark = pytest.mark.e2e
+CONFIGURATION = "tests.e2e.configuration"  # the `orchestra` fixture's (tests/e2e/conftest.py)
 
 LINES = 80000  # 60 bytes each: 4.8 MB, printed over about 4 seconds
-
-
-@pytest.fixture
-def orchestra(tmp_path):
-    with started_orchestra(tmp_path, configuration="tests.e2e.configuration") as installation:
-        yield installation
-
-
-@pytest.fixture
-def orchestra_on_each_database(tmp_path, e2e_database):  # noqa: F811
-    """As `orchestra`, on each database in turn: what the master stores and acknowledges is
-    stored once on every database."""
-    with started_orchestra(tmp_path, e2e_database, configuration="tests.e2e.configuration") as installation:
-        yield installation
 
 
 def wait_for_log_bytes(orchestra: Orchestra, identifier: str, minimum: int = 1, timeout: float = 60) -> None:

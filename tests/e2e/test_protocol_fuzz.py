@@ -22,6 +22,7 @@ from tests.e2e.harness import Orchestra
 from workers.protocol import LOG_FRAME_HEADER, MAX_MESSAGE_BYTES, encode_log_frame
 
 pytestmark = pytest.mark.e2e
+CONFIGURATION = "tests.e2e.configuration"  # the `orchestra` fixture's (tests/e2e/conftest.py)
 
 
 def nested(depth: int) -> list:
@@ -231,16 +232,6 @@ def read_until_closed(connection: socket.socket) -> bytes:
             received += chunk
     connection.close()
     return received
-
-
-@pytest.fixture
-def orchestra(tmp_path):
-    installation = Orchestra(tmp_path, configuration="tests.e2e.configuration")
-    try:
-        installation.start_master()
-        yield installation
-    finally:
-        installation.stop()
 
 
 def test_malformed_and_oversized_frames_get_errors_and_never_a_traceback(orchestra):

@@ -10,6 +10,7 @@ from tests.e2e.test_scale_out import redis_reachable
 from tests.postgres import postgres_database  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.e2e
+CONFIGURATION = "tests.e2e.configuration"  # the `orchestra` fixture's (tests/e2e/conftest.py)
 
 
 def moment(text: str) -> float:
@@ -31,16 +32,6 @@ def finished(orchestra: Orchestra, identifiers: list[str], url: str | None = Non
     runs = [orchestra.wait_for_run(identifier, timeout=90) for identifier in identifiers]
     assert [run["status"] for run in runs] == ["succeeded"] * len(runs), runs
     return runs
-
-
-@pytest.fixture
-def orchestra(tmp_path):
-    installation = Orchestra(tmp_path, configuration="tests.e2e.configuration")
-    try:
-        installation.start_master()
-        yield installation
-    finally:
-        installation.stop()
 
 
 def test_runs_of_a_job_limited_to_one_never_overlap_on_two_workers(orchestra):

@@ -41,7 +41,7 @@ def test_example_configuration_is_valid():
     (examples,), declared = validate_configuration(projects, resources)
     jobs = {job["identifier"]: job for job in examples["jobs"]}
     assert sorted(jobs) == sorted([
-        "hello", "results", "fail", "log-flood", "slow-count", "echo", "results-chain",
+        "hello", "noop", "results", "fail", "log-flood", "slow-count", "echo", "results-chain",
         "special-pool", "sleepy", "silent", "flaky", "exclusive", "deploy-a", "deploy-b", "kept", "append",
         "show-secret",
         "pipeline-diamond", "pipeline-failure",

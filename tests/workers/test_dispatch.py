@@ -17,6 +17,7 @@ from runs.queue import waiting_reason
 from workers.background import mark_silent_workers_disconnected, offer_unconfirmed_runs
 from workers.dispatch import assign_waiting_runs
 from workers.models import Worker
+from workers.sync import run_request
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
@@ -65,8 +66,18 @@ def test_a_new_run_is_given_to_one_matching_worker_and_only_its_consumer_is_told
     gpu = connected_worker("gpu-1", {"pool": "gpu"})
     run = do_trigger_run(job("train", {"pool": "gpu"}), {}, SYSTEM)
     assert holder(run) == "gpu-1"
-    assert messages_to(gpu) == [{"type": "run.offer"}]
+    assert messages_to(gpu) == [{"type": "run.offer", "runs": [run_request(run)]}]
     assert [messages_to(worker) for worker in others] == [[]] * 5
+
+
+def test_an_offer_too_large_for_the_channel_layer_leaves_the_consumer_to_read_it():
+    worker = connected_worker("w")
+    many_steps = [{"name": f"s{index}", "command": ["echo", "x" * 1000]} for index in range(100)]
+    large = job("large")
+    Job.objects.filter(pk=large.pk).update(steps=many_steps)
+    run = do_trigger_run(Job.objects.get(pk=large.pk), {}, SYSTEM)
+    assert holder(run) == "w"
+    assert messages_to(worker) == [{"type": "run.offer"}]
 
 
 def test_equally_free_workers_share_new_runs_and_a_full_one_gets_none():
@@ -115,7 +126,7 @@ def test_the_sweep_assigns_runs_whose_wake_up_was_lost(django_capture_on_commit_
     assert holder(run) is None
     assert assign_waiting_runs() == 1
     assert holder(run) == "w"
-    assert messages_to(worker) == [{"type": "run.offer"}]
+    assert messages_to(worker) == [{"type": "run.offer", "runs": [run_request(run)]}]
     assert assign_waiting_runs() == 0
 
 
