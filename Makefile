@@ -2,16 +2,26 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# What Orchestra needs to run (requirements.txt), and that plus what its tests need
+# (requirements-test.txt).
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | cksum | cut -d' ' -f1)
 
 .PHONY: run test bench chromium clean
 
-$(STAMP): requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-[0-9]*
 	touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	rm -f $(VENV)/.installed-*
+	touch $@ $(STAMP)
 
 PORT ?= 8000
 
@@ -26,10 +36,10 @@ chromium:
 		  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
 
 # The whole suite on SQLite, then the tests whose behaviour depends on the database on each
-# server database (tests/environment.py).
-SERVER_DATABASES ?= postgresql mariadb
+# server database (tests/environment.py; mongodb: a SecantusDB server the session starts).
+SERVER_DATABASES ?= postgresql mariadb mongodb
 
-test: $(STAMP) chromium
+test: $(TEST_STAMP) chromium
 	$(PY) -m pytest
 	for database in $(SERVER_DATABASES); do \
 		ORCHESTRA_TEST_DATABASE=$$database $(PY) -m pytest -m database || exit 1; \

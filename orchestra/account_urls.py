@@ -8,7 +8,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     path("me/", views.profile, name="profile"),
-    path("me/tokens/<int:token_id>/revoke/", views.revoke_own_token, name="revoke-own-token"),
+    path("me/tokens/<pk:token_id>/revoke/", views.revoke_own_token, name="revoke-own-token"),
     path("me/password/", views.change_password, name="change-password"),
     path("users/", views.user_list, name="users"),
     path("users/create/", views.user_create, name="user-create"),
@@ -18,7 +18,7 @@ urlpatterns = [
     path("users/<str:username>/disable/", views.user_disable, name="user-disable"),
     path("users/<str:username>/delete/", views.user_delete, name="user-delete"),
     path(
-        "users/<str:username>/tokens/<int:token_id>/revoke/",
+        "users/<str:username>/tokens/<pk:token_id>/revoke/",
         views.user_revoke_token,
         name="user-revoke-token",
     ),

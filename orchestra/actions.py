@@ -2,11 +2,11 @@
 transaction, so a change is never made without its record."""
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
+from orchestra.database import atomic, json_key
 from orchestra.models import Token
 from orchestra.tokens import create_token, revoke_token
 
@@ -48,7 +48,7 @@ def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
     """
     if not enabled:
         refuse_self_lockout(user, actor)
-    with transaction.atomic():
+    with atomic():
         changed = User.objects.filter(pk=user.pk, is_active=not enabled).update(is_active=enabled)
         if changed:
             audit.record(actor, "user.enable" if enabled else "user.disable", user.get_username())
@@ -57,7 +57,7 @@ def set_user_enabled(user: User, enabled: bool, actor: Actor) -> User:
 
 
 def do_create_user(username: str, password: str | None, roles: list[str], actor: Actor) -> User:
-    with transaction.atomic():
+    with atomic():
         user = User.objects.create_user(username=username, password=password)
         if password is None:
             user.set_unusable_password()
@@ -70,7 +70,7 @@ def do_create_user(username: str, password: str | None, roles: list[str], actor:
 def do_set_user_roles(user: User, roles: list[str], actor: Actor) -> User:
     """Raises SelfLockout when the actor takes the administrator role from themself."""
     refuse_self_lockout(user, actor, roles)
-    with transaction.atomic():
+    with atomic():
         before = sorted(user.groups.values_list("name", flat=True))
         user.groups.set(Group.objects.filter(name__in=roles))
         after = sorted(user.groups.values_list("name", flat=True))
@@ -83,34 +83,35 @@ def do_delete_user(user: User, actor: Actor) -> None:
     """Raises SelfLockout when the actor deletes themself."""
     refuse_self_lockout(user, actor)
     username = user.get_username()
-    with transaction.atomic():
+    with atomic():
         user.delete()
         audit.record(actor, "user.delete", username)
 
 
 def do_create_token(user: User, description: str, actor: Actor) -> tuple[Token, str]:
     """A new API token of `user`; the value returned is shown once and stored nowhere."""
-    with transaction.atomic():
+    with atomic():
         token, value = create_token(user, kind=Token.Kind.API, description=description)
         audit.record(
-            actor, "token.create", user.get_username(), token=token.pk, description=description
+            actor, "token.create", user.get_username(), token=json_key(token.pk),
+            description=description,
         )
     return token, value
 
 
 def do_revoke_token(token: Token, actor: Actor) -> None:
-    with transaction.atomic():
+    with atomic():
         if token.revoked is None:
             revoke_token(token)
             audit.record(
-                actor, "token.revoke", token.user.get_username(), token=token.pk,
+                actor, "token.revoke", token.user.get_username(), token=json_key(token.pk),
                 description=token.description,
             )
 
 
 def do_change_password(user: User, password: str, actor: Actor, keep: Token | None = None) -> None:
     """Set a new password and end every other session of the user (a stolen one included)."""
-    with transaction.atomic():
+    with atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         sessions = Token.objects.filter(user=user, kind=Token.Kind.SESSION, revoked=None)

@@ -6,7 +6,6 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 
 from orchestra import audit
@@ -14,6 +13,7 @@ from orchestra.actions import do_delete_user, do_set_user_roles, self_lockout, s
 from orchestra.admin_actions import enable_disable_actions
 from orchestra.audit import Actor
 from orchestra.authorization import PUBLIC
+from orchestra.database import atomic
 from orchestra.models import AuditEvent, Token
 from orchestra.roles import is_administrator
 
@@ -68,10 +68,13 @@ class AuditedChanges:
 
     def delete_queryset(self, request, queryset) -> None:
         # The admin's bulk delete runs outside any transaction; the records must go with it.
-        with transaction.atomic():
-            targets = [str(obj) for obj in queryset]
-            super().delete_queryset(request, queryset)
-            for target in targets:
+        with atomic():
+            objects = list(queryset)
+            # By key: the admin's list joins other tables, and MongoDB deletes from one alone.
+            super().delete_queryset(
+                request, queryset.model.objects.filter(pk__in=[obj.pk for obj in objects])
+            )
+            for target in map(str, objects):
                 audit.record(Actor.from_request(request), f"{self.audit_noun}.delete", target)
 
 
@@ -167,7 +170,7 @@ class OrchestraUserAdmin(AuditedChanges, UserAdmin):
 
     def delete_queryset(self, request, queryset) -> None:
         actor = Actor.from_request(request)
-        with transaction.atomic():
+        with atomic():
             for user in queryset:
                 do_delete_user(user, actor)
 

@@ -20,6 +20,7 @@ from orchestra.actions import (
 from orchestra.api_errors import Conflict
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
+from orchestra.database import with_many_to_many
 from orchestra.authorization import AUTHENTICATED
 from orchestra.filters import AuditEventFilter, UserFilter
 from orchestra.models import AuditEvent, Token
@@ -38,7 +39,7 @@ LOCKOUT = {409: OpenApiResponse(ErrorSerializer, description="It would lock you 
 
 
 def user_queryset():
-    return User.objects.prefetch_related("groups").order_by("username")
+    return with_many_to_many(User.objects, "groups").order_by("username")
 
 
 def get_user(username: str) -> User:

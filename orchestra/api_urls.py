@@ -75,8 +75,8 @@ urlpatterns = [
     path(f"{USER}/enable", accounts.UserEnabled.as_view(enabled=True), name="api-user-enable"),
     path(f"{USER}/disable", accounts.UserEnabled.as_view(enabled=False), name="api-user-disable"),
     path(f"{USER}/tokens", accounts.UserTokens.as_view(), name="api-user-tokens"),
-    path(f"{USER}/tokens/<int:token_id>", accounts.UserTokenDetail.as_view(), name="api-user-token"),
+    path(f"{USER}/tokens/<pk:token_id>", accounts.UserTokenDetail.as_view(), name="api-user-token"),
     path("tokens", accounts.TokenList.as_view(), name="api-tokens"),
-    path("tokens/<int:token_id>", accounts.TokenDetail.as_view(), name="api-token"),
+    path("tokens/<pk:token_id>", accounts.TokenDetail.as_view(), name="api-token"),
     path("audit", accounts.AuditList.as_view(), name="api-audit"),
 ]

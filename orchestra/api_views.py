@@ -1,9 +1,11 @@
 """Building blocks shared by the service views of every app."""
 
+from bson import ObjectId
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import parsers, serializers
+from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.utils import encoders
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -43,6 +45,17 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class KeyEncoder(encoders.JSONEncoder):
+    """Writes an ObjectId (a key on MongoDB) as its hexadecimal string, as URLs spell it."""
+
+    def default(self, value):
+        return str(value) if isinstance(value, ObjectId) else super().default(value)
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = KeyEncoder
 
 
 class JSONOnly(DefaultContentNegotiation):

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from pymongo.errors import InvalidURI
+from pymongo.uri_parser import parse_uri
 
 from orchestra.values import InvalidValue, check_email_address, check_http_url
 
@@ -87,11 +89,14 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     """Turn a database URL into a Django DATABASES entry.
 
     Accepted: sqlite:///absolute/path, sqlite:relative/path, postgresql://user:pw@host:port/db,
-    mysql://user:pw@host:port/db (MariaDB). Query parameters become OPTIONS.
+    mysql://user:pw@host:port/db (MariaDB), mongodb://user:pw@host1,host2/db?replicaSet=rs0
+    (and mongodb+srv://). Query parameters become OPTIONS (MongoDB: the URL keeps them).
     """
     if not url:
         return sqlite_database(data_dir / "orchestra.sqlite3")
     parts = urlsplit(url)
+    if parts.scheme in ("mongodb", "mongodb+srv"):
+        return mongodb_database(name, url)
     options = dict(parse_qsl(parts.query))
     if parts.scheme == "sqlite":
         path = unquote(parts.path or parts.netloc)
@@ -108,7 +113,8 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
     }
     if parts.scheme not in engines:
         raise ImproperlyConfigured(
-            f"{name}: unsupported scheme {parts.scheme!r} (use sqlite, postgresql or mysql)"
+            f"{name}: unsupported scheme {parts.scheme!r} (use sqlite, postgresql, mysql or "
+            "mongodb)"
         )
     database_name = unquote(parts.path.lstrip("/"))
     if not database_name:
@@ -134,6 +140,29 @@ def database_from_url(name: str, url: str, data_dir: Path) -> dict:
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
         "TEST": test,
+    }
+
+
+def mongodb_database(name: str, url: str) -> dict:
+    """A MongoDB connection string as a DATABASES entry for django-mongodb-backend: the string
+    goes to MongoClient whole (hosts, replica set, credentials, options); the database is its
+    path."""
+    if url.startswith("mongodb+srv://"):
+        # Its hosts are looked up in DNS when the client connects, not while settings load.
+        database_name = unquote(urlsplit(url).path.lstrip("/"))
+    else:
+        try:
+            database_name = parse_uri(url)["database"]
+        except (InvalidURI, ValueError) as error:
+            raise ImproperlyConfigured(f"{name}: invalid MongoDB URL {url!r}: {error}")
+    if not database_name:
+        raise ImproperlyConfigured(f"{name}: the URL names no database: {url!r}")
+    return {
+        "ENGINE": "django_mongodb_backend",
+        "NAME": database_name,
+        "HOST": url,
+        "OPTIONS": {},
+        "TEST": {"NAME": f"test_{database_name}"},
     }
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Now
 
 from orchestra import VERSION
 from orchestra.applications import describe
+from orchestra.database import insert
 from orchestra.models import Master
 
 # Gone masters stay listed this long (so an administrator sees which one died and when), then
@@ -51,10 +52,10 @@ def register(serves: frozenset[str], fingerprint: str = "") -> Master:
     for master in Master.objects.filter(host=host, stopped__isnull=True).exclude(pid=os.getpid()):
         if not process_exists(master.pid):
             Master.objects.filter(pk=master.pk, stopped__isnull=True).update(stopped=Now())
-    master = Master.objects.create(
+    [master] = insert([Master(
         host=host, pid=os.getpid(), serves=describe(serves), version=VERSION,
         fingerprint=fingerprint, started=Now(), heartbeat=Now(),
-    )
+    )])
     master.refresh_from_db()
     return master
 
@@ -76,7 +77,7 @@ def beat(master: Master) -> None:
         master.pk = None
         master.started = master.heartbeat = Now()
         master.stopped = None
-        master.save()
+        insert([master])
         master.refresh_from_db()
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from orchestra import VERSION
+from orchestra import VERSION, mongodb
 from orchestra.environment import (
     database_from_url,
     email_address,
@@ -177,6 +177,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 
     pymysql.install_as_MySQLdb()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == mongodb.ENGINE:
+    INSTALLED_APPS = mongodb.installed_apps(INSTALLED_APPS)
+    MIGRATION_MODULES = mongodb.MIGRATION_MODULES
+    DEFAULT_AUTO_FIELD = mongodb.PRIMARY_KEY
 
 REDIS_URL = redis_url("ORCHESTRA_REDIS_URL")
 if REDIS_URL:
@@ -238,7 +242,7 @@ REST_FRAMEWORK = {
     ],
     # Bodies are JSON, answers are JSON: every other media type is a 415, whatever Accept says.
     "DEFAULT_PARSER_CLASSES": ["orchestra.api_views.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["orchestra.api_views.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "orchestra.api_views.JSONOnly",
     "DEFAULT_PAGINATION_CLASS": "orchestra.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -254,6 +258,12 @@ SPECTACULAR_SETTINGS = {
         "int": {"type": "integer", "minimum": 0},
         "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
         "str": {"type": "string", "pattern": "^[^/]+$"},
+        # orchestra.database.PrimaryKeyConverter
+        "pk": (
+            {"type": "string", "pattern": "^[0-9a-f]{24}$"}
+            if DATABASES["default"]["ENGINE"] == mongodb.ENGINE
+            else {"type": "integer", "minimum": 0}
+        ),
     },
 }
 

@@ -185,9 +185,11 @@ def encoded_size(value: object) -> int:
     return len(json.dumps(value, allow_nan=False))
 
 
-def check_json(value: object, field: str, *, max_bytes: int) -> object:
+def check_json(value: object, field: str, *, max_bytes: int,
+               integers_of_64_bits: bool = False) -> object:
     """A JSON document every database stores and every page shows: finite numbers, valid
-    text keys and strings, at most MAX_JSON_DEPTH deep and `max_bytes` long once encoded."""
+    text keys and strings, at most MAX_JSON_DEPTH deep and `max_bytes` long once encoded.
+    `integers_of_64_bits` for a database that stores no larger integer (MongoDB's BSON)."""
     pending = [(value, field, 0)]
     while pending:
         item, where, depth = pending.pop()
@@ -203,6 +205,12 @@ def check_json(value: object, field: str, *, max_bytes: int) -> object:
             check_text(item, where)
         elif isinstance(item, float) and not math.isfinite(item):
             raise InvalidValue(where, f"{item} is not a number JSON can hold")
+        elif (
+            integers_of_64_bits and isinstance(item, int) and not isinstance(item, bool)
+            and not SMALLEST_INTEGER <= item <= LARGEST_INTEGER
+        ):
+            raise InvalidValue(where, "is an integer beyond 64 bits (-2**63 to 2**63 - 1), "
+                                      "which this database cannot store")
         elif item is not None and not isinstance(item, (bool, int, float)):
             raise InvalidValue(where, f"unsupported value of type {type(item).__name__}")
     size = len(json.dumps(value, allow_nan=False, ensure_ascii=False).encode())

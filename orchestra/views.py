@@ -25,6 +25,7 @@ from orchestra.actions import (
     set_user_enabled,
 )
 from orchestra.audit import Actor
+from orchestra.database import with_many_to_many
 from orchestra.authorization import AUTHENTICATED, PUBLIC, requires
 from orchestra.filters import AuditEventFilter, UserFilter
 from orchestra.forms import LoginForm, NewTokenForm, NewUserForm, RolesForm
@@ -178,7 +179,7 @@ def revoke_own_token(request, token_id: int):
 
 @requires(roles.VIEW_USERS)
 def user_list(request):
-    users = User.objects.prefetch_related("groups").order_by("username")
+    users = with_many_to_many(User.objects, "groups").order_by("username")
     context = {"listing": filtered_list(request, UserFilter, users), "form": NewUserForm()}
     return render(request, "orchestra/user_list.html", context)
 
@@ -188,7 +189,7 @@ def user_list(request):
 def user_create(request):
     form = NewUserForm(request.POST)
     if not form.is_valid():
-        users = User.objects.prefetch_related("groups").order_by("username")
+        users = with_many_to_many(User.objects, "groups").order_by("username")
         context = {"listing": filtered_list(request, UserFilter, users), "form": form}
         return render(request, "orchestra/user_list.html", context, status=400)
     data = form.cleaned_data
@@ -200,7 +201,7 @@ def user_create(request):
 
 @requires(roles.VIEW_USERS)
 def user_detail(request, username: str):
-    user = get_object_or_404(User.objects.prefetch_related("groups"), username=username)
+    user = get_object_or_404(with_many_to_many(User.objects, "groups"), username=username)
     user_roles = sorted(group.name for group in user.groups.all())
     context = {
         "subject": user,

@@ -1,11 +1,10 @@
 """State changes of jobs and schedules made by people; each writes its audit record in the
 same transaction, so a change is never made without its record."""
 
-from django.db import transaction
-
 from orchestra import audit
 from orchestra.actions import ChangeRefused
 from orchestra.audit import Actor
+from orchestra.database import atomic
 from projects.models import Job, Schedule
 
 
@@ -19,7 +18,7 @@ def set_job_enabled(job: Job, enabled: bool, actor: Actor) -> Job:
     A job the master disabled for a reason (a secret it could not read) stays disabled:
     JobCannotBeEnabled, until a master starts without that reason.
     """
-    with transaction.atomic():
+    with atomic():
         jobs = Job.objects.filter(pk=job.pk, is_enabled=not enabled)
         if enabled:
             reason = Job.objects.filter(pk=job.pk).values_list("disabled_reason", flat=True).first()
@@ -33,7 +32,7 @@ def set_job_enabled(job: Job, enabled: bool, actor: Actor) -> Job:
 
 
 def set_schedule_enabled(schedule: Schedule, enabled: bool, actor: Actor) -> Schedule:
-    with transaction.atomic():
+    with atomic():
         changed = Schedule.objects.filter(pk=schedule.pk, is_enabled=not enabled).update(
             is_enabled=enabled
         )

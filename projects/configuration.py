@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
+from orchestra.database import atomic
 from projects import models
 from projects.definitions import (
     Element,
@@ -143,7 +144,7 @@ def _sync_resources(resources: list[dict], report: SyncReport) -> None:
 
 def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncReport:
     report = SyncReport()
-    with transaction.atomic():
+    with atomic():
         if resources is not None:
             _sync_resources(resources, report)
         kept_projects, kept_jobs, kept_schedules, kept_hooks = [], [], [], []
@@ -203,12 +204,13 @@ def _sync_projects(projects: list[dict], resources: list[dict] | None) -> SyncRe
             (models.Schedule, kept_schedules, "schedule"),
             (models.Hook, kept_hooks, "hook"),
         ):
-            gone = model.objects.filter(is_configured=True).exclude(pk__in=kept)
+            gone = list(model.objects.filter(is_configured=True).exclude(pk__in=kept))
             report.removed.extend(f"{kind} {row}" for row in gone)
             values = {"is_configured": False}
             if model in (models.Job, models.Schedule):
                 values["is_enabled"] = False
-            gone.update(**values)
+            # By key: the rows' order joined other tables, and MongoDB updates one alone.
+            model.objects.filter(pk__in=[row.pk for row in gone]).update(**values)
     return report
 
 

@@ -11,36 +11,32 @@ master restarted during a rolling upgrade cannot disable what a newer configurat
 and editing the configuration and restarting the only master keeps working.
 
 The check and the write happen in one transaction under a lock of the row, so of two masters
-starting at once with different configurations, the second to take the lock sees the first's.
+starting at once with different configurations, the second to take the lock sees the first's
+(on MongoDB the second conflicts and is retried whole: orchestra.database).
 """
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Now
 
 from orchestra import masters
-from orchestra.database import locked
+from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.models import Master
 from projects.configuration import LoadedConfiguration, SyncReport, sync_projects
-from projects.models import ConfigurationInForce
+from projects.models import IN_FORCE, ConfigurationInForce
 from projects.secrets import hold
-
-# The single row's primary key.
-ROW = 1
-
 
 class ConfigurationConflict(Exception):
     """The master's configuration may not replace the one in force; the text says why."""
 
 
 def configuration_in_force() -> ConfigurationInForce | None:
-    return ConfigurationInForce.objects.filter(pk=ROW, loaded__isnull=False).select_related("loaded_by").first()
+    return ConfigurationInForce.objects.filter(name=IN_FORCE, loaded__isnull=False).select_related("loaded_by").first()
 
 
 def with_configuration_in_force(registry: QuerySet) -> QuerySet:
     """Masters of the registry, each with `holds_configuration_in_force`."""
     return registry.annotate(holds_configuration_in_force=Exists(
-        ConfigurationInForce.objects.filter(pk=ROW, fingerprint=OuterRef("fingerprint")).exclude(fingerprint="")
+        ConfigurationInForce.objects.filter(name=IN_FORCE, fingerprint=OuterRef("fingerprint")).exclude(fingerprint="")
     ))
 
 
@@ -50,12 +46,13 @@ def declares_higher_version(configuration: LoadedConfiguration, in_force: Config
     return in_force.version is None or configuration.version > in_force.version
 
 
+@retried_on_conflict
 def put_in_force(configuration: LoadedConfiguration, master: Master, take_over: bool = False) -> SyncReport:
     """Write `configuration` to the database as the one in force, loaded by `master`; raises
     ConfigurationConflict, writing nothing, when it would silently replace the configuration
     of a live master."""
-    with transaction.atomic():
-        in_force, _ = locked(ConfigurationInForce.objects).get_or_create(pk=ROW)
+    with atomic():
+        in_force, _ = locked(ConfigurationInForce.objects).get_or_create(name=IN_FORCE)
         if in_force.fingerprint and in_force.fingerprint != configuration.fingerprint:
             holders = list(
                 masters.live_masters(besides=master).filter(fingerprint=in_force.fingerprint)[:3]
@@ -63,7 +60,7 @@ def put_in_force(configuration: LoadedConfiguration, master: Master, take_over: 
             if holders and not take_over and not declares_higher_version(configuration, in_force):
                 raise ConfigurationConflict(conflict_message(configuration, in_force, holders))
         report = sync_projects(configuration.projects, configuration.resources)
-        ConfigurationInForce.objects.filter(pk=ROW).update(
+        ConfigurationInForce.objects.filter(name=IN_FORCE).update(
             fingerprint=configuration.fingerprint, version=configuration.version, loaded=Now(),
             loaded_by=master, loaded_by_name=str(master),
         )

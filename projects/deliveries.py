@@ -13,10 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from orchestra.audit import Actor
+from orchestra.database import atomic, retried_on_conflict
 from orchestra.environment import env_str
 from projects.hooks import parameters_from_payload
 from projects.models import Hook, HookDelivery, Job
@@ -55,6 +56,7 @@ def actor_of(hook: Hook, address: str | None) -> Actor:
     return Actor(address=address, label=f"hook:{hook}")
 
 
+@retried_on_conflict
 def deliver(hook: Hook, payload: Any, body: bytes, delivery: str | None,
             address: str | None) -> tuple[list[str], bool]:
     """Trigger the hook's jobs with their parameters taken from `payload`, all or none, unless
@@ -62,8 +64,8 @@ def deliver(hook: Hook, payload: Any, body: bytes, delivery: str | None,
     identifiers and whether they were triggered now.
 
     Of two deliveries with the same identifier at once, on any masters, the unique constraint
-    lets one store it: the other waits for it, gets the violation, and answers the first one's
-    runs. The delivery and its runs are stored in one transaction.
+    lets one store it: the other waits for it (on MongoDB it meets a write conflict and starts
+    again), gets the violation or finds the delivery, and answers the first one's runs. The delivery and its runs are stored in one transaction.
 
     Raises DeliveryReused when the identifier came with another body; PayloadFieldMissing,
     ParameterError and JobDisabled when the payload or a job refuses the trigger.
@@ -76,7 +78,7 @@ def deliver(hook: Hook, payload: Any, body: bytes, delivery: str | None,
     if earlier is not None:
         return earlier, False
     try:
-        with transaction.atomic():
+        with atomic():
             # An expired delivery makes way for the new one.
             HookDelivery.objects.filter(
                 hook=hook, delivery=delivery, created__lte=_delivery_cutoff()
@@ -102,7 +104,7 @@ def _trigger(hook: Hook, payload: Any, actor: Actor) -> list[str]:
         )
     }
     runs = []
-    with transaction.atomic():
+    with atomic():
         # In one order on every database (PostgreSQL's JSON keeps no order of keys).
         for name, given in sorted(parameters.items()):
             try:

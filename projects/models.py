@@ -120,11 +120,19 @@ class Schedule(models.Model):
         return f"{self.project.identifier}/{self.identifier}"
 
 
+# The name of the row of ConfigurationInForce.
+IN_FORCE = "in force"
+
+
 class ConfigurationInForce(models.Model):
     """Which configuration the projects, jobs and schedules in the database come from: one
     row, written by the master that last wrote its configuration
     (`projects.configuration_in_force`)."""
 
+    # The one row is found by this unique name, not by a primary key a database would have
+    # to accept as given (MongoDB's keys are ObjectIds): two masters creating it at once make
+    # one row on every database.
+    name = models.CharField(max_length=20, unique=True, default=IN_FORCE)
     # LoadedConfiguration.fingerprint; empty before any master wrote one.
     fingerprint = models.CharField(max_length=64, blank=True)
     # The `version` the configuration module declares, if any.

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from croniter import croniter
-from django.db import transaction
 from django.utils import timezone
 
 from orchestra.audit import SYSTEM
+from orchestra.database import atomic, retried_on_conflict
 from projects.models import Schedule
 from runs.actions import JobDisabled, do_trigger_run
 from runs.models import ACTIVE_STATUSES, Run
@@ -99,6 +99,7 @@ def tick(now: datetime | None = None) -> int:
     return triggered
 
 
+@retried_on_conflict
 def _tick_schedule(schedule: Schedule, now: datetime) -> bool:
     active = Run.objects.filter(schedule=schedule, status__in=ACTIVE_STATUSES).exists()
     decision = decide(
@@ -111,7 +112,7 @@ def _tick_schedule(schedule: Schedule, now: datetime) -> bool:
     )
     if decision is None:
         return False
-    with transaction.atomic():
+    with atomic():
         claimed = Schedule.objects.filter(pk=schedule.pk, last_tick=schedule.last_tick).update(
             last_tick=decision.tick
         )
@@ -121,7 +122,7 @@ def _tick_schedule(schedule: Schedule, now: datetime) -> bool:
             logger.debug("schedule %s: tick %s without a run (%s)", schedule, decision.tick, decision.reason)
             return False
         try:
-            with transaction.atomic():
+            with atomic():
                 run = do_trigger_run(
                     schedule.job,
                     schedule.parameters,

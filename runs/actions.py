@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
-from orchestra.database import locked
+from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.extensions import log_store
 from runs.models import (
     ACTIVE_STATUSES, FINAL_STATUSES, IdempotencyKey, Resource, Run, RunStep, Status,
@@ -72,7 +72,7 @@ def do_trigger_run(
     if not job.can_be_triggered:
         raise JobDisabled(f"job {job} is disabled")
     resolved = resolve_parameters(job.parameters, parameters)
-    with transaction.atomic():
+    with atomic():
         run = _create_run(
             job, resolved, actor, source=source, schedule=schedule, hook=hook, parent=parent,
             pipeline_element=pipeline_element,
@@ -84,6 +84,7 @@ def do_trigger_run(
     return run
 
 
+@retried_on_conflict
 def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
                         priority: int | None = None) -> tuple[Run, bool]:
     """`do_trigger_run`, unless `actor` sent `key` with a trigger in the last 24 hours: then the
@@ -91,7 +92,8 @@ def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
 
     Of two triggers with the same key at once, on any masters, the key's unique constraint lets
     one store it: the other waits for it (PostgreSQL waits on the index entry, SQLite on the
-    database's lock), gets the violation, and answers the first one's run. The key and its run
+    database's lock; on MongoDB it meets a write conflict and starts again), gets the violation
+    or finds the key, and answers the first one's run. The key and its run
     are stored in one transaction, so neither exists without the other.
 
     Raises KeyReused when the key came with another job, parameters or priority, KeyRunDeleted
@@ -104,7 +106,7 @@ def do_trigger_run_once(job, parameters: dict | None, actor: Actor, key: str, *,
     if earlier is not None:
         return earlier, False
     try:
-        with transaction.atomic():
+        with atomic():
             # An expired key makes way for the new trigger.
             IdempotencyKey.objects.filter(
                 user=actor.user, key=key, created__lte=_key_cutoff()
@@ -157,7 +159,7 @@ def record_unstarted_run(job, parameters: dict, actor: Actor, status: str, messa
     the pipeline reached has a row the website can show.
     """
     assert status in FINAL_STATUSES, status
-    with transaction.atomic():
+    with atomic():
         run = _create_run(
             job, parameters, actor, source=Run.Source.PIPELINE, parent=parent,
             pipeline_element=pipeline_element, status=status, status_message=message,
@@ -174,7 +176,7 @@ def do_retry_run(run: Run) -> Run:
     Triggered, and audited, on behalf of whoever triggered the first attempt."""
     job = run.job
     delay = job.retry_delay * 2 ** (run.attempt - 1)
-    with transaction.atomic():
+    with atomic():
         retry = _create_run(
             job, run.parameters, Actor(user=run.triggered_by), source=run.source,
             schedule=run.schedule, hook_id=run.hook_id, parent=run.parent,
@@ -233,6 +235,7 @@ class Claim(enum.Enum):
         return self is Claim.CLAIMED
 
 
+@retried_on_conflict
 def claim_run(run: Run, worker) -> Claim:
     """Give the waiting `run` to `worker` if the worker has a free executor and the run's job
     its limits allow it.
@@ -241,17 +244,18 @@ def claim_run(run: Run, worker) -> Claim:
     job's row and its resources' rows while theirs are: no two claims, from any masters, can
     give a worker more runs than executors, or a job or resource more than it allows.
     """
-    with transaction.atomic():
+    with atomic():
         if _free_executors(worker) < 1:
             return Claim.WORKER_FULL
         return _claim(run, worker)
 
 
+@retried_on_conflict
 def claim_runs(worker) -> list[Run]:
     """Claim, for every free executor of `worker`, the first waiting run in queue order that it
     may take and start. Runs it cannot take never hold it back, however many wait ahead."""
     claimed: list[Run] = []
-    with transaction.atomic():
+    with atomic():
         free = _free_executors(worker)
         tried: set[int] = set()
         while free > 0:
@@ -329,12 +333,13 @@ def start_run(run: Run, worker) -> bool:
     return bool(started)
 
 
+@retried_on_conflict
 def release_run(run: Run, worker) -> bool:
     """A run claimed for `worker` but never started there goes back to the queue.
 
     If an abort was asked for meanwhile, the run never started: it ends `cancelled` instead.
     """
-    with transaction.atomic():
+    with atomic():
         if finish_run(run, Status.CANCELLED, "cancelled before its worker started it",
                       expected={"worker": worker, "status": Status.PENDING,
                                 "abort_requested": True}):
@@ -348,13 +353,14 @@ def release_run(run: Run, worker) -> bool:
     return bool(released)
 
 
+@retried_on_conflict
 def record_progress(run: Run, worker, steps: list[dict], results: dict) -> bool:
     """Store what the executor reports of an active run on `worker`: its steps and results.
 
     A report means the executor runs, so a run still pending there becomes running. False when
     the run is no longer active there (ended, or given up on): nothing is changed.
     """
-    with transaction.atomic():
+    with atomic():
         # The guarded update also holds the run's row until commit: an abort or a
         # mark-exception in between waits, and then sees what was stored.
         updated = Run.objects.filter(
@@ -379,6 +385,7 @@ def record_log_size(run: Run, step_index: int, size: int) -> None:
 # Ending ---------------------------------------------------------------------------------------
 
 
+@retried_on_conflict
 def finish_run(run: Run, status: str, message: str = "", *, worker=None,
                expected: dict | None = None) -> bool:
     """End an active run with a final status, its unfinished steps with it.
@@ -395,7 +402,7 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
     changes = {"status": status, "completed": now, "last_update": now}
     if message:
         changes["status_message"] = message
-    with transaction.atomic():
+    with atomic():
         if not runs.update(**changes):
             return False
         ended = Run.objects.values("worker_id", "parent_id", "started").get(pk=run.pk)
@@ -415,10 +422,11 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
     return True
 
 
+@retried_on_conflict
 def do_abort_run(run: Run, actor: Actor) -> bool:
     """A run no worker holds yet is cancelled at once; a running one is asked to stop on its
     worker (a pipeline: its elements). False when the run had already ended."""
-    with transaction.atomic():
+    with atomic():
         if finish_run(run, Status.CANCELLED, f"cancelled by {actor.name}",
                       expected={"status": Status.PENDING, "worker": None}):
             audit.record(actor, "run.abort", run.identifier, status=Status.CANCELLED)
@@ -434,13 +442,14 @@ def do_abort_run(run: Run, actor: Actor) -> bool:
     return True
 
 
+@retried_on_conflict
 def do_mark_run_exception(run: Run, actor: Actor) -> bool:
     """A person gives up on an active run whose worker is lost: it ends `exception`.
 
     If the worker returns later, the master tells it to drop the run (docs/protocol.md).
     """
     worker = run.worker.identifier if run.worker_id else "no worker"
-    with transaction.atomic():
+    with atomic():
         if not finish_run(run, Status.EXCEPTION,
                           f"marked as exception by {actor.name} ({worker} lost)"):
             return False
@@ -448,6 +457,7 @@ def do_mark_run_exception(run: Run, actor: Actor) -> bool:
     return True
 
 
+@retried_on_conflict
 def do_delete_runs(runs: Iterable[Run], actor: Actor) -> list[str]:
     """Delete finished runs with their chains (pipeline elements, retries) and every log;
     returns the identifiers deleted.
@@ -462,7 +472,7 @@ def do_delete_runs(runs: Iterable[Run], actor: Actor) -> list[str]:
         pk__in=selected, status__in=FINAL_STATUSES, parent=None, retry_of=None
     ).select_related("job").order_by("created", "id")
     deleted: list[str] = []
-    with transaction.atomic():
+    with atomic():
         for root in roots:
             chain = chain_of(root)
             if Run.objects.filter(pk__in=chain, status__in=ACTIVE_STATUSES).exists():

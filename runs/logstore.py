@@ -24,8 +24,8 @@ import os
 from pathlib import Path
 
 from django.db.models import Subquery
-from django.db.models.functions import Length
 
+from orchestra.database import ByteLength, insert_unless_taken
 from runs.models import LogChunk, Run
 
 
@@ -123,7 +123,7 @@ class DatabaseLogStore:
 
     def _end(self, chunks) -> int:
         """Where the last of `chunks` ends: the log's size."""
-        last = chunks.order_by("-offset").annotate(length=Length("data")).values_list("offset", "length").first()
+        last = chunks.order_by("-offset").annotate(length=ByteLength("data")).values_list("offset", "length").first()
         return 0 if last is None else last[0] + last[1]
 
     def size(self, run_identifier: str, step_index: int) -> int:
@@ -137,13 +137,9 @@ class DatabaseLogStore:
         chunks = LogChunk.objects.filter(run_id=run_key, step_index=int(step_index))
         size = self._end(chunks)
         while offset <= size < offset + len(data):
-            # Inserted unless another master stored a chunk at `size` meanwhile (INSERT OR
-            # IGNORE on SQLite, ON CONFLICT DO NOTHING on PostgreSQL, INSERT IGNORE on MariaDB).
-            LogChunk.objects.bulk_create(
-                [LogChunk(run_id=run_key, step_index=int(step_index), offset=size,
-                          data=data[size - offset:])],
-                ignore_conflicts=True,
-            )
+            # Inserted unless another master stored a chunk at `size` meanwhile.
+            insert_unless_taken(LogChunk(run_id=run_key, step_index=int(step_index), offset=size,
+                                         data=data[size - offset:]))
             grown = self._end(chunks)
             if grown <= size:
                 raise RuntimeError(f"the log of run {run_identifier} step {step_index} could "
@@ -168,4 +164,6 @@ class DatabaseLogStore:
         return data[skip:] if limit is None else data[skip:skip + limit]
 
     def delete(self, run_identifier: str) -> None:
-        LogChunk.objects.filter(run__identifier=run_identifier).delete()
+        # By the run's key: MongoDB deletes only what a filter of the chunks' own fields names.
+        run_key = Run.objects.filter(identifier=run_identifier).values_list("pk", flat=True).first()
+        LogChunk.objects.filter(run_id=run_key).delete()

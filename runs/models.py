@@ -87,7 +87,8 @@ class Run(models.Model):
             # A worker's runs that ended in the last day, for the workers page's strip.
             models.Index(fields=["worker", "completed"]),
             # The lists' default order (-created, -id), read from the index alone on a deep page.
-            models.Index(fields=["created", "id"]),
+            # Named: a generated name hashes the columns, and the key's is _id on MongoDB.
+            models.Index(fields=["created", "id"], name="runs_run_created_d22f6a_idx"),
             # The other sortable columns of the runs list (project and job sort through the
             # indexes above; worker, a nullable join, and last_update, rewritten by every
             # save, have none).
@@ -97,7 +98,7 @@ class Run(models.Model):
             # "Failures, most recently completed first": no sort of every failed run.
             models.Index(fields=["status", "completed"]),
             # A job's runs by worker: the sort reads this index alone, not 5,000 scattered rows.
-            models.Index(fields=["job", "worker", "id"]),
+            models.Index(fields=["job", "worker", "id"], name="runs_run_job_id_85586d_idx"),
             # The queue: waiting runs, highest priority, then oldest first.
             models.Index(fields=["status", "worker", "priority", "created"]),
         ]

@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from orchestra.database import atomic, retried_on_conflict
 from orchestra.metrics import MASTER
 from runs.metrics import NOTIFICATION_DELIVERIES
 from runs.models import NotificationAttempt, NotificationDelivery
@@ -169,6 +170,7 @@ def retry_delay(attempts: int) -> float:
     return min(settings.NOTIFICATION_RETRY_DELAY * 2 ** (attempts - 1), LONGEST_DELAY)
 
 
+@retried_on_conflict
 def record_attempt(delivery: Claimed, outcome: Outcome) -> str | None:
     """Record the attempt, if this master still holds the claim; returns the delivery's state
     then (None when the claim was lost)."""
@@ -178,7 +180,7 @@ def record_attempt(delivery: Claimed, outcome: Outcome) -> str | None:
         changes = {"state": State.FAILED}
     else:
         changes = {"next_attempt": Now() + timedelta(seconds=retry_delay(delivery.attempt))}
-    with transaction.atomic():
+    with atomic():
         if not NotificationDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim).update(
             attempts=delivery.attempt, claim="", claimed_until=None, **changes
         ):

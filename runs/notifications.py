@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Now
 
+from orchestra.database import as_stored, insert
 from runs.models import FINAL_STATUSES, NotificationDelivery, Run, Status, shown_recipient
 
 ON_ALL = "all"
@@ -75,7 +76,7 @@ def describe_end(run: Run, status: str) -> dict:
         "status": status,
         "message": run.status_message,
         "url": run_page_url(run),
-        "completed": run.completed.isoformat() if run.completed else None,
+        "completed": as_stored(run.completed).isoformat() if run.completed else None,
     }
 
 
@@ -97,4 +98,4 @@ def queue_notifications(sender, run: Run, status: str, **kwargs) -> list[Notific
         for notification in declared
         if is_wanted(notification["on"], status, previous)
     ]
-    return NotificationDelivery.objects.bulk_create(deliveries)
+    return insert(deliveries)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from orchestra.audit import Actor
-from orchestra.database import locked
+from orchestra.database import atomic, locked, retried_on_conflict
 from runs.actions import JobDisabled, do_abort_run, do_trigger_run, finish_run, record_unstarted_run
 from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
 from runs.parameters import ParameterError
@@ -143,9 +143,10 @@ def element_ended(sender, run: Run, parent_id: int | None, **kwargs) -> None:
         transaction.on_commit(lambda: on_child_finished(parent_id))
 
 
+@retried_on_conflict
 def on_child_finished(parent_id: int) -> None:
     """A child ended: start what its end allows, skip what it rules out, maybe end the pipeline."""
-    with transaction.atomic():
+    with atomic():
         parent = locked(Run.objects.select_related("job", "project").filter(pk=parent_id)).first()
         if parent is None or parent.status not in ACTIVE_STATUSES:
             return

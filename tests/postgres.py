@@ -1,5 +1,5 @@
-"""Fresh server databases (PostgreSQL, MariaDB) for tests that run a script against one in a
-subprocess.
+"""Fresh server databases (PostgreSQL, MariaDB; MongoDB for the race scenarios) for tests
+that run a script against one in a subprocess.
 
 Django picks its database when settings load, so a test that needs a server's real row locks
 runs its scenario as `python -m <module>` with ORCHESTRA_DATABASE_URL naming a fresh database.
@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.mongodb import mongodb_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -155,13 +157,17 @@ def run_scenario(module: str, database_url: str, data_dir) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(params=["sqlite", *SERVER_DATABASE_PARAMETERS])
+@pytest.fixture(params=["sqlite", *SERVER_DATABASE_PARAMETERS, "mongodb"])
 def race_database(request, tmp_path):
     """A fresh database for a scenario of concurrent masters: a SQLite file (the default
     installation; the test run's own SQLite is in memory, where concurrent writers fail at
-    once instead of waiting), then each server database."""
+    once instead of waiting), then each server database, then MongoDB (a SecantusDB server of
+    the test's own)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    elif request.param == "mongodb":
+        with mongodb_server() as server:
+            yield server.url("orchestra_race")
     else:
         with FRESH_SERVER_DATABASES[request.param]() as url:
             yield url

@@ -1,16 +1,16 @@
 """State changes of workers made by people; each writes its audit record in the same
 transaction, so a change is never made without its record."""
 
-from django.db import transaction
 
 from orchestra import audit
 from orchestra.audit import Actor
+from orchestra.database import atomic
 from workers.models import Worker
 
 
 def set_worker_enabled(worker: Worker, enabled: bool, actor: Actor) -> Worker:
     """A disabled worker is refused at its next connection and receives no new runs."""
-    with transaction.atomic():
+    with atomic():
         changed = Worker.objects.filter(pk=worker.pk, is_enabled=not enabled).update(
             is_enabled=enabled
         )
@@ -26,7 +26,7 @@ def claim_worker(worker: Worker, actor: Actor) -> bool:
     Without this, an identifier would stay refused for good once its user is deleted (every
     `make run` after an administrator deleted `local-worker`).
     """
-    with transaction.atomic():
+    with atomic():
         claimed = Worker.objects.filter(pk=worker.pk, owner__isnull=True).update(owner=actor.user)
         if claimed:
             audit.record(actor, "worker.claim", worker.identifier)

@@ -7,13 +7,12 @@ Synchronous functions: the connection's consumer (workers.consumers) calls each 
 
 import logging
 
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.audit import Actor
-from orchestra.database import locked
+from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
@@ -58,6 +57,7 @@ def still_authorised(token_id: int) -> bool:
     )
 
 
+@retried_on_conflict
 def register(user, message: dict, channel_name: str, address: str | None) -> tuple[Worker, str]:
     """The worker record for a connection's hello, and the channel of a connection it replaces.
 
@@ -80,8 +80,8 @@ def register(user, message: dict, channel_name: str, address: str | None) -> tup
             CLOSE_INVALID_HELLO,
             f"invalid hello: executors: must be a whole number from 1 to {MAX_EXECUTORS}",
         )
-    with transaction.atomic():
-        worker, created = locked(Worker.objects).get_or_create(
+    with atomic():
+        worker, created = locked(Worker.objects.filter(identifier=identifier)).get_or_create(
             identifier=identifier, defaults={"owner": user}
         )
         # Its user was deleted: the identifier is free again for a worker-role user.
@@ -106,11 +106,12 @@ def register(user, message: dict, channel_name: str, address: str | None) -> tup
     return worker, previous_channel
 
 
+@retried_on_conflict
 def mark_disconnected(worker: Worker, channel_name: str, offered: set[str]) -> None:
     """The worker is gone, if this connection still stood for it; the runs claimed for it
     that this connection never offered go back to the queue (the worker cannot hold them).
     Runs it offered stay: the worker may have started them, and says so at its return."""
-    with transaction.atomic():
+    with atomic():
         if not Worker.objects.filter(pk=worker.pk, channel_name=channel_name).update(
             is_connected=False, channel_name="", last_seen=Now()
         ):

@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from orchestra.database import error_text
 from orchestra.values import InvalidValue, check_text
 from projects.secrets import SecretUnavailable, reveal
 from workers import connection_records as records
@@ -431,7 +432,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
             await self.end_in_exception(
                 run_identifier,
                 f"the master could not store what the worker sent, {failures} times in a row: "
-                f"{error}",
+                f"{error_text(error)}",
             )
         except Exception:
             logger.exception("ending run %s failed too", run_identifier)

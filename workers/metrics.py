@@ -34,10 +34,15 @@ class WorkersCollector(Collector):
             .values_list("pk", "executors", "is_enabled")
         )
         # A run claimed for a worker holds one of its executors as much as a running one.
-        busy = dict(
-            Run.objects.filter(status__in=ACTIVE_STATUSES, worker__is_connected=True)
-            .order_by().values_list("worker_id").annotate(count=Count("pk"))
-        )
+        # Every worker's, kept here for the connected ones: joined with the workers, MongoDB
+        # would read every run before filtering them by status.
+        connected = {pk for pk, _, _ in workers}
+        busy = {
+            worker_id: count
+            for worker_id, count in Run.objects.filter(status__in=ACTIVE_STATUSES)
+            .exclude(worker=None).order_by().values_list("worker_id").annotate(count=Count("pk"))
+            if worker_id in connected
+        }
         yield GaugeMetricFamily("orchestra_workers_connected", "Workers connected", value=len(workers))
         executors = GaugeMetricFamily(
             "orchestra_executors", "Executors of the connected workers, busy with a run or free "

@@ -6,8 +6,7 @@ fsync'd) before the function returns, so an acknowledgement is never ahead of wh
 master has.
 """
 
-from django.db import transaction
-
+from orchestra.database import atomic, is_mongodb, retried_on_conflict
 from orchestra.extensions import log_store
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
@@ -109,6 +108,7 @@ def run_request(run: Run) -> dict:
     }
 
 
+@retried_on_conflict
 def reconcile(worker: Worker, reported: list[str]) -> dict:
     """Answer a worker's report of the runs it holds at (re)connection.
 
@@ -119,7 +119,7 @@ def reconcile(worker: Worker, reported: list[str]) -> dict:
     """
     answer = {}
     runs = {run.identifier: run for run in Run.objects.filter(identifier__in=reported)}
-    with transaction.atomic():
+    with atomic():
         for identifier in reported:
             run = runs.get(identifier)
             if run is None:
@@ -168,6 +168,7 @@ def store_log(worker: Worker, run_identifier: object, step_index: object, offset
     return size
 
 
+@retried_on_conflict
 def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
     """Store a run's status, steps and results as the executor wrote them.
 
@@ -196,7 +197,7 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
         }
         if missing:
             raise LogsIncomplete("the logs are not complete on the master", logs=missing)
-    with transaction.atomic():
+    with atomic():
         if not record_progress(run, worker, steps, results):
             return {"final": True}  # ended meanwhile (aborted before it started, given up on)
         if final:
@@ -220,7 +221,8 @@ def parse_state(state: object) -> tuple[str, str, list[dict], dict]:
     results = given(state, "results", {})
     if not isinstance(results, dict):
         raise InvalidValue("state.results", "must be an object")
-    check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES)
+    check_json(results, "state.results", max_bytes=MAX_RESULTS_BYTES,
+               integers_of_64_bits=is_mongodb())
     reported_steps = given(state, "steps", [])
     if not isinstance(reported_steps, list):
         raise InvalidValue("state.steps", "must be a list")

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Authorization',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
             ],
             options={
                 'permissions': [('view_orchestra', 'See projects, jobs, runs, logs, workers and schedules'), ('trigger_run', 'Trigger runs'), ('abort_run', 'Abort runs'), ('download_archive', 'Download run archives'), ('change_state', 'Enable and disable jobs, schedules, workers and users'), ('view_users', "See users and tokens' metadata"), ('manage_users', 'Create, change and delete users and their roles'), ('view_audit', 'See the audit log'), ('connect_worker', 'Connect to the master as a worker')],
@@ -28,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AuditEvent',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('created', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('actor_name', models.CharField(blank=True, max_length=150)),
                 ('action', models.CharField(db_index=True, max_length=64)),
@@ -44,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Token',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('kind', models.CharField(choices=[('session', 'Session'), ('api', 'Api')], default='api', max_length=16)),
                 ('digest', models.CharField(editable=False, max_length=64, unique=True)),
                 ('description', models.CharField(blank=True, max_length=200)),

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import runs.models
 from django.conf import settings
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -20,7 +21,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Run',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('identifier', models.CharField(default=runs.models.new_run_identifier, max_length=32, unique=True)),
                 ('parameters', models.JSONField(blank=True, default=dict)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('aborted', 'Aborted'), ('exception', 'Exception'), ('cancelled', 'Cancelled'), ('skipped', 'Skipped')], default='pending', max_length=16)),
@@ -47,7 +48,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RunStep',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('index', models.PositiveIntegerField()),
                 ('name', models.CharField(max_length=200)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('aborted', 'Aborted'), ('exception', 'Exception'), ('cancelled', 'Cancelled'), ('skipped', 'Skipped')], default='pending', max_length=16)),

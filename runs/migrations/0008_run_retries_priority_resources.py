@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Resource',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('identifier', models.SlugField(max_length=100, unique=True)),
                 ('capacity', models.PositiveIntegerField(default=1)),
                 ('is_configured', models.BooleanField(default=True)),

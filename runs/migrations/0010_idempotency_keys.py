@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='IdempotencyKey',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('key', models.CharField(max_length=255)),
                 ('request', models.CharField(max_length=64)),
                 ('created', models.DateTimeField(auto_now_add=True, db_index=True)),

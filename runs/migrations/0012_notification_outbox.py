@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import runs.models
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -15,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NotificationDelivery',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('identifier', models.CharField(default=runs.models.new_run_identifier, max_length=32, unique=True)),
                 ('kind', models.CharField(choices=[('webhook', 'Webhook'), ('email', 'Email')], max_length=16)),
                 ('target', models.TextField()),
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='NotificationAttempt',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('number', models.PositiveIntegerField()),
                 ('started', models.DateTimeField()),
                 ('finished', models.DateTimeField()),

@@ -10,7 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
+from pymongo.errors import PyMongoError
+
+# What MongoDB says of a document its collection's validator refuses.
+MONGODB_REFUSAL = "Document failed validation"
 
 
 def trigger_statements(name: str, table: str, operation: str, condition: str,
@@ -62,9 +66,42 @@ def database_refuses(table: str, operation: str, condition: str, message: str) -
 @contextmanager
 def audit_records_refused(target: str | None = None) -> Iterator[None]:
     """Every audit record (or only those naming `target`, a test's constant) fails to insert."""
+    if connection.vendor == "mongodb":
+        # A validator: MongoDB has no triggers. No audit record has the field `refused`.
+        accepted = {"target": {"$ne": target}} if target is not None else {"refused": True}
+        with collection_accepts_only("orchestra_auditevent", accepted):
+            yield
+        return
     condition = f"NEW.target = '{target}'" if target is not None else "TRUE"
     with database_refuses("orchestra_auditevent", "INSERT", condition, "audit refused"):
         yield
+
+
+@contextmanager
+def collection_accepts_only(collection: str, validator: dict) -> Iterator[None]:
+    """MongoDB refuses to store a document of `collection` that `validator` does not match,
+    as a full disk would, until the block ends."""
+    database = connection.database
+    database.command("collMod", collection, validator=validator, validationAction="error")
+    try:
+        yield
+    finally:
+        database.command("collMod", collection, validator={})
+
+
+@contextmanager
+def refusal(message: str) -> Iterator[None]:
+    """The block fails with the database's refusal (`message` from a SQL trigger; MongoDB's
+    validator says its own)."""
+    # django-mongodb-backend passes a refused insert on as the driver's BulkWriteError.
+    with pytest.raises((DatabaseError, PyMongoError)) as caught:
+        yield
+    error, said = caught.value, []
+    while error is not None:
+        said.append(str(error))
+        error = error.__cause__ or error.__context__
+    expected = MONGODB_REFUSAL if connection.vendor == "mongodb" else message
+    assert any(expected in text for text in said), said
 
 
 @pytest.fixture

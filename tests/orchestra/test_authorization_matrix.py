@@ -91,9 +91,9 @@ ANSWERS = {
 UNKNOWN_SERVICE_ROUTE = "api/^.*$"
 # Website routes that change something.
 POST_ONLY = {
-    "logout/", "me/password/", "me/tokens/<int:token_id>/revoke/", "users/create/",
+    "logout/", "me/password/", "me/tokens/<pk:token_id>/revoke/", "users/create/",
     "users/<str:username>/roles/", "users/<str:username>/enable/", "users/<str:username>/disable/",
-    "users/<str:username>/delete/", "users/<str:username>/tokens/<int:token_id>/revoke/",
+    "users/<str:username>/delete/", "users/<str:username>/tokens/<pk:token_id>/revoke/",
     "projects/<slug:project>/jobs/<slug:job>/trigger", "projects/<slug:project>/jobs/<slug:job>/enabled",
     "projects/<slug:project>/schedules/<slug:schedule>/enabled", "runs/<str:identifier>/abort",
     "runs/<str:identifier>/mark-exception", "workers/<str:identifier>/enabled",

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orchestra import VERSION, masters
 from orchestra.applications import ALL, MASTER, SERVICE
+from orchestra.database import insert
 from orchestra.models import Master
 
 pytestmark = [pytest.mark.django_db, pytest.mark.database]
@@ -80,12 +81,11 @@ def test_a_heartbeat_brings_back_a_master_marked_stopped_or_deleted():
 
 
 def test_a_master_of_this_host_whose_process_ended_is_marked_gone_when_another_starts():
-    killed = Master.objects.create(host=socket.gethostname(), pid=dead_pid(), serves="master",
-                                   version=VERSION, started=Now(), heartbeat=Now())
-    elsewhere = Master.objects.create(host="elsewhere.example", pid=dead_pid(), serves="master",
-                                      version=VERSION, started=Now(), heartbeat=Now())
-    living = Master.objects.create(host=socket.gethostname(), pid=os.getppid(), serves="master",
-                                   version=VERSION, started=Now(), heartbeat=Now())
+    killed, elsewhere, living = insert([
+        Master(host=host, pid=pid, serves="master", version=VERSION, started=Now(), heartbeat=Now())
+        for host, pid in ((socket.gethostname(), dead_pid()), ("elsewhere.example", dead_pid()),
+                          (socket.gethostname(), os.getppid()))
+    ])
     master = masters.register(ALL)
     assert [alive(row) for row in (killed, elsewhere, living, master)] == [False, True, True, True]
 

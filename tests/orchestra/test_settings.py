@@ -49,6 +49,15 @@ def test_postgresql_url_becomes_a_django_database(tmp_path):
     assert (database["HOST"], database["PORT"]) == ("127.0.0.1", "5432")
 
 
+def test_mongodb_url_goes_to_the_driver_whole_and_names_the_database(tmp_path):
+    url = "mongodb://orchestra:secret@db1,db2:27018/orchestra?replicaSet=rs0&authSource=admin"
+    database = database_from_url("X", url, tmp_path)
+    assert (database["ENGINE"], database["NAME"], database["HOST"]) == (
+        "django_mongodb_backend", "orchestra", url
+    )
+    assert database["TEST"] == {"NAME": "test_orchestra"}
+
+
 @pytest.mark.parametrize("scheme", ["mysql", "mariadb"])
 def test_mariadb_url_becomes_a_django_database_with_every_character_read_committed_and_strict(tmp_path, scheme):
     database = database_from_url("X", f"{scheme}://root@127.0.0.1:3306/orchestra", tmp_path)
@@ -69,7 +78,8 @@ def test_a_mariadb_url_query_overrides_the_default_options(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "url", ["oracle://x/y", "postgresql://127.0.0.1/", "sqlite://", "postgresql://h:notaport/db"]
+    "url", ["oracle://x/y", "postgresql://127.0.0.1/", "sqlite://", "postgresql://h:notaport/db",
+            "mongodb://db1/", "mongodb://db1:notaport/orchestra", "mongodb+srv://cluster/"]
 )
 def test_wrong_database_url_names_the_variable(tmp_path, url):
     with pytest.raises(ImproperlyConfigured, match="ORCHESTRA_DATABASE_URL"):

@@ -173,9 +173,13 @@ def test_an_administrators_choice_to_disable_is_kept_when_the_secret_comes(admin
 def test_secret_values_are_never_written_to_the_database(admin, monkeypatch):
     monkeypatch.setenv("ORCHESTRA_SECRET_EXAMPLE_TOKEN", "tok-3141592653")
     load_configuration("examples.configuration")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT secrets, disabled_reason, steps FROM projects_job")
-        rows = cursor.fetchall()
+    if connection.vendor == "mongodb":
+        rows = list(connection.get_collection("projects_job").find(
+            {}, {"secrets": 1, "disabled_reason": 1, "steps": 1, "_id": 0}))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT secrets, disabled_reason, steps FROM projects_job")
+            rows = cursor.fetchall()
     assert rows and "tok-3141592653" not in repr(rows)
 
 

@@ -28,6 +28,7 @@ def main() -> None:
     from django.db.models.functions import Now
     from django.utils import timezone
 
+    from orchestra.database import insert
     from projects.models import Job
     from runs.models import NotificationAttempt, NotificationDelivery, Run, Status
     from runs.notification_delivery import claim_due_deliveries, record_attempt, send
@@ -47,11 +48,11 @@ def main() -> None:
 
     # Every other answer at first is a failure: its retry is claimed again by any master.
     with WebhookReceiver(answers=[500, 204] * FAILURES) as receiver:
-        NotificationDelivery.objects.bulk_create(
+        insert([
             NotificationDelivery(run=run, kind="webhook", target=receiver.url, payload={"n": n},
                                  secret_variable=SECRET_VARIABLE, next_attempt=Now())
             for n in range(DELIVERIES)
-        )
+        ])
         sent = at_once(*[master] * MASTERS)
         received = Counter(r.headers["X-Orchestra-Delivery"] for r in receiver.deliveries())
     attempts = Counter(NotificationAttempt.objects.values_list("delivery__identifier", flat=True))

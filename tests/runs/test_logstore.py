@@ -12,6 +12,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from orchestra.audit import SYSTEM
+from orchestra.database import atomic
 from projects.models import Job, Project
 from runs.actions import do_trigger_run
 from runs.logstore import DatabaseLogStore, FileLogStore
@@ -82,7 +83,7 @@ def test_deleting_a_runs_log_deletes_every_step(store, run_identifier):
 def test_the_database_store_deletes_a_log_with_its_run(run_identifier):
     store = DatabaseLogStore()
     store.append(run_identifier, 0, 0, b"zero\n")
-    with transaction.atomic():
+    with atomic():
         Run.objects.filter(identifier=run_identifier).delete()
     assert not LogChunk.objects.exists()
 

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from orchestra.database import insert
 from orchestra.metrics import MASTER
 from projects.models import Job, Project
 from runs.metrics import NOTIFICATION_DELIVERIES
@@ -45,10 +46,11 @@ def run() -> Run:
 
 
 def queue(run: Run, kind: str, target: str) -> NotificationDelivery:
-    return NotificationDelivery.objects.create(
+    [delivery] = insert([NotificationDelivery(
         run=run, kind=kind, target=target, payload=PAYLOAD, next_attempt=Now(),
         secret_variable=SECRET_VARIABLE if kind == "webhook" else "",
-    )
+    )])
+    return delivery
 
 
 def make_due(delivery: NotificationDelivery) -> None:

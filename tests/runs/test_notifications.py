@@ -2,9 +2,9 @@
 written in the transaction that ended the run."""
 
 import pytest
-from django.db import transaction
 
 from orchestra.audit import SYSTEM
+from orchestra.database import atomic
 from projects.models import Job, Project
 from runs.actions import claim_runs, do_abort_run, do_trigger_run, finish_run, start_run
 from runs.models import NotificationDelivery, Run, Status
@@ -124,7 +124,7 @@ def test_the_outbox_row_is_written_in_the_transaction_that_ends_the_run(worker):
         pass
 
     with pytest.raises(Crash):
-        with transaction.atomic():
+        with atomic():
             assert finish_run(run, Status.FAILED, worker=worker)
             assert NotificationDelivery.objects.filter(run=run).count() == 1
             raise Crash

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from unittest import mock
+
 import pytest
 from django.utils import timezone
 
@@ -53,7 +55,10 @@ def test_a_retry_chain_goes_whole_and_only_once_finished():
     retry = Run.objects.create(project=flaky.project, job=flaky, retry_of=first, attempt=2)
     later = finished(flaky)
     assert apply_keep_runs(flaky.pk) == 0  # the first chain is not finished: its retry waits
-    finish_run(retry, Status.SUCCEEDED)
+    # The limit its end applies once committed (at once on MongoDB, where a test runs outside
+    # any transaction) is left out: the test applies it.
+    with mock.patch("runs.retention.apply_keep_runs"):
+        finish_run(retry, Status.SUCCEEDED)
     assert apply_keep_runs(flaky.pk) == 2
     assert remaining(flaky) == [later.identifier]
 

@@ -18,9 +18,10 @@ LOCK_HELD_SECONDS = 1.0
 
 def main() -> None:
     set_up_examples()
-    from django.db import connection, transaction
+    from django.db import connection
 
     from orchestra.audit import SYSTEM
+    from orchestra.database import atomic, locked
     from projects.models import Job
     from runs.actions import claim_run, do_trigger_run
     from runs.models import Resource, Run, Status
@@ -31,19 +32,19 @@ def main() -> None:
         job = Job.objects.get(identifier=job_name)
         holder, claimer = (Worker.objects.create(identifier=f"{lock}-{name}", is_connected=True) for name in ("h", "c"))
         waiting, held = do_trigger_run(job, {}, SYSTEM), do_trigger_run(job, {}, SYSTEM)
-        locked, release = threading.Event(), threading.Event()
+        lock_taken, release = threading.Event(), threading.Event()
 
         def hold_the_lock() -> None:
             # As a claim does: the run exists before the lock; under it, it goes to a worker.
             # (Inserting a run under the resource's lock would wait for the claimer's lock of
             # the job on MariaDB, where the foreign key check conflicts with FOR UPDATE.)
             try:
-                with transaction.atomic():
+                with atomic():
                     if lock == "job":
-                        Job.objects.select_for_update().get(pk=job.pk)
+                        locked(Job.objects.filter(pk=job.pk)).get()
                     else:
-                        Resource.objects.select_for_update().get(identifier="deploy-prod")
-                    locked.set()
+                        locked(Resource.objects.filter(identifier="deploy-prod")).get()
+                    lock_taken.set()
                     release.wait()
                     Run.objects.filter(pk=held.pk).update(worker=holder, status=Status.RUNNING)
             finally:
@@ -59,7 +60,7 @@ def main() -> None:
 
         holding = threading.Thread(target=hold_the_lock)
         holding.start()
-        locked.wait()
+        lock_taken.wait()
         claiming = threading.Thread(target=claim)
         claiming.start()
         claiming.join(LOCK_HELD_SECONDS)

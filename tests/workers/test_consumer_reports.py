@@ -3,11 +3,14 @@ checked field by field, and what cannot be stored ends the run in exception."""
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
 
 from orchestra.audit import SYSTEM
 from runs.actions import do_mark_run_exception
 from runs.models import Status
-from tests.orchestra.audit_failure import database_refuses
+from tests.orchestra.audit_failure import (
+    MONGODB_REFUSAL, collection_accepts_only, database_refuses,
+)
 from tests.workers.master_endpoint import (
     answer_offer, chunk, connect, hello, reload, request, trigger, worker_user,
 )
@@ -92,13 +95,40 @@ async def test_a_state_for_a_run_that_already_ended_is_checked_all_the_same():
     await communicator.disconnect()
 
 
+@pytest.mark.skipif(connection.vendor != "mongodb",
+                    reason="SQL databases store integers of any size in JSON")
+async def test_on_mongodb_a_result_beyond_64_bits_ends_the_run_in_exception_naming_it():
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    run = await trigger()
+    await answer_offer(communicator)
+    state = {"status": "succeeded", "results": {"fits": 2**63 - 1, "big": [2**63]}}
+    answer = await request(communicator, {"type": "state", "id": 31, "run": run.identifier, "state": state})
+    assert answer["type"] == "error" and answer["final"] is True
+    run = await reload(run)
+    assert run.status == Status.EXCEPTION
+    assert run.status_message == ("the worker reported an invalid state: state.results.big[0]: "
+                                  "is an integer beyond 64 bits (-2**63 to 2**63 - 1), which this "
+                                  "database cannot store")
+    await communicator.disconnect()
+
+
 async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_if_it_persists():
     token = await worker_user()
     communicator = await connect(token)
     await hello(communicator)
     run = await trigger()
     await answer_offer(communicator)
-    refused = database_refuses("runs_run", "UPDATE OF results", f"NEW.id = {run.pk}", "disk I/O error")
+    if connection.vendor == "mongodb":
+        refused = collection_accepts_only("runs_run", {
+            "$or": [{"_id": {"$ne": run.pk}}, {"results.a": {"$exists": False}}],
+        })
+        said = MONGODB_REFUSAL
+    else:
+        refused = database_refuses("runs_run", "UPDATE OF results", f"NEW.id = {run.pk}",
+                                   "disk I/O error")
+        said = "disk I/O error"
     await database_sync_to_async(refused.__enter__)()
     try:
         state = {"status": "running", "results": {"a": 1}}
@@ -112,5 +142,5 @@ async def test_a_failure_of_the_masters_own_is_answered_retry_and_ends_the_run_i
         await database_sync_to_async(refused.__exit__)(None, None, None)
     run = await reload(run)
     assert run.status == Status.EXCEPTION
-    assert "10 times in a row: " in run.status_message and "disk I/O error" in run.status_message
+    assert "10 times in a row: " in run.status_message and said in run.status_message
     await communicator.disconnect()

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import orchestra.database
 from django.db import migrations, models
 
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Worker',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', orchestra.database.primary_key()),
                 ('identifier', models.CharField(max_length=100, unique=True)),
                 ('properties', models.JSONField(blank=True, default=dict)),
                 ('version', models.CharField(blank=True, max_length=50)),
