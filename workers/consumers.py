@@ -71,6 +71,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.outstanding: dict[int, tuple[str, str]] = {}
         # Runs offered to the worker on this connection whose offer awaits its answer.
         self.offered: set[str] = set()
+        # Runs claimed for the worker that its hello gave back to the queue: they may belong
+        # to another worker since, so an offer of one that was claimed before is stale.
+        self.released_at_hello: set[str] = set()
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
         self.keepalive: asyncio.Task | None = None
@@ -202,7 +205,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
         self.keepalive = asyncio.create_task(self.keep_alive())
-        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
+        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs, self.released_at_hello)
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
         )
@@ -348,10 +351,16 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     async def run_offer(self, event: dict) -> None:
         """Dispatch claimed runs for this worker: their requests come with the event (no
-        database read), or, when they were too large for it, are read from the database."""
-        if "runs" in event:
+        database read), or, when they were too large for it or one of them may be stale, are
+        read from the database."""
+        stale = "runs" in event and any(
+            run_request["identifier"] in self.released_at_hello for run_request in event["runs"]
+        )
+        if "runs" in event and not stale:
             await self.offer(event["runs"])
         else:
+            # A claim made between the hello's registration and its reconciliation was given
+            # back to the queue by the latter: only the database says whose it is now.
             await self.offer_claimed_runs()
 
     async def run_abort(self, event: dict) -> None:

@@ -109,13 +109,14 @@ def run_request(run: Run) -> dict:
 
 
 @retried_on_conflict
-def reconcile(worker: Worker, reported: list[str]) -> dict:
+def reconcile(worker: Worker, reported: list[str], released: set[str] | None = None) -> dict:
     """Answer a worker's report of the runs it holds at (re)connection.
 
     Per reported run: `{"logs": {step: size}, "abort": bool}` to resume, or `{"drop": reason}`
     when the master does not expect it there (the worker deletes it). Runs the master believes
     running on this worker but absent from the report end `exception`; runs claimed for it but
-    never confirmed go back to the queue (cancelled, if an abort was asked for meanwhile).
+    never confirmed go back to the queue (cancelled, if an abort was asked for meanwhile);
+    their identifiers are added to `released`, if given.
     """
     answer = {}
     runs = {run.identifier: run for run in Run.objects.filter(identifier__in=reported)}
@@ -136,7 +137,8 @@ def reconcile(worker: Worker, reported: list[str]) -> dict:
         )
         for run in absent:
             if run.status == Status.PENDING:
-                release_run(run, worker)
+                if release_run(run, worker) and released is not None:
+                    released.add(run.identifier)
             else:
                 finish_run(
                     run, Status.EXCEPTION,

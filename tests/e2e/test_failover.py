@@ -122,9 +122,11 @@ def test_workers_of_a_killed_master_finish_their_runs_through_the_other(
         for url in (first, second):
             logs = {identifier: orchestra.log(identifier, url=url) for identifier in identifiers}
             assert logs == {identifier: f"appended {identifier}\n".encode() for identifier in identifiers}
-        # And none was executed twice. A KNOWN DEFECT, open in issue 14: once in about five runs
-        # on 2026-12-01 one run appended twice. Reported as an expected failure, with what
-        # is known of the run, until it is fixed; every other guarantee above stays asserted.
+        # And none was executed twice. Once in about five runs on 2026-12-01 one run appended
+        # twice: a stale offer sent after the hello gave the run back (fixed, with
+        # test_an_offer_claimed_between_the_hello_and_its_reconciliation_is_not_sent_stale).
+        # Reported as an expected failure, naming the run, until repeated runs show no other
+        # cause (issue 14); every other guarantee above stays asserted.
         twice = sorted(identifier for identifier, count in Counter(lines).items() if count > 1)
         if twice:
             pytest.xfail("known defect (issue 14), runs executed twice: " + ", ".join(

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from orchestra.audit import SYSTEM
 from orchestra.extensions import log_store
 from projects.models import Job, Project
-from runs.actions import claim_run, claim_runs, do_abort_run, do_trigger_run
+from runs.actions import Claim, claim_run, claim_runs, do_abort_run, do_trigger_run
 from runs.models import Run, Status
 from tests.workers.master_endpoint import (
     answer_offer, chunk, connect, hello, reload, request, trigger, wait_for, worker_user,
@@ -259,4 +259,47 @@ async def test_a_connection_that_offered_hundreds_of_thousands_of_runs_still_off
     await communicator.send_json_to({"type": "response", "id": offer["id"]})
     await wait_for(run, lambda run: run.status == Status.RUNNING)
     assert run.identifier not in consumer.offered  # answered: nothing more to remember
+    await communicator.disconnect()
+
+
+async def test_an_offer_claimed_between_the_hello_and_its_reconciliation_is_not_sent_stale(monkeypatch):
+    """A dispatch claims a waiting run for a worker that has just registered, and sends its
+    offer with the run's request; the hello's reconciliation then gives the run back (the worker
+    did not report it) and another worker takes it. The offer, handled after the hello, must
+    not start the run here too: it would run twice (seen in tests/e2e/test_failover.py)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from runs import signals
+    from workers import sync
+    from workers.dispatch import assign_run_when_committed
+
+    token = await worker_user()
+    run = await trigger()
+    other = await database_sync_to_async(Worker.objects.create)(
+        identifier="w2", owner=None, executors=1, is_connected=True, channel_name="elsewhere",
+    )
+    reconcile = sync.reconcile
+
+    def claimed_meanwhile(worker, reported, released=None):
+        claimed = Run.objects.get(pk=run.pk)
+        assert claim_run(claimed, worker) is Claim.CLAIMED
+        channel = Worker.objects.get(pk=worker.pk).channel_name
+        async_to_sync(get_channel_layer().send)(
+            channel, {"type": "run.offer", "runs": [sync.run_request(claimed)]}
+        )
+        answer = reconcile(worker, reported, released)
+        assert claim_run(Run.objects.get(pk=run.pk), other) is Claim.CLAIMED
+        return answer
+
+    monkeypatch.setattr(sync, "reconcile", claimed_meanwhile)
+    # The release would wake dispatch, which might hand the run back to w1 at once.
+    signals.run_released.disconnect(dispatch_uid="dispatch.released")
+    try:
+        communicator = await connect(token)
+        await hello(communicator)
+        assert await communicator.receive_nothing(timeout=1)
+    finally:
+        signals.run_released.connect(assign_run_when_committed, dispatch_uid="dispatch.released")
+    assert (await reload(run)).worker_id == other.pk
     await communicator.disconnect()
