@@ -162,6 +162,14 @@ def claimed_run_requests(worker: Worker, offered: set[str]) -> list[dict]:
     return [sync.run_request(run) for run in runs if run.identifier not in offered]
 
 
+def still_claimed(worker: Worker, run_identifiers: list[str]) -> set[str]:
+    """Which of `run_identifiers` are claimed for the worker and not yet started."""
+    return set(
+        Run.objects.filter(identifier__in=run_identifiers, worker=worker, status=Status.PENDING)
+        .values_list("identifier", flat=True)
+    )
+
+
 def confirm_started(worker: Worker, run_identifier: str) -> bool:
     """The worker holds the run now; True when it must be told to abort it."""
     run = Run.objects.filter(identifier=run_identifier, worker=worker).first()

@@ -73,7 +73,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.offered: set[str] = set()
         # Runs claimed for the worker that its hello gave back to the queue: they may belong
         # to another worker since, so an offer of one that was claimed before is stale.
-        self.released_at_hello: set[str] = set()
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
         self.keepalive: asyncio.Task | None = None
@@ -205,7 +204,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
         self.keepalive = asyncio.create_task(self.keep_alive())
-        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs, self.released_at_hello)
+        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
         )
@@ -350,18 +349,25 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         await self.claim_and_offer()
 
     async def run_offer(self, event: dict) -> None:
-        """Dispatch claimed runs for this worker: their requests come with the event (no
-        database read), or, when they were too large for it or one of them may be stale, are
-        read from the database."""
-        stale = "runs" in event and any(
-            run_request["identifier"] in self.released_at_hello for run_request in event["runs"]
-        )
-        if "runs" in event and not stale:
-            await self.offer(event["runs"])
-        else:
-            # A claim made between the hello's registration and its reconciliation was given
-            # back to the queue by the latter: only the database says whose it is now.
+        """Dispatch claimed runs for this worker: their requests come with the event, or, when
+        they were too large for it, are read from the database.
+
+        An event's runs go only if still claimed for this worker and pending: the event may
+        arrive after a wake-up or sweep read the same claims from the database and offered
+        them here, and after the worker answered and even finished them (offered again, they
+        would run twice); or after the hello's reconciliation gave them back to the queue.
+        """
+        if "runs" not in event:
             await self.offer_claimed_runs()
+            return
+        if self.worker is None or self.closing:
+            return
+        try:
+            claimed = await self.still_claimed([request["identifier"] for request in event["runs"]])
+        except Exception:
+            logger.exception("reading runs claimed for worker %s failed", self.worker.identifier)
+            return
+        await self.offer([request for request in event["runs"] if request["identifier"] in claimed])
 
     async def run_abort(self, event: dict) -> None:
         if self.worker is not None:
@@ -418,6 +424,9 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
 
     async def claim_and_read_offers(self) -> list[dict]:
         return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
+
+    async def still_claimed(self, run_identifiers: list[str]) -> set[str]:
+        return await database_sync_to_async(records.still_claimed)(self.worker, run_identifiers)
 
     async def claimed_run_requests(self) -> list[dict]:
         return await database_sync_to_async(records.claimed_run_requests)(self.worker, self.offered)

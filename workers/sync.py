@@ -109,14 +109,13 @@ def run_request(run: Run) -> dict:
 
 
 @retried_on_conflict
-def reconcile(worker: Worker, reported: list[str], released: set[str] | None = None) -> dict:
+def reconcile(worker: Worker, reported: list[str]) -> dict:
     """Answer a worker's report of the runs it holds at (re)connection.
 
     Per reported run: `{"logs": {step: size}, "abort": bool}` to resume, or `{"drop": reason}`
     when the master does not expect it there (the worker deletes it). Runs the master believes
     running on this worker but absent from the report end `exception`; runs claimed for it but
-    never confirmed go back to the queue (cancelled, if an abort was asked for meanwhile);
-    their identifiers are added to `released`, if given.
+    never confirmed go back to the queue (cancelled, if an abort was asked for meanwhile).
     """
     answer = {}
     runs = {run.identifier: run for run in Run.objects.filter(identifier__in=reported)}
@@ -137,8 +136,7 @@ def reconcile(worker: Worker, reported: list[str], released: set[str] | None = N
         )
         for run in absent:
             if run.status == Status.PENDING:
-                if release_run(run, worker) and released is not None:
-                    released.add(run.identifier)
+                release_run(run, worker)
             else:
                 finish_run(
                     run, Status.EXCEPTION,

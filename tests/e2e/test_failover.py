@@ -122,17 +122,12 @@ def test_workers_of_a_killed_master_finish_their_runs_through_the_other(
         for url in (first, second):
             logs = {identifier: orchestra.log(identifier, url=url) for identifier in identifiers}
             assert logs == {identifier: f"appended {identifier}\n".encode() for identifier in identifiers}
-        # And none was executed twice. Once in about five runs on 2026-12-01 one run appended
-        # twice: a stale offer sent after the hello gave the run back (fixed, with
-        # test_an_offer_claimed_between_the_hello_and_its_reconciliation_is_not_sent_stale).
-        # Reported as an expected failure, naming the run, until repeated runs show no other
-        # cause (issue 14); every other guarantee above stays asserted.
-        twice = sorted(identifier for identifier, count in Counter(lines).items() if count > 1)
-        if twice:
-            pytest.xfail("known defect (issue 14), runs executed twice: " + ", ".join(
-                f"{run} (#{identifiers.index(run)} of {RUNS}, worker {final[run]['worker']}, "
-                f"{lines.count(run)} times)" for run in twice
-            ))
+        # And none was executed twice: every identifier appended exactly once.
+        twice = {run: count for run, count in Counter(lines).items() if count > 1}
+        assert not twice, "runs executed more than once: " + ", ".join(
+            f"{run} (#{identifiers.index(run)} of {RUNS}, worker {final[run]['worker']}, {count} times)"
+            for run, count in twice.items()
+        )
     finally:
         orchestra.stop()
 

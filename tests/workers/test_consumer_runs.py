@@ -281,14 +281,14 @@ async def test_an_offer_claimed_between_the_hello_and_its_reconciliation_is_not_
     )
     reconcile = sync.reconcile
 
-    def claimed_meanwhile(worker, reported, released=None):
+    def claimed_meanwhile(worker, reported):
         claimed = Run.objects.get(pk=run.pk)
         assert claim_run(claimed, worker) is Claim.CLAIMED
         channel = Worker.objects.get(pk=worker.pk).channel_name
         async_to_sync(get_channel_layer().send)(
             channel, {"type": "run.offer", "runs": [sync.run_request(claimed)]}
         )
-        answer = reconcile(worker, reported, released)
+        answer = reconcile(worker, reported)
         assert claim_run(Run.objects.get(pk=run.pk), other) is Claim.CLAIMED
         return answer
 
@@ -302,4 +302,40 @@ async def test_an_offer_claimed_between_the_hello_and_its_reconciliation_is_not_
     finally:
         signals.run_released.connect(assign_run_when_committed, dispatch_uid="dispatch.released")
     assert (await reload(run)).worker_id == other.pk
+    await communicator.disconnect()
+
+
+async def test_an_offer_that_comes_after_its_run_was_offered_answered_and_finished_is_not_sent_again():
+    """Dispatch claims a run for a worker and sends its offer with the run's request; before the
+    offer arrives, a wake-up (or a sweep) reads the claim from the database and offers the run,
+    the worker starts it and finishes it. The offer, handled last, must not start it again:
+    the worker, which has deleted the finished run, would run it twice (seen in
+    tests/e2e/test_failover.py, where offers cross between masters through Redis)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from workers import sync
+    from workers.dispatch import OFFER
+
+    token = await worker_user()
+    communicator = await connect(token)
+    await hello(communicator)
+    worker = await database_sync_to_async(Worker.objects.get)(identifier="w1")
+    await communicator.disconnect()
+    run = await trigger()  # no worker connected: it waits
+    communicator = await connect(token)
+    await hello(communicator)
+    offer = await communicator.receive_json_from(timeout=5)  # claimed and offered at the hello
+    assert offer["run"]["identifier"] == run.identifier
+    late_offer = {**OFFER, "runs": [await database_sync_to_async(sync.run_request)(run)]}
+    await communicator.send_json_to({"type": "response", "id": offer["id"]})
+    await wait_for(run, lambda run: run.status == Status.RUNNING)
+    state = {"status": "succeeded", "message": "", "results": {}, "steps": [
+        {"index": 0, "status": "succeeded", "started": 1.0, "completed": 2.0, "log_size": 0}]}
+    answer = await request(communicator, {"type": "state", "id": 11, "run": run.identifier, "state": state})
+    assert answer["final"]
+
+    channel = (await database_sync_to_async(Worker.objects.get)(pk=worker.pk)).channel_name
+    await database_sync_to_async(async_to_sync(get_channel_layer().send))(channel, late_offer)
+    assert await communicator.receive_nothing(timeout=1)
     await communicator.disconnect()
