@@ -13,7 +13,7 @@ from orchestra.audit import SYSTEM
 from projects.models import Job, Project
 from runs.actions import claim_runs, do_trigger_run, finish_run, start_run
 from runs.models import Run, Status
-from runs.queue import waiting_reason
+from runs.queue import jobs_with_waiting_runs, waiting_reason
 from workers.background import mark_silent_workers_disconnected, offer_unconfirmed_runs
 from workers.dispatch import assign_waiting_runs
 from workers.models import Worker
@@ -98,6 +98,13 @@ def test_a_worker_takes_the_oldest_run_it_matches_however_many_it_cannot_take_wa
     assert [run.pk for run in claim_runs(worker)] == [older.pk]
     Worker.objects.filter(pk=worker.pk).update(executors=3)
     assert [run.pk for run in claim_runs(worker)] == [newer.pk]
+
+
+def test_the_jobs_with_waiting_runs_are_read_once_each_however_many_runs_wait():
+    first, second = job("first"), job("second")
+    for queued in (first, second, first, first, second):
+        do_trigger_run(queued, {}, SYSTEM)
+    assert sorted(jobs_with_waiting_runs()) == sorted([first.pk, second.pk])
 
 
 def test_a_worker_is_never_given_more_runs_than_executors():
