@@ -194,12 +194,7 @@ def _create_run(job, parameters: dict, actor: Actor, *, status: str = Status.PEN
         project=job.project, job=job, parameters=parameters, status=status,
         triggered_by=actor.user, **fields,
     )
-    # A run ended before it started has no step that ran: they were skipped or cancelled.
-    step_status = status if status in (Status.PENDING, Status.SKIPPED) else Status.CANCELLED
-    RunStep.objects.bulk_create(
-        RunStep(run=run, index=index, name=step["name"], status=step_status)
-        for index, step in enumerate(job.steps)
-    )
+    RunStep.objects.bulk_create(RunStep.of_new_run(run))
     details = {"job": str(job), "parameters": parameters, "source": run.source,
                "priority": run.priority}
     if run.parent_id:

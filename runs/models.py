@@ -139,6 +139,17 @@ class RunStep(models.Model):
     def __str__(self) -> str:
         return f"{self.run.identifier}#{self.index} {self.name}"
 
+    @classmethod
+    def of_new_run(cls, run: Run) -> list["RunStep"]:
+        """The steps of `run` as its creation makes them, one per step of its job, unsaved. They
+        change only once the run starts: a pending run's steps are these."""
+        # A run ended before it started has no step that ran: they were skipped or cancelled.
+        status = run.status if run.status in (Status.PENDING, Status.SKIPPED) else Status.CANCELLED
+        return [
+            cls(run=run, index=index, name=step["name"], status=status)
+            for index, step in enumerate(run.job.steps)
+        ]
+
     @property
     def duration(self):
         if self.started and self.completed:

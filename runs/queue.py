@@ -106,7 +106,9 @@ def blocked_jobs(jobs: dict[int, dict]) -> dict[int, str]:
         held_runs().filter(job_id__in=limited).values_list("job").annotate(count=Count("pk"))
     ) if limited else {}
     names = {name for job in jobs.values() for name in job["resources"]}
-    capacity = dict(Resource.objects.filter(identifier__in=names).values_list("identifier", "capacity"))
+    capacity = dict(
+        Resource.objects.filter(identifier__in=names).values_list("identifier", "capacity")
+    ) if names else {}
     busy = {name for name in names if resource_use(name) >= capacity.get(name, 0)}
     blocked = {}
     for key, job in jobs.items():

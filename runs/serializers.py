@@ -1,10 +1,12 @@
 from datetime import datetime
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
-from runs.models import FINAL_STATUSES, NotificationAttempt, NotificationDelivery, Run, RunStep
+from runs.models import (
+    FINAL_STATUSES, NotificationAttempt, NotificationDelivery, Run, RunStep, Status,
+)
 from runs.queue import waiting_reason
 
 
@@ -109,21 +111,29 @@ def run_detail_of_new_run(run: Run) -> Run:
     RunDetailSerializer would show of `run_detail_queryset().get(pk=run.pk)`, for less.
 
     Dispatch may have claimed it, its worker started or ended it since: its own row and its
-    worker are read again, and its steps. The relations fixed at its creation come from `run`,
-    whose creator held them. A pipeline's children are read, and retries once it has ended
-    (only an ended run has any); otherwise there are none to read. A trigger's answer was the
-    trigger request's largest cost (bench/README.md).
+    worker are read again, and its steps once it is no longer pending (before, they are as its
+    creation made them). The relations fixed at its creation come from `run`, whose creator held
+    them. A pipeline's children are read, and retries once it has ended (only an ended run has
+    any). A trigger's answer was the trigger request's largest cost (bench/README.md).
     """
     fresh = Run.objects.select_related("worker").get(pk=run.pk)
     for relation in FIXED_RELATIONS:
         setattr(fresh, relation, getattr(run, relation))
-    children = Run.objects.select_related("job").order_by("id")
-    retries = Run.objects.order_by("attempt", "id")
-    prefetch_related_objects(
-        [fresh], "steps",
-        Prefetch("children", children if run.job.is_pipeline else children.none()),
-        Prefetch("retries", retries if fresh.status in FINAL_STATUSES else retries.none()),
-    )
+    # Filled in as prefetch_related_objects() would: the serializer reads these relations.
+    fresh._prefetched_objects_cache = {
+        "steps": (
+            RunStep.of_new_run(fresh) if fresh.status == Status.PENDING
+            else RunStep.objects.filter(run=fresh).order_by("index")
+        ),
+        "children": (
+            Run.objects.filter(parent=fresh).select_related("job").order_by("id")
+            if run.job.is_pipeline else []
+        ),
+        "retries": (
+            Run.objects.filter(retry_of=fresh).order_by("attempt", "id")
+            if fresh.status in FINAL_STATUSES else []
+        ),
+    }
     return fresh
 
 
