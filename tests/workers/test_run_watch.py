@@ -47,6 +47,34 @@ async def test_a_watched_run_counts_as_changed_at_once_then_when_its_log_grows(t
     watcher.close()
 
 
+async def test_events_are_read_as_they_come_so_the_event_loop_does_not_spin(tmp_path):
+    """While the client awaits the master, written logs must not keep the event loop turning:
+    an unread inotify descriptor stays readable, and its reader would run at every turn."""
+    watcher = RunWatcher()
+    run = run_directory(tmp_path, "run")
+    (run / "logs").mkdir()
+    watcher.watch("run", run)
+    assert await changed(watcher) == {"run"}
+    wakes = 0
+    wake = watcher.wake
+
+    def counted_wake() -> None:
+        nonlocal wakes
+        wakes += 1
+        wake()
+
+    watcher.wake = counted_wake
+    loop = asyncio.get_running_loop()
+    loop.remove_reader(watcher.inotify.descriptor)
+    loop.add_reader(watcher.inotify.descriptor, watcher.wake)
+    with open(run / "logs" / "0.log", "ab") as file:
+        file.write(b"line\n")
+    await asyncio.sleep(0.2)  # the client busy elsewhere: no call to changed()
+    assert wakes == 1
+    assert await changed(watcher) == {"run"}
+    watcher.close()
+
+
 async def test_a_logs_folder_made_after_the_watch_began_is_watched_too(tmp_path):
     watcher = RunWatcher()
     run = run_directory(tmp_path, "late")

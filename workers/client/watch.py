@@ -157,9 +157,15 @@ class RunWatcher:
             self.loop = loop
 
     def wake(self) -> None:
+        # The events are read here, not when the client next looks: until they are read the
+        # descriptor stays readable, and the event loop would call this again at each turn
+        # while the client awaits the master (hundreds of turns per run).
+        self.collect()
         self.woken.set()
 
     def collect(self) -> None:
+        if self.inotify is None:
+            return  # no longer watching (stop_watching): every run is looked at
         for watch, mask, name in self.inotify.read():
             if mask & IN_Q_OVERFLOW:
                 # The kernel dropped events: any run may have changed.
