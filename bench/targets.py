@@ -198,7 +198,7 @@ def measure_logs(table: Table, arguments: list[str]) -> None:
     # The target's case is the bulk one (200 MB written as fast as the machine can); the
     # flood's rate, Python printing numbered lines, is the step's own speed more than ours.
     rate = re.search(r"stored at: ([\d.]+) MB/s", completed.stdout)
-    table.add("logs: 200 MB written by `yes | head -c` stored on the master, verified", "≥ 40 MB/s",
+    table.add("logs: 200 MB written by `yes` through `head -c`, stored on the master, verified", "≥ 40 MB/s",
               f"{rate.group(1)} MB/s" if rate else "see its output", float(rate.group(1)) >= 40 if rate else None)
     paced = completed.stdout.split("paced", 1)[-1]
     delays = re.search(r"(?:median|p50) (\d+) ms, (?:95th percentile|p95) (\d+) ms", paced)
