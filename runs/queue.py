@@ -10,6 +10,7 @@ The counts here choose candidates; the claim (`runs.actions`) counts again under
 before it takes one.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,14 @@ QUEUE_ORDER = ("-priority", "created", "id")
 def waiting_runs() -> QuerySet:
     """Pending runs no worker holds, nobody asked to stop, and past any retry delay
     (pipelines need no worker)."""
+    return all_waiting_runs().all()
+
+
+@functools.cache
+def all_waiting_runs() -> QuerySet:
+    # Built once per process and cloned for each use, as a view class's `queryset` is: every
+    # claim, trigger and sweep reads the queue, and building this filter cost more than
+    # running the queries made of it.
     return Run.objects.filter(
         Q(not_before__isnull=True) | Q(not_before__lte=Now()),
         status=Status.PENDING, worker=None, abort_requested=False, job__pipeline__isnull=True,
@@ -160,16 +169,31 @@ def waiting_reason(run: Run) -> str:
     blocked = blocked_jobs({run.job_id: job})
     if blocked:
         return blocked[run.job_id]
-    takeable = set()
-    jobs = waiting_jobs()
-    for worker in connected:
-        takeable.update(matching_jobs(worker["properties"], jobs))
-    ahead = waiting_runs().filter(job_id__in=takeable).filter(
-        Q(priority__gt=run.priority)
-        | Q(priority=run.priority, created__lt=run.created)
-        | Q(priority=run.priority, created=run.created, id__lt=run.pk)
-    ).count()
+    ahead = runs_ahead_for_the_same_workers(run, [worker["properties"] for worker in connected])
     if ahead:
         return f"Queued behind {ahead} run(s) for the same workers, which are all busy."
     return "Every matching worker is busy."
 
+
+
+def runs_ahead_for_the_same_workers(run: Run, workers: list[dict]) -> int:
+    """How many waiting runs come before `run` in the queue of the workers with these
+    properties (the connected workers that match `run`'s job)."""
+    ahead = dict(
+        waiting_runs().filter(
+            Q(priority__gt=run.priority)
+            | Q(priority=run.priority, created__lt=run.created)
+            | Q(priority=run.priority, created=run.created, id__lt=run.pk)
+        ).order_by().values_list("job").annotate(count=Count("pk"))
+    )
+    # A queue is mostly its own job's runs: the other jobs' properties are read only when some
+    # of their runs are ahead, and then in one query.
+    properties = {run.job_id: run.job.properties}
+    others = [key for key in ahead if key != run.job_id]
+    if others:
+        properties.update(Job.objects.filter(pk__in=others).order_by().values_list("pk", "properties"))
+    matches = worker_matcher()
+    return sum(
+        count for key, count in ahead.items()
+        if any(matches(properties[key], worker) for worker in workers)
+    )

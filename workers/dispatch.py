@@ -16,6 +16,7 @@ offer sends the run requests that come with the hint (what dispatch just claimed
 worker), or reads which runs are claimed for its worker and not yet offered on its connection.
 """
 
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 
 from runs.actions import Claim, claim_run
@@ -59,23 +60,31 @@ class FreeWorker:
                               [self.pk, self.properties, self.channel_name])
 
 
-def free_workers() -> list[FreeWorker]:
-    """Connected, enabled workers heard from recently, with a free executor; most free first."""
-    recent = Now() - timedelta(seconds=settings.WORKER_INACTIVE_AFTER)
+@functools.lru_cache(maxsize=4)
+def free_worker_rows(inactive_after: float) -> QuerySet:
+    """The rows free_workers reads, built once per process and cloned for each read, as a view
+    class's `queryset` is: building this query cost twice what running it did."""
+    recent = Now() - timedelta(seconds=inactive_after)
     # Counted through the (worker, status) index: a join with every run of each worker, then
     # a filter, would read a worker's whole history at every trigger.
     busy = (
         Run.objects.filter(worker=OuterRef("pk"), status__in=ACTIVE_STATUSES)
         .values("worker").annotate(count=Count("pk")).values("count")
     )
+    return (
+        Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
+        .exclude(channel_name="")
+        .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
+        .values_list("pk", "properties", "channel_name", "executors", "busy")
+    )
+
+
+def free_workers() -> list[FreeWorker]:
+    """Connected, enabled workers heard from recently, with a free executor; most free first."""
     workers = [
         FreeWorker(pk, properties, channel_name, executors - busy)
-        for pk, properties, channel_name, executors, busy in (
-            Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
-            .exclude(channel_name="")
-            .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
-            .values_list("pk", "properties", "channel_name", "executors", "busy")
-        )
+        for pk, properties, channel_name, executors, busy
+        in free_worker_rows(settings.WORKER_INACTIVE_AFTER).all()
     ]
     # Shuffled first, so that equally free workers share the work.
     random.shuffle(workers)

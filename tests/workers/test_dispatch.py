@@ -234,3 +234,19 @@ def test_a_pending_run_says_why_it_waits():
     later = do_trigger_run(hello, {}, SYSTEM)
     Run.objects.filter(pk=later.pk).update(not_before=timezone.now() + timedelta(hours=1))
     assert waiting_reason(Run.objects.get(pk=later.pk)).startswith("Its retry delay runs until ")
+
+
+def test_a_run_counts_as_queued_ahead_the_earlier_runs_of_any_job_its_workers_would_take():
+    connected_worker("linux", {"os": "linux"})
+    connected_worker("windows", {"os": "windows"}, executors=0)
+    build, lint, port = job("build", {"os": "linux"}), job("lint"), job("port", {"os": "windows"})
+    taken = do_trigger_run(build, {}, SYSTEM)
+    earlier = [do_trigger_run(lint, {}, SYSTEM), do_trigger_run(port, {}, SYSTEM),
+               do_trigger_run(build, {}, SYSTEM), do_trigger_run(port, {}, SYSTEM)]
+    urgent = do_trigger_run(lint, {}, SYSTEM, priority=5)
+    last = do_trigger_run(build, {}, SYSTEM)
+    assert holder(taken) == "linux" and not any(holder(run) for run in [*earlier, urgent])
+    # lint's runs (any worker) and build's come before it on linux; port's wait for windows.
+    assert waiting_reason(last) == "Queued behind 3 run(s) for the same workers, which are all busy."
+    assert waiting_reason(earlier[1]) == "Queued behind 2 run(s) for the same workers, which are all busy."
+    assert waiting_reason(urgent) == "Every matching worker is busy."
