@@ -368,7 +368,9 @@ def record_progress(run: Run, worker, steps: list[dict], results: dict) -> bool:
             RunStep.objects.filter(run=run, index=step["index"]).update(
                 status=step["status"], started=step["started"], completed=step["completed"]
             )
-        start_run(run, worker)
+        # Read as running, it is running: no run goes back to pending once started.
+        if run.status == Status.PENDING:
+            start_run(run, worker)
     return True
 
 

@@ -81,7 +81,7 @@ def step_log_sizes(run: Run) -> dict[str, int]:
     store = log_store()
     return {
         str(index): store.size(run.identifier, index)
-        for index in run.steps.values_list("index", flat=True)
+        for index in run.steps.order_by().values_list("index", flat=True)
     }
 
 

@@ -1,0 +1,71 @@
+"""What a run's start and its reports cost the master: the statements each one makes (they
+are paid on every run, so a statement more is a cost on all of them)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from orchestra.audit import SYSTEM
+from projects.models import Job, Project
+from runs.actions import claim_run, do_trigger_run
+from runs.models import Run, Status
+from workers.connection_records import confirm_started
+from workers.models import Worker
+from workers.sync import apply_state, step_log_sizes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def claimed() -> tuple[Worker, Run]:
+    project = Project.objects.create(identifier="p", display_name="P")
+    job = Job.objects.create(project=project, identifier="j", display_name="J",
+                             steps=[{"name": "first", "command": ["true"]},
+                                    {"name": "second", "command": ["true"]}])
+    worker = Worker.objects.create(identifier="w", is_connected=True, executors=1)
+    run = do_trigger_run(job, {}, SYSTEM)
+    claim_run(run, worker)
+    return worker, Run.objects.get(pk=run.pk)
+
+
+def statements(queries: CaptureQueriesContext, start: str) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if query["sql"].startswith(start)]
+
+
+def test_a_start_is_confirmed_with_one_read_of_the_run_and_its_project_and_one_update(claimed):
+    worker, run = claimed
+    with CaptureQueriesContext(connection) as queries:
+        assert confirm_started(worker, run.identifier) is False
+    assert len(queries.captured_queries) == 2, queries.captured_queries
+    assert Run.objects.get(pk=run.pk).status == Status.RUNNING
+
+
+def test_a_report_on_a_running_run_updates_the_run_once(claimed):
+    worker, run = claimed
+    confirm_started(worker, run.identifier)
+    now = timezone.now().timestamp()
+    state = {"status": "running", "results": {"done": 1},
+             "steps": [{"index": 0, "status": "succeeded", "started": now, "completed": now},
+                       {"index": 1, "status": "running", "started": now}]}
+    with CaptureQueriesContext(connection) as queries:
+        assert apply_state(worker, run.identifier, state) == {"final": False}
+    assert len(statements(queries, 'UPDATE "runs_run"')) == 1, queries.captured_queries
+    run.refresh_from_db()
+    assert (run.status, run.results) == (Status.RUNNING, {"done": 1})
+    assert [step.status for step in run.steps.order_by("index")] == ["succeeded", "running"]
+
+
+def test_a_report_on_a_run_not_yet_confirmed_starts_it(claimed):
+    worker, run = claimed
+    state = {"status": "running", "steps": [{"index": 0, "status": "running"}]}
+    assert apply_state(worker, run.identifier, state) == {"final": False}
+    run.refresh_from_db()
+    assert run.status == Status.RUNNING and run.started is not None
+
+
+def test_the_log_sizes_of_a_runs_steps_are_read_without_joining_its_run(claimed):
+    _, run = claimed
+    with CaptureQueriesContext(connection) as queries:
+        assert step_log_sizes(run) == {"0": 0, "1": 0}
+    assert [query["sql"] for query in queries.captured_queries if "JOIN" in query["sql"]] == []
