@@ -205,7 +205,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "orchestra.backends.PermissionBackend",
     "orchestra.backends.AdministratorBackend",
 ]
 LOGIN_URL = "/login/"

@@ -356,8 +356,8 @@ def test_run_list_queries_do_not_grow_with_the_page(service, catalogue):
     for _ in range(30):
         make_run(catalogue["echo"], worker=catalogue["worker"], parent=parent, schedule=catalogue["schedule"])
     assert count_queries() == few
-    # Token and user, the user's two permission queries, the count and the page: none per run.
-    assert few == 5
+    # Token and user, the user's permissions, the count and the page: none per run.
+    assert few == 4
 
 
 def test_runs_pass_through_the_configured_transformers(service, catalogue, settings):

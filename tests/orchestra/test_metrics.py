@@ -226,9 +226,9 @@ def test_a_scrape_costs_the_same_few_queries_however_many_runs_projects_and_work
         runs = [query["sql"] for query in captured if table in query["sql"]]
         where_status = re.compile(rf"WHERE \(?{re.escape(f'{table}.{status}')} ")
         assert len(runs) == 3 and all(where_status.search(sql) for sql in runs), runs
-    # The token and its user's permissions (2), then runs by project and status, projects, the
+    # The token and its user's permissions, then runs by project and status, projects, the
     # queue, the notifications waiting, connected workers and their active runs.
-    assert few == 9, [query["sql"] for query in captured]
+    assert few == 8, [query["sql"] for query in captured]
 
 
 def test_notification_deliveries_are_counted_by_outcome_and_the_waiting_ones_by_the_database(

@@ -10,24 +10,24 @@ from django.utils import timezone
 
 from runs.models import Run, RunStep, Status
 
-# Session token with its user, permissions (two), then each page's own queries.
+# Session token with its user, permissions (one query), then each page's own queries.
 PINNED = {
     # The job, its history, its recent runs.
-    "/projects/examples/jobs/echo/": 6,
+    "/projects/examples/jobs/echo/": 5,
     # The project, its jobs, their strips (one query), schedules, hooks, recent runs.
-    "/projects/examples/": 9,
+    "/projects/examples/": 8,
     # Active runs' and failures' keys (a query per status), their rows, the usual durations of
     # the jobs of the running ones (one query), the workers online, their busy executors, the
     # queue's length and oldest run.
-    "/": 12,
+    "/": 11,
     # The page's keys, its workers, their busy executors, their runs per hour over a day; for an
     # administrator, the masters' registry and the configuration in force.
-    "/workers/": 9,
+    "/workers/": 8,
     # The page's keys, its rows, the usual durations of the jobs of its running runs.
-    "/runs/": 6,
+    "/runs/": 5,
     # A running run of echo: the run, its steps, the job's last succeeded runs and their steps,
     # its retries, its notifications.
-    "running run": 9,
+    "running run": 8,
 }
 
 STATUSES = [Status.SUCCEEDED] * 6 + [Status.FAILED, Status.EXCEPTION, Status.ABORTED, Status.RUNNING]
