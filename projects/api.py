@@ -32,7 +32,8 @@ from projects.serializers import (
     TriggerSerializer,
 )
 from projects.status import revision_status
-from runs.actions import JobDisabled, KeyReused, KeyRunDeleted, do_trigger_run, do_trigger_run_once
+from runs.actions import JobDisabled, do_trigger_run
+from runs.idempotency import KeyReused, KeyRunDeleted, do_trigger_run_once
 from runs.parameters import ParameterError
 from runs.serializers import RunDetailSerializer, run_detail_of_new_run, run_detail_queryset
 

@@ -196,7 +196,7 @@ class Resource(models.Model):
 
 class IdempotencyKey(models.Model):
     """A key a user sent with a trigger, and the run that trigger created: the same key again
-    answers that run instead of creating another (runs.actions.do_trigger_run_once).
+    answers that run instead of creating another (runs.idempotency.do_trigger_run_once).
 
     Unique per user, so that of two triggers with the same key, on any masters, only one can
     store it: the other gets the unique violation and answers the first one's run.

@@ -14,7 +14,7 @@
   that serves the consumers' database work, which a slow receiver would hold up.
 - Housekeeping: expired and revoked tokens are deleted (`orchestra.tokens.delete_dead_tokens`),
   runs older than their retention in days (`runs.retention.delete_expired_runs`), triggers'
-  idempotency keys older than 24 hours (`runs.actions.delete_expired_idempotency_keys`),
+  idempotency keys older than 24 hours (`runs.idempotency.delete_expired_idempotency_keys`),
   masters gone for a week (`orchestra.masters.delete_gone_masters`), and hooks' deliveries
   older than 7 days (`projects.deliveries.delete_expired_deliveries`).
 - The registry's heartbeat (`orchestra.masters.beat`), in every runmaster process, whatever it
@@ -36,7 +36,8 @@ from orchestra.tokens import delete_dead_tokens
 from projects import scheduler
 from projects.deliveries import delete_expired_deliveries
 from runs import notification_delivery, pipelines
-from runs.actions import delete_expired_idempotency_keys, finish_run
+from runs.actions import finish_run
+from runs.idempotency import delete_expired_idempotency_keys
 from runs.models import ACTIVE_STATUSES, Run, Status
 from runs.retention import delete_expired_runs
 from workers.dispatch import OFFER, assign_waiting_runs, tell

@@ -71,8 +71,6 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         self.outstanding: dict[int, tuple[str, str]] = {}
         # Runs offered to the worker on this connection whose offer awaits its answer.
         self.offered: set[str] = set()
-        # Runs claimed for the worker that its hello gave back to the queue: they may belong
-        # to another worker since, so an offer of one that was claimed before is stale.
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
         self.keepalive: asyncio.Task | None = None

@@ -21,21 +21,21 @@ def main() -> None:
 
     from orchestra.audit import Actor
     from projects.models import Job
-    from runs import actions
+    from runs import idempotency
     from runs.models import Run
 
     job = Job.objects.get(project__identifier="examples", identifier="echo")
     actor = Actor(user=User.objects.create_user("racer"))
 
     def trigger(key: str) -> list:
-        run, created = actions.do_trigger_run_once(job, {"text": key}, actor, key)
+        run, created = idempotency.do_trigger_run_once(job, {"text": key}, actor, key)
         return [run.identifier, created]
 
     def runs_of(text: str) -> list[str]:
         return list(Run.objects.filter(parameters__text=text).values_list("identifier", flat=True))
 
     keys = [f"round-{round_number}" for round_number in range(ROUNDS)]
-    report = race_after_a_look(actions, "_run_of_key", trigger, keys, MASTERS, runs_of)
+    report = race_after_a_look(idempotency, "_run_of_key", trigger, keys, MASTERS, runs_of)
     connection.close()
     print(json.dumps(report))
 
