@@ -175,7 +175,6 @@ def waiting_reason(run: Run) -> str:
     return "Every matching worker is busy."
 
 
-
 def runs_ahead_for_the_same_workers(run: Run, workers: list[dict]) -> int:
     """How many waiting runs come before `run` in the queue of the workers with these
     properties (the connected workers that match `run`'s job)."""
@@ -191,7 +190,9 @@ def runs_ahead_for_the_same_workers(run: Run, workers: list[dict]) -> int:
     properties = {run.job_id: run.job.properties}
     others = [key for key in ahead if key != run.job_id]
     if others:
-        properties.update(Job.objects.filter(pk__in=others).order_by().values_list("pk", "properties"))
+        properties.update(
+            Job.objects.filter(pk__in=others).order_by().values_list("pk", "properties")
+        )
     matches = worker_matcher()
     return sum(
         count for key, count in ahead.items()

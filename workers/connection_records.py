@@ -173,7 +173,10 @@ def still_claimed(worker: Worker, run_identifiers: list[str]) -> set[str]:
 def confirm_started(worker: Worker, run_identifier: str) -> bool:
     """The worker holds the run now; True when it must be told to abort it."""
     # With its project, which the start's metrics label it by.
-    run = Run.objects.filter(identifier=run_identifier, worker=worker).select_related("project").first()
+    run = (
+        Run.objects.filter(identifier=run_identifier, worker=worker)
+        .select_related("project").first()
+    )
     if run is None:
         return False
     start_run(run, worker)

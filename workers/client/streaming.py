@@ -84,7 +84,9 @@ async def sync_run(requests: Requests, held: HeldRun) -> bool:
         logger.error("run %s: the master refused its log: %s", directory.identifier, error)
         held.dropping = True
         return False
-    if state == held.acknowledged_state or (held.acknowledged_state is None and says_only_begun(state)):
+    if state == held.acknowledged_state:
+        return False
+    if held.acknowledged_state is None and says_only_begun(state):
         return False
     if state["status"] in FINAL_STATUSES and not complete:
         return False  # the final status goes once every log byte is acknowledged
