@@ -303,12 +303,13 @@ def record_log_size(run: Run, step_index: int, size: int) -> None:
 
 @retried_on_conflict
 def finish_run(run: Run, status: str, message: str = "", *, worker=None,
-               expected: dict | None = None) -> bool:
+               expected: dict | None = None, steps_settled: bool = False) -> bool:
     """End an active run with a final status, its unfinished steps with it.
 
     Guarded: only a run still active (and still on `worker`, if given; and matching the
     field lookups of `expected`, if given) ends. Returns whether it did; only then is
-    `run_ended` sent.
+    `run_ended` sent. `steps_settled`: the caller has just stored a final status for every
+    step of the run, so none is left unfinished.
     """
     assert status in FINAL_STATUSES, status
     now = timezone.now()
@@ -327,13 +328,14 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
         run.status, run.completed = status, now
         if message:
             run.status_message = message
-        # A step cut short shares the run's fate; a step that never started was cancelled.
-        RunStep.objects.filter(run_id=run.pk, status=Status.RUNNING).update(
-            status=status, completed=now
-        )
-        RunStep.objects.filter(run_id=run.pk, status=Status.PENDING).update(
-            status=Status.CANCELLED
-        )
+        if not steps_settled:
+            # A step cut short shares the run's fate; a step that never started was cancelled.
+            RunStep.objects.filter(run_id=run.pk, status=Status.RUNNING).update(
+                status=status, completed=now
+            )
+            RunStep.objects.filter(run_id=run.pk, status=Status.PENDING).update(
+                status=Status.CANCELLED
+            )
         run_ended.send(sender=Run, run=run, status=status, **ended)
     return True
 

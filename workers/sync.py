@@ -201,7 +201,11 @@ def apply_state(worker: Worker, run_identifier: object, state: object) -> dict:
         if not record_progress(run, worker, steps, results):
             return {"final": True}  # ended meanwhile (aborted before it started, given up on)
         if final:
-            finish_run(run, status, message, worker=worker)
+            # A report that ends every step of the run leaves none for the end to settle.
+            settled = set(stored) <= {
+                str(step["index"]) for step in steps if step["status"] in FINAL_STATUSES
+            }
+            finish_run(run, status, message, worker=worker, steps_settled=settled)
     return {"final": final}
 
 

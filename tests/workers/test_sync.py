@@ -69,3 +69,34 @@ def test_the_log_sizes_of_a_runs_steps_are_read_without_joining_its_run(claimed)
     with CaptureQueriesContext(connection) as queries:
         assert step_log_sizes(run) == {"0": 0, "1": 0}
     assert [query["sql"] for query in queries.captured_queries if "JOIN" in query["sql"]] == []
+
+
+def test_a_final_report_that_ends_every_step_leaves_the_end_no_step_to_settle(claimed):
+    worker, run = claimed
+    confirm_started(worker, run.identifier)
+    now = timezone.now().timestamp()
+    state = {"status": "failed", "steps": [
+        {"index": 0, "status": "failed", "started": now, "completed": now},
+        {"index": 1, "status": "cancelled"},
+    ]}
+    with CaptureQueriesContext(connection) as queries:
+        assert apply_state(worker, run.identifier, state) == {"final": True}
+    # The report's own two, one a step: none more by the end.
+    assert len(statements(queries, 'UPDATE "runs_runstep"')) == 2, queries.captured_queries
+    assert [step.status for step in run.steps.order_by("index")] == ["failed", "cancelled"]
+
+
+@pytest.mark.parametrize("second", [
+    {"index": 1, "status": "running", "started": 1764400000.0},
+    None,  # not reported: still pending on the master
+])
+def test_a_final_report_that_leaves_a_step_unfinished_ends_it_with_the_run(claimed, second):
+    worker, run = claimed
+    confirm_started(worker, run.identifier)
+    steps = [{"index": 0, "status": "succeeded", "started": 1764400000.0, "completed": 1764400000.0}]
+    assert apply_state(worker, run.identifier, {"status": "exception", "message": "lost",
+                                                 "steps": steps + ([second] if second else [])})
+    first, last = run.steps.order_by("index")
+    assert first.status == "succeeded"
+    assert last.status == ("exception" if second else "cancelled")
+    assert (last.completed is not None) == bool(second)
