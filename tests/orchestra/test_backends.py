@@ -32,7 +32,8 @@ def test_a_user_without_roles_holds_nothing_and_an_inactive_one_nothing_at_all()
     assert nobody.get_all_permissions() == set()
     gone = User.objects.create_user("gone", is_active=False)
     gone.groups.add(Group.objects.get(name="administrator"))
-    assert not User.objects.get(pk=gone.pk).has_perm(VIEW)
+    gone = User.objects.get(pk=gone.pk)
+    assert gone.get_all_permissions() == set() and not gone.has_perm(VIEW)
 
 
 def test_a_superuser_holds_every_permission():
