@@ -5,6 +5,7 @@ pool and given back for the next request, instead of a thread started and stoppe
 import threading
 
 import pytest
+from asgiref.sync import AsyncToSync, SyncToAsync
 from channels.testing import ApplicationCommunicator
 from django.core.signals import request_finished
 
@@ -58,3 +59,20 @@ def test_requests_at_once_each_get_a_thread_and_idle_ones_beyond_the_limit_stop(
     with pytest.raises(RuntimeError):
         second.submit(lambda: None)  # shut down
     assert threads.take() is first and threads.started == 2
+
+
+async def test_a_request_crosses_from_the_event_loop_to_its_thread_a_few_times_not_at_every_middleware(
+    monkeypatch,
+):
+    """Django's signal that a request starts, the middleware chain with the view, and the
+    response's close: one crossing each, however many middleware hooks the chain holds."""
+    application = PooledThreadsASGIHandler()
+    crossings = []
+    for adapter in (SyncToAsync, AsyncToSync):
+        def counted(self, *args, __call__=adapter.__call__, **kwargs):
+            crossings.append(getattr(self, "func", None) or getattr(self, "awaitable", None))
+            return __call__(self, *args, **kwargs)
+
+        monkeypatch.setattr(adapter, "__call__", counted)
+    assert await get(application, "/login/") == 200
+    assert len(crossings) <= 3, crossings
