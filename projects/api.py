@@ -35,7 +35,9 @@ from projects.status import revision_status
 from runs.actions import JobDisabled, do_trigger_run
 from runs.idempotency import KeyReused, KeyRunDeleted, do_trigger_run_once
 from runs.parameters import ParameterError
-from runs.serializers import RunDetailSerializer, run_detail_of_new_run, run_detail_queryset
+from runs.serializers import (
+    RunDetailSerializer, run_detail_data, run_detail_of_new_run, run_detail_queryset,
+)
 
 
 def get_job(project: str, job: str) -> Job:
@@ -154,7 +156,7 @@ class TriggerJob(APIView):
         except KeyReused as error:
             raise Unprocessable(str(error))
         run = run_detail_of_new_run(run) if created else run_detail_queryset().get(pk=run.pk)
-        return Response(RunDetailSerializer(run).data, status=201 if created else 200)
+        return Response(run_detail_data(run), status=201 if created else 200)
 
 
 class JobEnabled(APIView):

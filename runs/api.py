@@ -23,6 +23,7 @@ from runs.serializers import (
     RunDetailSerializer,
     RunSerializer,
     notifications_of,
+    run_detail_data,
     run_detail_queryset,
     run_list_queryset,
 )
@@ -58,7 +59,7 @@ class RunDetail(APIView):
 
     @extend_schema(responses={200: RunDetailSerializer, **ERRORS})
     def get(self, request, identifier: str):
-        return Response(RunDetailSerializer(get_run(identifier)).data)
+        return Response(run_detail_data(get_run(identifier)))
 
 
 class RunNotifications(APIView):
@@ -107,7 +108,7 @@ class AbortRun(APIView):
     @extend_schema(request=None, responses={200: RunDetailSerializer, **ERRORS})
     def post(self, request, identifier: str):
         do_abort_run(get_run(identifier), Actor.from_request(request))
-        return Response(RunDetailSerializer(get_run(identifier)).data)
+        return Response(run_detail_data(get_run(identifier)))
 
 
 class MarkRunException(APIView):
@@ -128,7 +129,7 @@ class MarkRunException(APIView):
         run = get_run(identifier)
         if not do_mark_run_exception(run, Actor.from_request(request)):
             raise Conflict(f"run {identifier} already ended {run.status}")
-        return Response(RunDetailSerializer(get_run(identifier)).data)
+        return Response(run_detail_data(get_run(identifier)))
 
 
 class RunArchive(APIView):

@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime
 
 from django.db.models import Prefetch
@@ -83,6 +84,21 @@ class RunDetailSerializer(RunSerializer):
 
     def get_waiting_reason(self, run: Run) -> str:
         return waiting_reason(run)
+
+
+@functools.cache
+def _run_detail_serializer() -> RunDetailSerializer:
+    return RunDetailSerializer()
+
+
+def run_detail_data(run: Run) -> dict:
+    """`RunDetailSerializer(run).data`, shown by one serializer kept for the process.
+
+    A serializer builds its fields, nested ones included, on first use: for one run shown, that
+    cost as much as reading and showing it (bench/README.md). Showing a run only reads the
+    serializer's fields, so requests in any thread may share one.
+    """
+    return _run_detail_serializer().to_representation(run)
 
 
 RUN_RELATIONS = [

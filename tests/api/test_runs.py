@@ -7,11 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from orchestra.extensions import log_store, run_transformers
 from projects.models import Job
 from runs.filters import RunFilter
 from runs.models import Run, RunStep, Status
+from runs.serializers import RunDetailSerializer, run_detail_queryset
 from tests.api.conftest import make_run
 from workers.models import Worker
 
@@ -432,3 +434,20 @@ def test_trigger_of_a_pipeline_answers_its_children(service, catalogue):
     answer = response.json()
     assert [(child["job"], child["pipeline_element"]) for child in answer["children"]] == [("hello", "only")]
     assert answer == operator.get(f"/api/runs/{answer['identifier']}").json()
+
+
+def test_runs_are_shown_by_one_serializer_whose_fields_are_built_once(service, catalogue, monkeypatch):
+    """Triggers and run pages share one serializer: building its fields for every run shown
+    cost as much as reading and showing the run. Each run is still shown as itself."""
+    operator = service("operator")
+    first = operator.post("/api/projects/examples/jobs/echo/trigger", {"parameters": {"text": "one"}})
+    built = []
+    build = RunDetailSerializer.get_fields
+    monkeypatch.setattr(RunDetailSerializer, "get_fields", lambda self: built.append(self) or build(self))
+    second = operator.post("/api/projects/examples/jobs/echo/trigger", {"parameters": {"text": "two"}})
+    shown = operator.get(f"/api/runs/{first.json()['identifier']}")
+    assert built == []
+    assert second.json()["parameters"] == {"text": "two"} and shown.json()["parameters"] == {"text": "one"}
+    monkeypatch.undo()
+    fresh = RunDetailSerializer(run_detail_queryset().get(identifier=first.json()["identifier"])).data
+    assert shown.json() == json.loads(JSONRenderer().render(fresh))
