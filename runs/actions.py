@@ -27,7 +27,7 @@ from runs.models import (
     ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status,
 )
 from runs.parameters import resolve_parameters
-from runs.queue import Job, held_runs, jobs_holding, waiting_runs_for
+from runs.queue import Job, held_runs, jobs_for, jobs_holding, waiting_runs_of
 from runs.signals import run_abort_requested, run_ended, run_released, run_started, run_triggered
 
 
@@ -168,15 +168,19 @@ def claim_run(run: Run, worker) -> Claim:
 def claim_runs(worker) -> list[Run]:
     """Claim, for every free executor of `worker`, the first waiting run in queue order that it
     may take and start. Runs it cannot take never hold it back, however many wait ahead."""
+    # Chosen before the transaction, as every candidate is: each claim checks its run again
+    # under the locks. When none waits (a worker idle, or done with the queue) no transaction
+    # is begun, which on SQLite would take the database's write lock.
+    jobs = jobs_for(worker)
+    if not jobs:
+        return []
     claimed: list[Run] = []
     with atomic():
         free = _free_executors(worker)
         tried: set[int] = set()
         while free > 0:
             # A few more than needed: another master may take some of them first.
-            candidates = [
-                run for run in waiting_runs_for(worker, limit=free + 8) if run.pk not in tried
-            ]
+            candidates = [run for run in waiting_runs_of(jobs, limit=free + 8) if run.pk not in tried]
             if not candidates:
                 break
             for run in candidates:
@@ -186,6 +190,8 @@ def claim_runs(worker) -> list[Run]:
                     free -= 1
                     if not free:
                         break
+            if free:
+                jobs = jobs_for(worker)
     return claimed
 
 

@@ -134,10 +134,14 @@ def startable_jobs(jobs: dict[int, dict]) -> dict[int, dict]:
     return {key: job for key, job in jobs.items() if key not in blocked}
 
 
-def waiting_runs_for(worker, limit: int) -> list[Run]:
-    """Up to `limit` waiting runs `worker` may take and start now, first in queue order first:
+def jobs_for(worker) -> list[int]:
+    """Keys of the jobs with waiting runs that `worker` may take and start now."""
+    return matching_jobs(worker.properties, startable_jobs(waiting_jobs()))
+
+
+def waiting_runs_of(jobs: list[int], limit: int) -> list[Run]:
+    """Up to `limit` waiting runs of `jobs` (jobs_for a worker), first in queue order first:
     their key and identifier, and their job's limits (what a claim reads), nothing else loaded."""
-    jobs = matching_jobs(worker.properties, startable_jobs(waiting_jobs()))
     if not jobs:
         return []
     # Read at each claim, for candidates of which most are not taken: whole rows with their

@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connection
 from channels.layers import get_channel_layer
 from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orchestra.audit import SYSTEM
@@ -117,6 +119,17 @@ def test_a_worker_is_never_given_more_runs_than_executors():
     assert claim_runs(worker) == []  # running counts as much as claimed
     finish_run(runs[0], Status.SUCCEEDED)
     assert [run.pk for run in claim_runs(worker)] == [runs[2].pk]
+
+
+def test_a_claim_when_no_run_waits_reads_the_queue_once_and_begins_no_transaction():
+    """A worker that ends a run with nothing queued claims again: on SQLite a transaction
+    would take the database's write lock from triggers for nothing."""
+    worker = Worker.objects.create(identifier="w", executors=2, is_connected=True)
+    hello = job("hello")
+    finish_run(do_trigger_run(hello, {}, SYSTEM), Status.CANCELLED)
+    with CaptureQueriesContext(connection) as queries:
+        assert claim_runs(worker) == []
+    assert len(queries.captured_queries) == 1, queries.captured_queries
 
 
 def test_a_disabled_worker_claims_nothing():
