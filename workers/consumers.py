@@ -12,24 +12,19 @@ import json
 import logging
 from itertools import count
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from orchestra.database import error_text
 from orchestra.values import InvalidValue, check_text
 from projects.secrets import SecretUnavailable, reveal
-from workers import connection_records as records
 from workers import sync
+from workers.consumer_records import ConnectionRecords
 from workers.models import Worker
 from workers.protocol import BINARY_LOGS, MAX_MESSAGE_BYTES, FrameError, decode_log_frame
 from workers.refusals import CLOSE_REPLACED, CLOSE_UNANSWERABLE, CLOSE_UNAUTHENTICATED, Refused
 
 logger = logging.getLogger(__name__)
 
-# A run whose log or state the master failed to store this many times in a row (its own
-# failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
-MAX_INTERNAL_FAILURES = 10
 # A request id is echoed in its answer and in the log: a whole number that every JSON reader
 # holds, or a short text.
 MAX_ID_LENGTH = 100
@@ -59,7 +54,7 @@ def request_id_of(message: dict) -> int | str | None:
         return None
 
 
-class MasterConsumer(AsyncJsonWebsocketConsumer):
+class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = None
         self.worker: Worker | None = None
@@ -202,7 +197,7 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
         if previous_channel:
             await self.channel_layer.send(previous_channel, {"type": "worker.replaced"})
         self.keepalive = asyncio.create_task(self.keep_alive())
-        answer = await database_sync_to_async(sync.reconcile)(self.worker, runs)
+        answer = await self.reconcile(runs)
         logger.info(
             "worker %s connected, holding %d run(s)", self.worker.identifier, len(runs)
         )
@@ -216,15 +211,11 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                 data = base64.b64decode(message.get("data", ""), validate=True)
             except (binascii.Error, TypeError, ValueError):
                 raise sync.SyncError("field 'data' must be base64")
-        size = await database_sync_to_async(sync.store_log)(
-            self.worker, message.get("run"), message.get("step"), message.get("offset"), data
-        )
+        size = await self.store_log(message.get("run"), message.get("step"), message.get("offset"), data)
         return {"offset": size}
 
     async def handle_state(self, message: dict) -> dict:
-        return await database_sync_to_async(sync.apply_state)(
-            self.worker, message.get("run"), message.get("state")
-        )
+        return await self.apply_state(message.get("run"), message.get("state"))
 
     handlers = {"hello": handle_hello, "log": handle_log, "state": handle_state}
 
@@ -392,66 +383,3 @@ class MasterConsumer(AsyncJsonWebsocketConsumer):
                     return
             except Exception:
                 logger.exception("refreshing worker %s failed", self.worker.identifier)
-
-    # Database work (workers.connection_records) ----------------------------------------------
-
-    async def authenticate(self):
-        header = dict(self.scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
-        token = await database_sync_to_async(records.authenticate)(header)
-        self.token_id = token.pk
-        return token.user
-
-    async def refresh(self) -> bool:
-        return await database_sync_to_async(records.refresh)(
-            self.worker, self.channel_name, self.token_id
-        )
-
-    async def register(self, message: dict) -> tuple[Worker, str]:
-        return await database_sync_to_async(records.register)(
-            self.user, message, self.channel_name, self.address()
-        )
-
-    def address(self) -> str | None:
-        client = self.scope.get("client")
-        return client[0] if client else None
-
-    async def mark_disconnected(self) -> None:
-        await database_sync_to_async(records.mark_disconnected)(
-            self.worker, self.channel_name, self.offered
-        )
-
-    async def claim_and_read_offers(self) -> list[dict]:
-        return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
-
-    async def still_claimed(self, run_identifiers: list[str]) -> set[str]:
-        return await database_sync_to_async(records.still_claimed)(self.worker, run_identifiers)
-
-    async def claimed_run_requests(self) -> list[dict]:
-        return await database_sync_to_async(records.claimed_run_requests)(self.worker, self.offered)
-
-    async def confirm_started(self, run_identifier: str) -> bool:
-        return await database_sync_to_async(records.confirm_started)(self.worker, run_identifier)
-
-    async def end_in_exception(self, run_identifier: str, message: str) -> None:
-        await database_sync_to_async(records.end_in_exception)(self.worker, run_identifier, message)
-
-    async def failed_too_often(self, run_identifier: str | None, error: Exception) -> bool:
-        """Count a failure of the master's own for a run; after MAX_INTERNAL_FAILURES in a row
-        the run ends `exception` (True), if the database lets it."""
-        if run_identifier is None:
-            return False
-        failures = self.internal_failures.get(run_identifier, 0) + 1
-        self.internal_failures[run_identifier] = failures
-        if failures < MAX_INTERNAL_FAILURES:
-            return False
-        try:
-            await self.end_in_exception(
-                run_identifier,
-                f"the master could not store what the worker sent, {failures} times in a row: "
-                f"{error_text(error)}",
-            )
-        except Exception:
-            logger.exception("ending run %s failed too", run_identifier)
-            return False
-        self.internal_failures.pop(run_identifier, None)
-        return True
