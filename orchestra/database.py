@@ -88,6 +88,16 @@ def _mongodb_atomic() -> Iterator[None]:
         connection.in_atomic_block = in_django_block
 
 
+def unique_row(queryset: QuerySet):
+    """The row of `queryset`, which filters on a unique key, or None.
+
+    `.first()` orders by the model's ordering (or its key) before it takes one: compiling that
+    ORDER BY cost as much as the rest of such a query (a run by its identifier: 0.9 ms with it,
+    0.5 without), for a result of one row that needs no order.
+    """
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 def locked(queryset: QuerySet) -> QuerySet:
     """The rows of `queryset`, locked until the transaction ends, and only they.
 

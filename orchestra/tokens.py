@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from orchestra.database import unique_row
 from orchestra.models import Token, hash_token
 
 REFRESH_INTERVAL = timedelta(days=1)
@@ -35,10 +36,8 @@ def authenticate_token(value: str, kind: str = Token.Kind.API) -> Token | None:
     """
     if not value or len(value) > 128:
         return None
-    token = (
-        Token.objects.select_related("user")
-        .filter(digest=hash_token(value), revoked=None, kind=kind)
-        .first()
+    token = unique_row(
+        Token.objects.select_related("user").filter(digest=hash_token(value), revoked=None, kind=kind)
     )
     if token is None or not token.user.is_active:
         return None

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
-from orchestra.database import atomic, locked, retried_on_conflict
+from orchestra.database import atomic, locked, retried_on_conflict, unique_row
 from orchestra.extensions import log_store
 from runs.models import (
     ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status,
@@ -202,10 +202,9 @@ def _free_executors(worker) -> int:
     gone would wait for that worker's return. A connection marks its worker disconnected under
     the same lock, and gives back what it never offered (workers.consumers).
     """
-    executors = (
+    executors = unique_row(
         locked(type(worker).objects.filter(pk=worker.pk, is_enabled=True, is_connected=True))
         .values_list("executors", flat=True)
-        .first()
     )
     if executors is None:
         return 0

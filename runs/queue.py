@@ -88,9 +88,10 @@ def jobs_with_waiting_runs() -> QuerySet:
 def waiting_jobs() -> dict[int, dict]:
     """Jobs with waiting runs: key -> their properties, limit and resources."""
     keys = set(jobs_with_waiting_runs())
+    # Unordered: the jobs' default ordering would join their projects to sort them.
     return {
         job["pk"]: job
-        for job in Job.objects.filter(pk__in=keys).values(
+        for job in Job.objects.filter(pk__in=keys).order_by().values(
             "pk", "properties", "max_concurrent_runs", "resources"
         )
     }
@@ -161,7 +162,9 @@ def waiting_reason(run: Run) -> str:
     if run.not_before is not None and not waiting_runs().filter(pk=run.pk).exists():
         return f"Its retry delay runs until {run.not_before:%Y-%m-%d %H:%M:%S} UTC."
     matches = worker_matcher()
-    workers = list(Worker.objects.filter(is_enabled=True).values("properties", "is_connected"))
+    workers = list(
+        Worker.objects.filter(is_enabled=True).order_by().values("properties", "is_connected")
+    )
     matching = [worker for worker in workers if matches(run.job.properties, worker["properties"])]
     if not matching:
         return f"No enabled worker has the properties this job needs: {run.job.properties}."

@@ -12,7 +12,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.audit import Actor
-from orchestra.database import atomic, locked, retried_on_conflict
+from orchestra.database import atomic, locked, retried_on_conflict, unique_row
 from orchestra.models import Token
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
@@ -48,7 +48,7 @@ def authenticate(authorization: str) -> Token:
 
 
 def still_authorised(token_id: int) -> bool:
-    token = Token.objects.select_related("user").filter(pk=token_id, revoked=None).first()
+    token = unique_row(Token.objects.select_related("user").filter(pk=token_id, revoked=None))
     return bool(
         token is not None
         and token.user.is_active
@@ -173,9 +173,8 @@ def still_claimed(worker: Worker, run_identifiers: list[str]) -> set[str]:
 def confirm_started(worker: Worker, run_identifier: str) -> bool:
     """The worker holds the run now; True when it must be told to abort it."""
     # With its project, which the start's metrics label it by.
-    run = (
-        Run.objects.filter(identifier=run_identifier, worker=worker)
-        .select_related("project").first()
+    run = unique_row(
+        Run.objects.filter(identifier=run_identifier, worker=worker).select_related("project")
     )
     if run is None:
         return False
@@ -184,6 +183,6 @@ def confirm_started(worker: Worker, run_identifier: str) -> bool:
 
 
 def end_in_exception(worker: Worker, run_identifier: str, message: str) -> None:
-    run = Run.objects.filter(identifier=run_identifier, worker=worker).first()
+    run = unique_row(Run.objects.filter(identifier=run_identifier, worker=worker))
     if run is not None:
         finish_run(run, Status.EXCEPTION, message, worker=worker)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 
+from orchestra.database import unique_row
 from runs.actions import Claim, claim_run
 from runs.models import ACTIVE_STATUSES, Run
 from runs.queue import QUEUE_ORDER, matching_jobs, startable_jobs, waiting_jobs, waiting_runs
@@ -73,7 +74,7 @@ def free_worker_rows(inactive_after: float) -> QuerySet:
     )
     return (
         Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
-        .exclude(channel_name="")
+        .exclude(channel_name="").order_by()
         .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
         .values_list("pk", "properties", "channel_name", "executors", "busy")
     )
@@ -187,7 +188,7 @@ def wake_worker_when_committed(sender, run: Run, worker_id: int | None, **kwargs
 
 
 def wake_worker(worker_id: int) -> None:
-    channel_name = Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True).first()
+    channel_name = unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
     if channel_name:
         tell(channel_name, WAKE)
 
@@ -200,7 +201,7 @@ def send_abort_when_committed(sender, run: Run, **kwargs) -> None:
 
 
 def send_abort(worker_id: int, run_identifier: str) -> None:
-    channel_name = Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True).first()
+    channel_name = unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
     if channel_name:  # otherwise delivered at the worker's next connection (`reconcile`)
         tell(channel_name, {"type": "run.abort", "run": run_identifier})
 

@@ -6,7 +6,7 @@ fsync'd) before the function returns, so an acknowledgement is never ahead of wh
 master has.
 """
 
-from orchestra.database import atomic, is_mongodb, retried_on_conflict
+from orchestra.database import atomic, is_mongodb, retried_on_conflict, unique_row
 from orchestra.extensions import log_store
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
@@ -68,7 +68,7 @@ def check_run_identifier(value: object, field: str) -> str:
 def run_of(worker: Worker, run_identifier: object) -> Run:
     """The run `worker` holds, or SyncError: a worker may only touch its own runs."""
     check_run_identifier(run_identifier, "run")
-    run = Run.objects.filter(identifier=run_identifier).select_related("job", "project").first()
+    run = unique_row(Run.objects.filter(identifier=run_identifier).select_related("job", "project"))
     if run is None:
         raise SyncError(f"unknown run {run_identifier!r}")
     if run.worker_id != worker.pk:

@@ -91,6 +91,15 @@ def test_api_token_use_is_recorded_at_most_once_a_day(users):
     assert Token.objects.get(digest=hash_token(value)).last_used is not None
 
 
+def test_a_token_is_looked_up_without_ordering_the_tokens(users):
+    """One row by its digest: the ORDER BY of `.first()` cost compiling on every request."""
+    if connection.vendor == "mongodb":
+        pytest.skip("MongoDB's queries are not SQL")
+    with CaptureQueriesContext(connection) as queries:
+        assert authenticate_token(users["viewer"][1]) is not None
+    assert [query["sql"] for query in queries if "ORDER BY" in query["sql"]] == []
+
+
 def test_a_revoked_token_is_refused(users):
     user, value = users["viewer"]
     revoke_token(Token.objects.get(digest=hash_token(value)))

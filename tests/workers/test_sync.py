@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from orchestra.audit import SYSTEM
 from projects.models import Job, Project
-from runs.actions import claim_run, do_trigger_run
+from runs.actions import claim_run, do_trigger_run, finish_run
 from runs.models import Run, Status
 from workers.connection_records import confirm_started
+from workers.dispatch import wake_worker
 from workers.models import Worker
 from workers.sync import apply_state, step_log_sizes
 
@@ -100,3 +101,22 @@ def test_a_final_report_that_leaves_a_step_unfinished_ends_it_with_the_run(claim
     assert first.status == "succeeded"
     assert last.status == ("exception" if second else "cancelled")
     assert (last.completed is not None) == bool(second)
+
+
+def test_the_rows_read_by_a_unique_key_on_a_runs_way_are_read_unordered(claimed):
+    """A claim's worker row, the start's and the reports' run, the wake-up's channel: one row
+    each, which an ORDER BY (the models' default, or `.first()`'s key) would cost compiling."""
+    worker, run = claimed
+    finish_run(run, Status.SUCCEEDED)
+    second = do_trigger_run(run.job, {}, SYSTEM)
+    now = timezone.now().timestamp()
+    with CaptureQueriesContext(connection) as queries:
+        assert claim_run(second, worker)
+        confirm_started(worker, second.identifier)
+        apply_state(worker, second.identifier, {"status": "succeeded", "steps": [
+            {"index": index, "status": "succeeded", "started": now, "completed": now}
+            for index in (0, 1)
+        ]})
+        wake_worker(worker.pk)
+    selects = statements(queries, "SELECT")
+    assert len(selects) >= 4 and [sql for sql in selects if "ORDER BY" in sql] == [], selects
