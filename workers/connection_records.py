@@ -156,7 +156,7 @@ def claimed_run_requests(worker: Worker, offered: set[str]) -> list[dict]:
     # out here rather than in the query, whose size would grow with them.
     runs = (
         Run.objects.filter(worker=worker, status=Status.PENDING)
-        .select_related("job", "project")
+        .select_related("job", "project").only(*sync.RUN_REQUEST_FIELDS)
         .order_by("created", "id")
     )
     return [sync.run_request(run) for run in runs if run.identifier not in offered]

@@ -85,6 +85,14 @@ def step_log_sizes(run: Run) -> dict[str, int]:
     }
 
 
+# What run_request reads of a run and its job and project: a run read to be offered loads only
+# these (a whole run, job and project is five times as many columns, a JSON parse each).
+RUN_REQUEST_FIELDS = (
+    "identifier", "parameters", "project__identifier", "job__identifier", "job__steps",
+    "job__secrets", *(f"job__{name}" for name in TIMEOUTS),
+)
+
+
 def run_request(run: Run) -> dict:
     """What a worker needs to execute `run` (sent in `run.start`).
 

@@ -10,10 +10,10 @@ from orchestra.audit import SYSTEM
 from projects.models import Job, Project
 from runs.actions import claim_run, do_trigger_run, finish_run
 from runs.models import Run, Status
-from workers.connection_records import confirm_started
+from workers.connection_records import claimed_run_requests, confirm_started
 from workers.dispatch import wake_worker
 from workers.models import Worker
-from workers.sync import apply_state, step_log_sizes
+from workers.sync import apply_state, run_request, step_log_sizes
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,13 @@ def test_the_rows_read_by_a_unique_key_on_a_runs_way_are_read_unordered(claimed)
         wake_worker(worker.pk)
     selects = statements(queries, "SELECT")
     assert len(selects) >= 4 and [sql for sql in selects if "ORDER BY" in sql] == [], selects
+
+
+def test_a_claimed_runs_request_is_read_in_one_query_of_the_columns_it_holds(claimed):
+    worker, run = claimed
+    Job.objects.filter(pk=run.job_id).update(timeout=60, secrets={"TOKEN": "token"})
+    whole = run_request(Run.objects.select_related("job", "project").get(pk=run.pk))
+    with CaptureQueriesContext(connection) as queries:
+        assert claimed_run_requests(worker, set()) == [whole]
+    [query] = queries.captured_queries
+    assert '"projects_job"."pipeline"' not in query["sql"] and '"runs_run"."results"' not in query["sql"]
