@@ -21,6 +21,7 @@ from runs.actions import claim_runs, finish_run, release_run, start_run
 from runs.models import Run, Status
 from workers import sync
 from workers.actions import claim_worker
+from workers.dispatch import wake_worker, wakes_noted_for
 from workers.models import Worker
 from workers.refusals import (
     CLOSE_DISABLED, CLOSE_FORBIDDEN, CLOSE_IDENTIFIER_TAKEN, CLOSE_INVALID_HELLO,
@@ -148,6 +149,31 @@ def claim_and_read_offers(worker: Worker, offered: set[str]) -> list[dict]:
     except Exception:
         logger.exception("claiming runs for worker %s failed", worker.identifier)
     return claimed_run_requests(worker, offered)
+
+
+def apply_state_and_claim(worker: Worker, run_identifier: object, state: object,
+                          offered: set[str]) -> tuple[dict, list[dict]]:
+    """`sync.apply_state`, and when the report ended the run, `claim_and_read_offers` for the
+    executor it freed, in the same call instead of through a wake-up (`wakes_noted_for`).
+
+    Returns the report's answer and the run requests to offer. A report that fails after its
+    run ended sends the wake-up it held back; a claim that fails leaves its runs to the sweep.
+    """
+    woken: list[int] = []
+    try:
+        with wakes_noted_for(worker.pk) as woken:
+            answer = sync.apply_state(worker, run_identifier, state)
+    except BaseException:
+        if woken:
+            wake_worker(worker.pk)
+        raise
+    if not woken:
+        return answer, []
+    try:
+        return answer, claim_and_read_offers(worker, offered)
+    except Exception:
+        logger.exception("reading runs claimed for worker %s failed", worker.identifier)
+        return answer, []
 
 
 def claimed_run_requests(worker: Worker, offered: set[str]) -> list[dict]:

@@ -48,8 +48,10 @@ class ConnectionRecords:
     async def store_log(self, run: object, step: object, offset: object, data: bytes) -> int:
         return await database_sync_to_async(sync.store_log)(self.worker, run, step, offset, data)
 
-    async def apply_state(self, run: object, state: object) -> dict:
-        return await database_sync_to_async(sync.apply_state)(self.worker, run, state)
+    async def apply_state_and_claim(self, run: object, state: object) -> tuple[dict, list[dict]]:
+        return await database_sync_to_async(records.apply_state_and_claim)(
+            self.worker, run, state, self.offered
+        )
 
     async def claim_and_read_offers(self) -> list[dict]:
         return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)

@@ -66,6 +66,8 @@ class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
         self.outstanding: dict[int, tuple[str, str]] = {}
         # Runs offered to the worker on this connection whose offer awaits its answer.
         self.offered: set[str] = set()
+        # Run requests a handler claimed, to offer once its answer is sent.
+        self.offers_after_answer: list[dict] = []
         # Consecutive failures of the master's own to store a run's log or state.
         self.internal_failures: dict[str, int] = {}
         self.keepalive: asyncio.Task | None = None
@@ -153,6 +155,7 @@ class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
                 )
         else:
             self.internal_failures.pop(run_identifier, None)
+            offers, self.offers_after_answer = self.offers_after_answer, []
             try:
                 await self.deliver({"type": "response", "id": request_id, **answer})
             except TooLarge as error:
@@ -168,6 +171,8 @@ class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
             if kind == "hello":
                 # Runs are offered after the answer, so the worker knows where it stands first.
                 await self.claim_and_offer()
+            elif offers:
+                await self.offer(offers)
 
     async def send_error(self, request_id: int | str | None, text: str, **details) -> None:
         text = sync.shorten(text, MAX_ERROR_LENGTH)
@@ -215,7 +220,12 @@ class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
         return {"offset": size}
 
     async def handle_state(self, message: dict) -> dict:
-        return await self.apply_state(message.get("run"), message.get("state"))
+        # A report that ended its run claimed the runs of the executor it freed: offered once
+        # the report is answered.
+        answer, self.offers_after_answer = await self.apply_state_and_claim(
+            message.get("run"), message.get("state")
+        )
+        return answer
 
     handlers = {"hello": handle_hello, "log": handle_log, "state": handle_state}
 

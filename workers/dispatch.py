@@ -7,7 +7,8 @@ told what:
 - a new or released run is assigned at once (after commit) to one free, matching, connected
   worker, whose consumer alone is told to offer it: a trigger costs the same whether 1 or 200
   workers are connected;
-- a worker that connects or frees an executor claims the oldest runs it may take itself;
+- a worker that connects or frees an executor claims the oldest runs it may take itself (a
+  worker whose report ended its run, in the same call as the report: `wakes_noted_for`);
 - the sweep (`assign_waiting_runs`, every ORCHESTRA_DISPATCH_SWEEP_SECONDS on every master)
   assigns what those missed; it is one query when nothing waits.
 
@@ -19,6 +20,9 @@ worker), or reads which runs are claimed for its worker and not yet offered on i
 import functools
 import json
 import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -187,7 +191,32 @@ def wake_worker_when_committed(sender, run: Run, worker_id: int | None, **kwargs
             transaction.on_commit(assign_waiting_runs)
 
 
+# The worker whose wake-ups this thread notes instead of sending, and the list they go to.
+_noted_wakes = threading.local()
+
+
+@contextmanager
+def wakes_noted_for(worker_id: int) -> Iterator[list[int]]:
+    """Within: this thread's wake-ups of `worker_id` are noted in the yielded list, not sent.
+
+    The connection of a worker whose report ended its run claims the freed executor's runs in
+    the same call: a wake-up would read the worker's channel, go through the channel layer
+    and the event loop back to that connection, then to a thread again for the same claim.
+    """
+    noted: list[int] = []
+    previous = getattr(_noted_wakes, "held", None)
+    _noted_wakes.held = (worker_id, noted)
+    try:
+        yield noted
+    finally:
+        _noted_wakes.held = previous
+
+
 def wake_worker(worker_id: int) -> None:
+    held = getattr(_noted_wakes, "held", None)
+    if held is not None and held[0] == worker_id:
+        held[1].append(worker_id)
+        return
     channel_name = unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
     if channel_name:
         tell(channel_name, WAKE)

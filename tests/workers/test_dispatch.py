@@ -17,9 +17,10 @@ from runs.actions import claim_runs, do_trigger_run, finish_run, start_run
 from runs.models import Run, Status
 from runs.queue import jobs_with_waiting_runs, waiting_reason
 from workers.background import mark_silent_workers_disconnected, offer_unconfirmed_runs
+from workers.connection_records import apply_state_and_claim
 from workers.dispatch import assign_waiting_runs
 from workers.models import Worker
-from workers.sync import run_request
+from workers.sync import InvalidState, run_request
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db(transaction=True)]
 
@@ -263,3 +264,38 @@ def test_a_run_counts_as_queued_ahead_the_earlier_runs_of_any_job_its_workers_wo
     assert waiting_reason(last) == "Queued behind 3 run(s) for the same workers, which are all busy."
     assert waiting_reason(earlier[1]) == "Queued behind 2 run(s) for the same workers, which are all busy."
     assert waiting_reason(urgent) == "Every matching worker is busy."
+
+
+def succeeded_state() -> dict:
+    now = timezone.now().timestamp()
+    return {"status": "succeeded", "steps": [
+        {"index": 0, "status": "succeeded", "started": now, "completed": now}
+    ]}
+
+
+def test_a_report_that_ends_its_run_claims_the_next_run_in_the_same_call_and_sends_no_wake_up():
+    worker = connected_worker("w")
+    hello = job("hello")
+    first = do_trigger_run(hello, {}, SYSTEM)
+    messages_to(worker)  # the first run's offer
+    second = do_trigger_run(hello, {}, SYSTEM)  # waits: the one executor is taken
+    start_run(first, worker)
+    running = {"status": "running", "steps": [{"index": 0, "status": "running"}]}
+    assert apply_state_and_claim(worker, first.identifier, running, set()) == ({"final": False}, [])
+    answer, offers = apply_state_and_claim(worker, first.identifier, succeeded_state(), set())
+    assert answer == {"final": True}
+    assert offers == [run_request(Run.objects.select_related("job", "project").get(pk=second.pk))]
+    assert holder(second) == "w"
+    assert messages_to(worker) == []
+
+
+def test_a_report_that_fails_after_ending_its_run_sends_the_wake_up_it_held_back():
+    worker = connected_worker("w")
+    run = do_trigger_run(job("hello"), {}, SYSTEM)
+    messages_to(worker)
+    start_run(run, worker)
+    with pytest.raises(InvalidState):
+        apply_state_and_claim(worker, run.identifier, {"status": "succeeded", "steps": "none"}, set())
+    run.refresh_from_db()
+    assert run.status == Status.EXCEPTION
+    assert messages_to(worker) == [{"type": "dispatch.wake"}]
