@@ -193,7 +193,8 @@ class Executor:
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.on_terminate)
-        self.save()
+        # The first state is saved as the first step starts: one that said only "running"
+        # told the worker client nothing it did not know, and its fsync delayed the step.
         outcome, message = "succeeded", ""
         for step in self.state["steps"]:
             if self.abort_since is not None:

@@ -1,13 +1,10 @@
 """Worker client pieces that need no master: independence from Django, retry delays, log cuts."""
 
-import asyncio
-import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from workers.client.streaming import HeldRun, sync_run
+from workers.client.streaming import HeldRun
 from workers.client.rundir import RunDirectory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,37 +66,3 @@ def test_an_unreadable_token_file_stops_the_client_naming_the_variable(tmp_path,
     status = run("ws://127.0.0.1:9/ws/master/", None, "w1", [], 1, tmp_path)
     assert status == 2
     assert f"ORCHESTRA_WORKER_TOKEN_FILE: cannot read {tmp_path / 'missing'}" in capsys.readouterr().err
-
-
-class RecordingMaster:
-    """Requests that answer every state as stored, and keep the states sent."""
-
-    def __init__(self):
-        self.states: list[dict] = []
-
-    async def call(self, message: dict) -> dict:
-        self.states.append(message["state"])
-        return {"final": False}
-
-
-def test_a_state_that_says_only_that_the_run_began_is_not_sent(tmp_path):
-    directory = RunDirectory.create(
-        tmp_path, {"identifier": "r1", "steps": [{"name": "s", "command": ["true"]}]}
-    )
-    state = {"status": "running", "message": "", "pid": 1, "started": time.time(), "completed": None,
-             "results": {}, "steps": [{"index": 0, "name": "s", "status": "pending", "started": None,
-                                       "completed": None, "exit_code": None, "log_size": 0}]}
-    (directory.path / "state.json").write_text(json.dumps(state))
-    directory.process = subprocess.Popen(["sleep", "30"])  # the executor, alive
-    master, held = RecordingMaster(), HeldRun(directory)
-    try:
-        assert asyncio.run(sync_run(master, held)) is False
-        assert master.states == []
-        state["steps"][0].update(status="running", started=time.time())
-        (directory.path / "state.json").write_text(json.dumps(state))
-        asyncio.run(sync_run(master, held))
-        asyncio.run(sync_run(master, held))
-        assert [sent["steps"][0]["status"] for sent in master.states] == ["running"]
-    finally:
-        directory.process.kill()
-        directory.process.wait()

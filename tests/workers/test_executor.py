@@ -1,10 +1,12 @@
 """The executor as the worker client starts it: a lean, detached interpreter per run."""
 
+import json
 import os
 import signal
 import time
 from pathlib import Path
 
+from workers import executor as executor_module
 from workers.client.rundir import FINAL_STATUSES, START_TIMEOUT_SECONDS, RunDirectory
 from workers.executor import Executor
 
@@ -356,3 +358,19 @@ def test_a_step_that_leaves_a_process_holding_its_output_still_ends(tmp_path):
     state = wait_final(directory, timeout=20)
     assert state["status"] == "succeeded"
     assert log(directory, 0) == b"***\nstarted\n"
+
+
+def test_the_executors_first_state_already_has_its_first_step_running(tmp_path, monkeypatch):
+    """Nothing is saved before the first step starts: a state that said only "running" told
+    nobody anything, and its fsync stood between the run's start and its first step's."""
+    directory = RunDirectory.create(tmp_path, {
+        "identifier": "run0001", "project": "p", "job": "j", "worker": "w", "parameters": {},
+        "steps": [{"name": "only", "command": ["true"]}],
+    })
+    saved = []
+    write = executor_module.write_json_atomically
+    monkeypatch.setattr(executor_module, "write_json_atomically",
+                        lambda path, data: saved.append(json.loads(json.dumps(data))) or write(path, data))
+    Executor(str(directory.path)).run()
+    assert saved[0]["steps"][0]["status"] == "running"
+    assert saved[-1]["status"] == "succeeded"

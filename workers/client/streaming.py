@@ -86,8 +86,6 @@ async def sync_run(requests: Requests, held: HeldRun) -> bool:
         return False
     if state == held.acknowledged_state:
         return False
-    if held.acknowledged_state is None and says_only_begun(state):
-        return False
     if state["status"] in FINAL_STATUSES and not complete:
         return False  # the final status goes once every log byte is acknowledged
     try:
@@ -112,17 +110,6 @@ async def sync_run(requests: Requests, held: HeldRun) -> bool:
             return True
         held.dropping = True  # the master ended it (an administrator did)
     return False
-
-
-def says_only_begun(state: dict) -> bool:
-    """Whether `state` says no more than the master knows of every run its worker started:
-    running, no step begun, no log, result or message (the state an executor writes before its
-    first step). Sent, it would cost the master a transaction per run that changes nothing."""
-    return (
-        state.get("status") == "running" and not state.get("message") and not state.get("results")
-        and all(step.get("status") == "pending" and not step.get("log_size")
-                for step in state.get("steps") or [])
-    )
 
 
 async def send_state(requests: Requests, held: HeldRun, state: dict) -> dict:
