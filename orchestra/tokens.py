@@ -37,7 +37,8 @@ def authenticate_token(value: str, kind: str = Token.Kind.API) -> Token | None:
     if not value or len(value) > 128:
         return None
     token = unique_row(
-        Token.objects.select_related("user").filter(digest=hash_token(value), revoked=None, kind=kind)
+        Token.objects.select_related("user")
+        .filter(digest=hash_token(value), revoked=None, kind=kind)
     )
     if token is None or not token.user.is_active:
         return None

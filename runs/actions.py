@@ -180,7 +180,9 @@ def claim_runs(worker) -> list[Run]:
         tried: set[int] = set()
         while free > 0:
             # A few more than needed: another master may take some of them first.
-            candidates = [run for run in waiting_runs_of(jobs, limit=free + 8) if run.pk not in tried]
+            candidates = [
+                run for run in waiting_runs_of(jobs, limit=free + 8) if run.pk not in tried
+            ]
             if not candidates:
                 break
             for run in candidates:

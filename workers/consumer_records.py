@@ -2,12 +2,16 @@
 thread of its own (channels' `database_sync_to_async`): what it reads and writes is in
 workers.connection_records and workers.sync."""
 
+import logging
+
 from channels.db import database_sync_to_async
 
 from orchestra.database import error_text
 from workers import connection_records as records
 from workers import sync
 from workers.models import Worker
+
+logger = logging.getLogger(__name__)
 
 # A run whose log or state the master failed to store this many times in a row (its own
 # failure, answered "retry") ends `exception`: a failure that repeats is not a passing one.
@@ -54,7 +58,9 @@ class ConnectionRecords:
         )
 
     async def claim_and_read_offers(self) -> list[dict]:
-        return await database_sync_to_async(records.claim_and_read_offers)(self.worker, self.offered)
+        return await database_sync_to_async(records.claim_and_read_offers)(
+            self.worker, self.offered
+        )
 
     async def still_claimed(self, run_identifiers: list[str]) -> set[str]:
         return await database_sync_to_async(records.still_claimed)(self.worker, run_identifiers)

@@ -216,7 +216,9 @@ class MasterConsumer(ConnectionRecords, AsyncJsonWebsocketConsumer):
                 data = base64.b64decode(message.get("data", ""), validate=True)
             except (binascii.Error, TypeError, ValueError):
                 raise sync.SyncError("field 'data' must be base64")
-        size = await self.store_log(message.get("run"), message.get("step"), message.get("offset"), data)
+        size = await self.store_log(
+            message.get("run"), message.get("step"), message.get("offset"), data
+        )
         return {"offset": size}
 
     async def handle_state(self, message: dict) -> dict:

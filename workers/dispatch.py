@@ -217,7 +217,7 @@ def wake_worker(worker_id: int) -> None:
     if held is not None and held[0] == worker_id:
         held[1].append(worker_id)
         return
-    channel_name = unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
+    channel_name = channel_of(worker_id)
     if channel_name:
         tell(channel_name, WAKE)
 
@@ -230,9 +230,14 @@ def send_abort_when_committed(sender, run: Run, **kwargs) -> None:
 
 
 def send_abort(worker_id: int, run_identifier: str) -> None:
-    channel_name = unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
+    channel_name = channel_of(worker_id)
     if channel_name:  # otherwise delivered at the worker's next connection (`reconcile`)
         tell(channel_name, {"type": "run.abort", "run": run_identifier})
+
+
+def channel_of(worker_id: int) -> str | None:
+    """The channel of the worker's consumer ('' or None when it is not connected)."""
+    return unique_row(Worker.objects.filter(pk=worker_id).values_list("channel_name", flat=True))
 
 
 def tell(channel_name: str, message: dict) -> None:
