@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from orchestra.database import unique_row
 from orchestra.models import Token, hash_token
+from orchestra.prepared import prepared
 
 REFRESH_INTERVAL = timedelta(days=1)
 
@@ -27,6 +28,14 @@ def create_token(user, kind: str = Token.Kind.API, description: str = "") -> tup
     return token, value
 
 
+@prepared
+def live_token(digest: str, kind: str) -> QuerySet:
+    return (
+        Token.objects.select_related("user").filter(digest=digest, revoked=None, kind=kind)
+        .order_by()[:1]
+    )
+
+
 def authenticate_token(value: str, kind: str = Token.Kind.API) -> Token | None:
     """The live token of this kind for this value, its user active, or None.
 
@@ -36,10 +45,7 @@ def authenticate_token(value: str, kind: str = Token.Kind.API) -> Token | None:
     """
     if not value or len(value) > 128:
         return None
-    token = unique_row(
-        Token.objects.select_related("user")
-        .filter(digest=hash_token(value), revoked=None, kind=kind)
-    )
+    token = live_token.first(hash_token(value), kind)
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -3,6 +3,8 @@ hooks' deliveries."""
 
 import json
 
+from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +18,7 @@ from orchestra.api_errors import BodyTooLarge, Conflict, Unprocessable
 from orchestra.api_views import ERRORS, ErrorSerializer
 from orchestra.audit import Actor
 from orchestra.authorization import SIGNED
+from orchestra.prepared import prepared
 from orchestra.values import IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_RULE, InvalidValue, check_idempotency_key
 from projects.actions import JobCannotBeEnabled, set_job_enabled, set_schedule_enabled
 from projects.deliveries import DeliveryReused, deliver, hook_secret, signature_matches
@@ -40,10 +43,19 @@ from runs.serializers import (
 )
 
 
-def get_job(project: str, job: str) -> Job:
-    return get_object_or_404(
-        Job.objects.select_related("project"), project__identifier=project, identifier=job
+@prepared
+def job_of_project(project: str, job: str) -> QuerySet:
+    return (
+        Job.objects.select_related("project").filter(project__identifier=project, identifier=job)
+        .order_by()[:1]
     )
+
+
+def get_job(project: str, job: str) -> Job:
+    found = job_of_project.first(project, job)
+    if found is None:
+        raise Http404("No Job matches the given query.")
+    return found
 
 
 def get_schedule(project: str, schedule: str) -> Schedule:

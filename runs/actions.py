@@ -16,18 +16,19 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from orchestra import audit
 from orchestra.audit import Actor
-from orchestra.database import atomic, locked, retried_on_conflict, unique_row
+from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.extensions import log_store
+from orchestra.prepared import prepared
 from runs.models import (
     ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status,
 )
 from runs.parameters import resolve_parameters
-from runs.queue import Job, held_runs, jobs_for, jobs_holding, waiting_runs_of
+from runs.queue import Job, Worker, held_runs, jobs_for, jobs_holding, waiting_runs_of
 from runs.signals import run_abort_requested, run_ended, run_released, run_started, run_triggered
 
 
@@ -204,14 +205,31 @@ def _free_executors(worker) -> int:
     gone would wait for that worker's return. A connection marks its worker disconnected under
     the same lock, and gives back what it never offered (workers.consumers).
     """
-    executors = unique_row(
-        locked(type(worker).objects.filter(pk=worker.pk, is_enabled=True, is_connected=True))
-        .values_list("executors", flat=True)
-    )
+    executors = connected_worker_executors.first(worker.pk)
     if executors is None:
         return 0
-    busy = Run.objects.filter(worker_id=worker.pk, status__in=ACTIVE_STATUSES).count()
-    return executors - busy
+    return executors - sum(active_run_count.rows(worker.pk))
+
+
+@prepared
+def connected_worker_executors(worker_key: int) -> QuerySet:
+    return locked(
+        Worker.objects.filter(pk=worker_key, is_enabled=True, is_connected=True)
+    ).values_list("executors", flat=True)[:1]
+
+
+@prepared
+def active_run_count(worker_key: int) -> QuerySet:
+    """The number of `worker_key`'s active runs, as a single row (none when it has none)."""
+    return (
+        Run.objects.filter(worker_id=worker_key, status__in=ACTIVE_STATUSES).order_by()
+        .values("worker_id").annotate(count=Count("pk")).values_list("count", flat=True)
+    )
+
+
+@prepared
+def ended_run_values(key: int) -> QuerySet:
+    return Run.objects.filter(pk=key).order_by().values("worker_id", "parent_id", "started")[:1]
 
 
 def _claim(run: Run, worker) -> Claim:
@@ -329,7 +347,7 @@ def finish_run(run: Run, status: str, message: str = "", *, worker=None,
     with atomic():
         if not runs.update(**changes):
             return False
-        ended = Run.objects.values("worker_id", "parent_id", "started").get(pk=run.pk)
+        ended = ended_run_values.first(run.pk)
         # The instance may have been read before the run started.
         run.started = ended.pop("started")
         run.status, run.completed = status, now

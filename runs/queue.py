@@ -18,6 +18,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Now
 
 from orchestra.extensions import worker_matcher
+from orchestra.prepared import prepared
 from runs.durations import approximate
 from runs.models import ACTIVE_STATUSES, Resource, Run, Status
 
@@ -87,14 +88,15 @@ def jobs_with_waiting_runs() -> QuerySet:
 
 def waiting_jobs() -> dict[int, dict]:
     """Jobs with waiting runs: key -> their properties, limit and resources."""
-    keys = set(jobs_with_waiting_runs())
+    return {job["pk"]: job for job in jobs_of_waiting_runs.rows()}
+
+
+@prepared
+def jobs_of_waiting_runs() -> QuerySet:
     # Unordered: the jobs' default ordering would join their projects to sort them.
-    return {
-        job["pk"]: job
-        for job in Job.objects.filter(pk__in=keys).order_by().values(
-            "pk", "properties", "max_concurrent_runs", "resources"
-        )
-    }
+    return Job.objects.filter(pk__in=jobs_with_waiting_runs()).order_by().values(
+        "pk", "properties", "max_concurrent_runs", "resources"
+    )
 
 
 def jobs_holding(resource: str) -> list[int]:
@@ -162,9 +164,7 @@ def waiting_reason(run: Run) -> str:
     if run.not_before is not None and not waiting_runs().filter(pk=run.pk).exists():
         return f"Its retry delay runs until {run.not_before:%Y-%m-%d %H:%M:%S} UTC."
     matches = worker_matcher()
-    workers = list(
-        Worker.objects.filter(is_enabled=True).order_by().values("properties", "is_connected")
-    )
+    workers = enabled_workers.rows()
     matching = [worker for worker in workers if matches(run.job.properties, worker["properties"])]
     if not matching:
         return f"No enabled worker has the properties this job needs: {run.job.properties}."
@@ -180,6 +180,11 @@ def waiting_reason(run: Run) -> str:
     if ahead:
         return f"Queued behind {ahead} run(s) for the same workers, which are all busy."
     return "Every matching worker is busy."
+
+
+@prepared
+def enabled_workers() -> QuerySet:
+    return Worker.objects.filter(is_enabled=True).order_by().values("properties", "is_connected")
 
 
 def runs_ahead_for_the_same_workers(run: Run, workers: list[dict]) -> int:

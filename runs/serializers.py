@@ -1,10 +1,11 @@
 import functools
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
 
 from orchestra.extensions import run_transformers
+from orchestra.prepared import prepared
 from runs.models import (
     FINAL_STATUSES, NotificationAttempt, NotificationDelivery, Run, RunStep, Status,
 )
@@ -122,6 +123,11 @@ def run_detail_queryset():
 FIXED_RELATIONS = [relation for relation in RUN_RELATIONS if relation != "worker"]
 
 
+@prepared
+def run_with_worker(key: int) -> QuerySet:
+    return Run.objects.select_related("worker").filter(pk=key).order_by()[:1]
+
+
 def run_detail_of_new_run(run: Run) -> Run:
     """`run`, just created by this process, read again for RunDetailSerializer: what
     RunDetailSerializer would show of `run_detail_queryset().get(pk=run.pk)`, for less.
@@ -132,7 +138,7 @@ def run_detail_of_new_run(run: Run) -> Run:
     them. A pipeline's children are read, and retries once it has ended (only an ended run has
     any). A trigger's answer was the trigger request's largest cost (bench/README.md).
     """
-    fresh = Run.objects.select_related("worker").get(pk=run.pk)
+    fresh = run_with_worker.first(run.pk)
     for relation in FIXED_RELATIONS:
         setattr(fresh, relation, getattr(run, relation))
     # Filled in as prefetch_related_objects() would: the serializer reads these relations.

@@ -7,13 +7,14 @@ Synchronous functions: the connection's consumer (workers.consumers) calls each 
 
 import logging
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from orchestra.audit import Actor
 from orchestra.database import atomic, locked, retried_on_conflict, unique_row
 from orchestra.models import Token
+from orchestra.prepared import prepared
 from orchestra.roles import CONNECT_WORKER
 from orchestra.tokens import authenticate_token
 from orchestra.values import InvalidValue, check_identifier, check_properties, check_text
@@ -180,12 +181,19 @@ def claimed_run_requests(worker: Worker, offered: set[str]) -> list[dict]:
     """The requests of the runs claimed for the worker and not in `offered`, oldest first."""
     # No more runs are claimed for a worker than it has executors: those offered are left
     # out here rather than in the query, whose size would grow with them.
-    runs = (
-        Run.objects.filter(worker=worker, status=Status.PENDING)
+    return [
+        sync.run_request(run) for run in runs_claimed_for.rows(worker.pk)
+        if run.identifier not in offered
+    ]
+
+
+@prepared
+def runs_claimed_for(worker_key: int) -> QuerySet:
+    return (
+        Run.objects.filter(worker_id=worker_key, status=Status.PENDING)
         .select_related("job", "project").only(*sync.RUN_REQUEST_FIELDS)
         .order_by("created", "id")
     )
-    return [sync.run_request(run) for run in runs if run.identifier not in offered]
 
 
 def still_claimed(worker: Worker, run_identifiers: list[str]) -> set[str]:
@@ -199,13 +207,19 @@ def still_claimed(worker: Worker, run_identifiers: list[str]) -> set[str]:
 def confirm_started(worker: Worker, run_identifier: str) -> bool:
     """The worker holds the run now; True when it must be told to abort it."""
     # With its project, which the start's metrics label it by.
-    run = unique_row(
-        Run.objects.filter(identifier=run_identifier, worker=worker).select_related("project")
-    )
+    run = run_to_start.first(run_identifier, worker.pk)
     if run is None:
         return False
     start_run(run, worker)
     return run.abort_requested
+
+
+@prepared
+def run_to_start(identifier: str, worker_key: int) -> QuerySet:
+    return (
+        Run.objects.filter(identifier=identifier, worker_id=worker_key)
+        .select_related("project").order_by()[:1]
+    )
 
 
 def end_in_exception(worker: Worker, run_identifier: str, message: str) -> None:

@@ -30,10 +30,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Now
 
 from orchestra.database import unique_row
+from orchestra.prepared import PreparedRead, prepared
 from runs.actions import Claim, claim_run
 from runs.models import ACTIVE_STATUSES, Run
 from runs.queue import QUEUE_ORDER, matching_jobs, startable_jobs, waiting_jobs, waiting_runs
@@ -66,9 +67,9 @@ class FreeWorker:
 
 
 @functools.lru_cache(maxsize=4)
-def free_worker_rows(inactive_after: float) -> QuerySet:
-    """The rows free_workers reads, built once per process and cloned for each read, as a view
-    class's `queryset` is: building this query cost twice what running it did."""
+def free_worker_rows(inactive_after: float) -> PreparedRead:
+    """The rows free_workers reads, a prepared read: building and compiling this query cost
+    several times what running it did."""
     recent = Now() - timedelta(seconds=inactive_after)
     # Counted through the (worker, status) index: a join with every run of each worker, then
     # a filter, would read a worker's whole history at every trigger.
@@ -76,12 +77,12 @@ def free_worker_rows(inactive_after: float) -> QuerySet:
         Run.objects.filter(worker=OuterRef("pk"), status__in=ACTIVE_STATUSES)
         .values("worker").annotate(count=Count("pk")).values("count")
     )
-    return (
+    return prepared(lambda: (
         Worker.objects.filter(is_connected=True, is_enabled=True, last_seen__gte=recent)
         .exclude(channel_name="").order_by()
         .annotate(busy=Coalesce(Subquery(busy, output_field=IntegerField()), 0))
         .values_list("pk", "properties", "channel_name", "executors", "busy")
-    )
+    ))
 
 
 def free_workers() -> list[FreeWorker]:
@@ -89,7 +90,7 @@ def free_workers() -> list[FreeWorker]:
     workers = [
         FreeWorker(pk, properties, channel_name, executors - busy)
         for pk, properties, channel_name, executors, busy
-        in free_worker_rows(settings.WORKER_INACTIVE_AFTER).all()
+        in free_worker_rows(settings.WORKER_INACTIVE_AFTER).rows()
     ]
     # Shuffled first, so that equally free workers share the work.
     random.shuffle(workers)

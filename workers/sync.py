@@ -6,11 +6,14 @@ fsync'd) before the function returns, so an acknowledgement is never ahead of wh
 master has.
 """
 
-from orchestra.database import atomic, is_mongodb, retried_on_conflict, unique_row
+from django.db.models import QuerySet
+
+from orchestra.database import atomic, is_mongodb, retried_on_conflict
 from orchestra.extensions import log_store
+from orchestra.prepared import prepared
 from orchestra.values import InvalidValue, check_count, check_json, check_text, check_timestamp
 from runs.actions import finish_run, record_log_size, record_progress, release_run, start_run
-from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, Status
+from runs.models import ACTIVE_STATUSES, FINAL_STATUSES, Run, RunStep, Status
 from workers.metrics import LOG_BYTES_RECEIVED
 from workers.models import Worker
 
@@ -65,10 +68,15 @@ def check_run_identifier(value: object, field: str) -> str:
         )
 
 
+@prepared
+def run_by_identifier(identifier: str) -> QuerySet:
+    return Run.objects.filter(identifier=identifier).select_related("job", "project").order_by()[:1]
+
+
 def run_of(worker: Worker, run_identifier: object) -> Run:
     """The run `worker` holds, or SyncError: a worker may only touch its own runs."""
     check_run_identifier(run_identifier, "run")
-    run = unique_row(Run.objects.filter(identifier=run_identifier).select_related("job", "project"))
+    run = run_by_identifier.first(run_identifier)
     if run is None:
         raise SyncError(f"unknown run {run_identifier!r}")
     if run.worker_id != worker.pk:
@@ -79,10 +87,12 @@ def run_of(worker: Worker, run_identifier: object) -> Run:
 def step_log_sizes(run: Run) -> dict[str, int]:
     """The durable size of every step's log, keyed by the step index as text (JSON keys)."""
     store = log_store()
-    return {
-        str(index): store.size(run.identifier, index)
-        for index in run.steps.order_by().values_list("index", flat=True)
-    }
+    return {str(index): store.size(run.identifier, index) for index in step_indexes.rows(run.pk)}
+
+
+@prepared
+def step_indexes(run_key: int) -> QuerySet:
+    return RunStep.objects.filter(run_id=run_key).order_by().values_list("index", flat=True)
 
 
 # What run_request reads of a run and its job and project: a run read to be offered loads only
