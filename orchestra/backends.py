@@ -8,8 +8,9 @@ members of the administrator role, and nothing else to anyone.
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from orchestra.prepared import prepared
 from orchestra.roles import CONNECT_WORKER, is_administrator
 
 ADMIN_APPS = {"auth", "orchestra", "projects", "runs", "workers"}
@@ -26,12 +27,19 @@ class PermissionBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
                 return super().get_all_permissions(user_obj, obj)
-            held = (
-                Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
-                .order_by().values_list("content_type__app_label", "codename")
-            )
-            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in held}
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}" for app_label, codename in permissions_of.rows(user_obj.pk)
+            }
         return user_obj._perm_cache
+
+
+@prepared
+def permissions_of(user_key: int) -> QuerySet:
+    """(app label, codename) of the permissions a user holds, their own and their groups'."""
+    return (
+        Permission.objects.filter(Q(user=user_key) | Q(group__user=user_key))
+        .order_by().values_list("content_type__app_label", "codename")
+    )
 
 
 class AdministratorBackend(BaseBackend):

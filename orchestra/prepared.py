@@ -31,24 +31,24 @@ from django.db.models.query import (
     FlatValuesListIterable, ModelIterable, ValuesIterable, ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.sql import UpdateQuery
 from django.db.models.sql.compiler import SQLCompiler
 
 from orchestra.database import is_mongodb
 
-# Stand-ins no real value equals: far outside any key, a text no identifier may hold, a moment
-# before any run.
-_INT_BASE = -(2**52)
+# Stand-ins: a statement is compiled with two sets of them, which must land in the same
+# parameters. Integers fit every integer field (Django refuses a value out of a field's range).
 _EPOCH = datetime(1901, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
 
 
-def _stand_in(kind: type, index: int) -> Any:
+def _stand_in(kind: type, index: int, series: int) -> Any:
     if kind is int:
-        return _INT_BASE - index
+        return 31000 + 1000 * series + index
     if kind is str:
-        return f"\x1eprepared-parameter-{index}\x1e"
+        return f"\x1eprepared-parameter-{series}-{index}\x1e"
     if kind is datetime:
-        return _EPOCH + timedelta(microseconds=index + 1)
-    raise TypeError(f"a prepared read's parameters are int, str or datetime, not {kind!r}")
+        return _EPOCH + timedelta(days=series, microseconds=index + 1)
+    raise TypeError(f"a prepared statement's parameters are int, str or datetime, not {kind!r}")
 
 
 @dataclass
@@ -58,11 +58,15 @@ class Compiled:
     # (position in params, index of the value, how the value is written as a parameter)
     slots: list[tuple[int, int, Callable[[Any], Any]]]
     compiler: SQLCompiler
-    shape: type
+    shape: type | None = None
 
 
-class PreparedRead:
-    def __init__(self, build: Callable[..., QuerySet]):
+class Prepared:
+    """A statement built by `build` from its values, compiled once per connection."""
+
+    what = "prepared statement"
+
+    def __init__(self, build: Callable):
         self.build = build
         self.name = build.__qualname__
         self.kinds = [
@@ -70,10 +74,8 @@ class PreparedRead:
         ]
         self.compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def rows(self, *values) -> list:
-        """What `list(build(*values))` gives."""
-        if is_mongodb():
-            return list(self.build(*values))
+    def execute(self, values: tuple, fetch: bool) -> tuple[Compiled, list | int]:
+        """Run the statement with `values`: its rows if `fetch`, else how many it changed."""
         # Compiled for each connection (one per thread), whose compiler it keeps for its rows.
         database = connections[DEFAULT_DB_ALIAS]
         compiled = self.compiled.get(database)
@@ -84,7 +86,68 @@ class PreparedRead:
             params[position] = written(values[index])
         with database.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            fetched = cursor.fetchall()
+            return compiled, cursor.fetchall() if fetch else cursor.rowcount
+
+    def compile(self, database) -> Compiled:
+        found = []
+        for series in (0, 1):
+            stand_ins = [_stand_in(kind, index, series) for index, kind in enumerate(self.kinds)]
+            compiler, shape = self.compiler(database, stand_ins)
+            sql, params = compiler.as_sql()
+            slots = self.slots(database, params, stand_ins)
+            found.append((sql, [(position, index) for position, index, _ in slots]))
+        if found[0] != found[1]:
+            # A stand-in equal to a constant of the statement, or changing its text.
+            raise ValueError(f"{self.what} {self.name}: its values change more than its "
+                             "parameters")
+        return Compiled(sql, list(params), slots, compiler, shape)
+
+    def compiler(self, database, stand_ins: list) -> tuple[SQLCompiler, type | None]:
+        """The statement built with `stand_ins`, compiled for `database`, and the iterable
+        class that makes a read's rows."""
+        raise NotImplementedError
+
+    def slots(self, database, params, stand_ins: list) -> list[tuple[int, int, Callable]]:
+        slots = []
+        for index, (kind, stand_in) in enumerate(zip(self.kinds, stand_ins)):
+            written = self.writer(database, kind)
+            found = [
+                (position, index, self.typed(written, type(written(stand_in)), type(param)))
+                for position, param in enumerate(params)
+                if isinstance(param, type(written(stand_in))) and param == written(stand_in)
+            ]
+            if not found:
+                raise ValueError(
+                    f"{self.what} {self.name}: its parameter {index} is not a parameter of "
+                    "the compiled SQL (written into its text, or transformed)"
+                )
+            slots.extend(found)
+        return slots
+
+    @staticmethod
+    def typed(written: Callable[[Any], Any], kind: type, compiled: type) -> Callable[[Any], Any]:
+        """`written`, then made the type of the compiled parameter where that is a subclass of
+        `kind` (PostgreSQL's integers are typed by their field's size: psycopg's Int4 for an
+        IntegerField)."""
+        if compiled is kind:
+            return written
+        return lambda value: None if value is None else compiled(written(value))
+
+    @staticmethod
+    def writer(database, kind: type) -> Callable[[Any], Any]:
+        if kind is datetime:
+            return database.ops.adapt_datetimefield_value
+        return lambda value: value
+
+
+class PreparedRead(Prepared):
+    what = "prepared read"
+
+    def rows(self, *values) -> list:
+        """What `list(build(*values))` gives."""
+        if is_mongodb():
+            return list(self.build(*values))
+        compiled, fetched = self.execute(values, fetch=True)
         if compiled.compiler.has_extra_select:
             fetched = [row[: compiled.compiler.col_count] for row in fetched]
         return self.materialise(compiled, fetched)
@@ -94,8 +157,7 @@ class PreparedRead:
         rows = self.rows(*values)
         return rows[0] if rows else None
 
-    def compile(self, database) -> Compiled:
-        stand_ins = [_stand_in(kind, index) for index, kind in enumerate(self.kinds)]
+    def compiler(self, database, stand_ins: list) -> tuple[SQLCompiler, type]:
         queryset = self.build(*stand_ins)
         shape = queryset._iterable_class
         if shape not in (ModelIterable, ValuesIterable, ValuesListIterable, FlatValuesListIterable):
@@ -110,28 +172,7 @@ class PreparedRead:
             if fields != names:
                 raise TypeError(f"prepared read {self.name}: name values_list()'s fields in "
                                 "the order Django selects them")
-        compiler = query.get_compiler(using=database.alias)
-        sql, params = compiler.as_sql()
-        slots = []
-        for index, (kind, stand_in) in enumerate(zip(self.kinds, stand_ins)):
-            written = self.writer(database, kind)
-            positions = [
-                position for position, param in enumerate(params)
-                if type(param) is type(written(stand_in)) and param == written(stand_in)
-            ]
-            if not positions:
-                raise ValueError(
-                    f"prepared read {self.name}: its parameter {index} is not a parameter of "
-                    "the compiled SQL (written into its text, or transformed)"
-                )
-            slots.extend((position, index, written) for position in positions)
-        return Compiled(sql, list(params), slots, compiler, shape)
-
-    @staticmethod
-    def writer(database, kind: type) -> Callable[[Any], Any]:
-        if kind is datetime:
-            return database.ops.adapt_datetimefield_value
-        return lambda value: value
+        return query.get_compiler(using=database.alias), shape
 
     @staticmethod
     def materialise(compiled: Compiled, fetched: list) -> list:
@@ -166,6 +207,36 @@ def _instances(compiler: SQLCompiler, rows):
         yield instance
 
 
+class PreparedUpdate(Prepared):
+    what = "prepared update"
+
+    def run(self, *values) -> int:
+        """What `queryset.update(**changes)` gives, `build(*values)` being (queryset, changes):
+        how many rows it changed. A value may be None only where it is set."""
+        if is_mongodb():
+            queryset, changes = self.build(*values)
+            return queryset.update(**changes)
+        return self.execute(values, fetch=False)[1]
+
+    def compiler(self, database, stand_ins: list) -> tuple[SQLCompiler, None]:
+        queryset, changes = self.build(*stand_ins)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(changes)
+        query.annotations = {}
+        query.get_initial_alias()
+        if query.count_active_tables() > 1 or query.related_updates:
+            # Django would select the rows' keys first on some databases, and write them into
+            # the statement: not a statement to run again with other values.
+            raise TypeError(f"prepared update {self.name}: filter on the updated table alone")
+        return query.get_compiler(using=database.alias), None
+
+
 def prepared(build: Callable[..., QuerySet]) -> PreparedRead:
     """Declare a read whose shape is fixed and whose values change (see the module)."""
     return PreparedRead(build)
+
+
+def prepared_update(build: Callable[..., tuple[QuerySet, dict]]) -> PreparedUpdate:
+    """Declare an update whose shape is fixed and whose values change: `build` gives the
+    queryset to update and its changes."""
+    return PreparedUpdate(build)

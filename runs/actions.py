@@ -13,7 +13,7 @@ made by a person writes its audit record in the same transaction. What reacts to
 
 import enum
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -23,7 +23,7 @@ from orchestra import audit
 from orchestra.audit import Actor
 from orchestra.database import atomic, locked, retried_on_conflict
 from orchestra.extensions import log_store
-from orchestra.prepared import prepared
+from orchestra.prepared import prepared, prepared_update
 from runs.models import (
     ACTIVE_STATUSES, FINAL_STATUSES, Resource, Run, RunStep, Status,
 )
@@ -235,13 +235,18 @@ def ended_run_values(key: int) -> QuerySet:
 def _claim(run: Run, worker) -> Claim:
     if run.job.has_run_limits and not _within_limits(run.job_id):
         return Claim.LIMITED
-    claimed = Run.objects.filter(
-        pk=run.pk, status=Status.PENDING, worker=None, abort_requested=False
-    ).update(worker=worker, last_update=timezone.now())
-    if not claimed:
+    if not claim_of_run.run(run.pk, worker.pk, timezone.now()):
         return Claim.GONE
     run.worker = worker
     return Claim.CLAIMED
+
+
+@prepared_update
+def claim_of_run(run_key: int, worker_key: int, now: datetime) -> tuple[QuerySet, dict]:
+    return (
+        Run.objects.filter(pk=run_key, status=Status.PENDING, worker=None, abort_requested=False),
+        {"worker_id": worker_key, "last_update": now},
+    )
 
 
 def _within_limits(job_id: int) -> bool:
@@ -263,13 +268,19 @@ def _within_limits(job_id: int) -> bool:
 def start_run(run: Run, worker) -> bool:
     """The worker confirmed it holds `run`: pending becomes running."""
     now = timezone.now()
-    started = Run.objects.filter(pk=run.pk, worker=worker, status=Status.PENDING).update(
-        status=Status.RUNNING, started=now, last_update=now
-    )
+    started = start_of_run.run(run.pk, worker.pk, now)
     if started:
         run.status, run.started = Status.RUNNING, now
         run_started.send(sender=Run, run=run)
     return bool(started)
+
+
+@prepared_update
+def start_of_run(run_key: int, worker_key: int, now: datetime) -> tuple[QuerySet, dict]:
+    return (
+        Run.objects.filter(pk=run_key, worker_id=worker_key, status=Status.PENDING),
+        {"status": Status.RUNNING, "started": now, "last_update": now},
+    )
 
 
 @retried_on_conflict
@@ -309,13 +320,22 @@ def record_progress(run: Run, worker, steps: list[dict], results: dict) -> bool:
             return False
         run.results = results
         for step in steps:
-            RunStep.objects.filter(run=run, index=step["index"]).update(
-                status=step["status"], started=step["started"], completed=step["completed"]
+            progress_of_step.run(
+                run.pk, step["index"], step["status"], step["started"], step["completed"]
             )
         # Read as running, it is running: no run goes back to pending once started.
         if run.status == Status.PENDING:
             start_run(run, worker)
     return True
+
+
+@prepared_update
+def progress_of_step(run_key: int, index: int, status: str, started: datetime,
+                     completed: datetime) -> tuple[QuerySet, dict]:
+    return (
+        RunStep.objects.filter(run_id=run_key, index=index),
+        {"status": status, "started": started, "completed": completed},
+    )
 
 
 def record_log_size(run: Run, step_index: int, size: int) -> None:

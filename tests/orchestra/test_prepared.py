@@ -1,4 +1,5 @@
-"""Prepared reads give what their querysets give, with each call's values, compiled once."""
+"""Prepared reads and updates do what their querysets do, with each call's values, compiled
+once per connection."""
 
 from datetime import datetime, timedelta
 
@@ -9,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orchestra.audit import SYSTEM
-from orchestra.database import is_mongodb
-from orchestra.prepared import prepared
+from orchestra.database import is_mongodb  # noqa: F401 (the skip conditions)
+from orchestra.prepared import prepared, prepared_update
 from projects.models import Job, Project
 from runs.actions import do_trigger_run
-from runs.models import Run
+from runs.models import Run, Status
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db]
 
@@ -88,7 +89,10 @@ def test_a_prepared_read_is_built_and_compiled_once_per_connection(runs):
         return Run.objects.filter(identifier=identifier).values_list("job_id", flat=True)
 
     assert [job_of_run.rows(run.identifier) for run in runs] == [[run.job_id] for run in runs]
-    assert len(built) == 1
+    # Built with two sets of stand-ins, which must compile alike; then never again.
+    assert len(built) == 2
+    job_of_run.rows(runs[0].identifier)
+    assert len(built) == 2
 
 
 @pytest.mark.skipif("is_mongodb()", reason="MongoDB's queries are not SQL: they are run as built")
@@ -100,3 +104,34 @@ def test_a_value_the_sql_does_not_hold_as_a_parameter_fails_naming_the_read(runs
 
     with pytest.raises(ValueError, match="runs_named_like.*parameter 0"):
         runs_named_like.rows("a")
+
+
+@prepared_update
+def message_of_pending_runs(job_key: int, message: str, completed: datetime) -> tuple[QuerySet, dict]:
+    return (
+        Run.objects.filter(job_id=job_key, status=Status.PENDING),
+        {"status_message": message, "completed": completed},
+    )
+
+
+def test_a_prepared_update_changes_the_rows_each_calls_values_choose(runs):
+    job_j, job_k = runs[0].job_id, runs[2].job_id
+    moment = timezone.now().replace(microsecond=0)  # MongoDB keeps milliseconds
+    assert message_of_pending_runs.run(job_j, "first", moment) == 2
+    assert message_of_pending_runs.run(job_k, "second", None) == 1
+    idle = Job.objects.create(project=runs[0].project, identifier="idle", display_name="Idle",
+                              steps=[{"name": "a", "command": ["true"]}])
+    assert message_of_pending_runs.run(idle.pk, "nobody's", moment) == 0
+    assert sorted(Run.objects.values_list("job_id", "status_message", "completed")) == sorted([
+        (job_j, "first", moment), (job_j, "first", moment), (job_k, "second", None),
+    ])
+
+
+@pytest.mark.skipif("is_mongodb()", reason="MongoDB's queries are not SQL: they are run as built")
+def test_a_prepared_update_that_filters_on_another_table_is_refused(runs):
+    @prepared_update
+    def message_of_project_runs(project: str) -> tuple[QuerySet, dict]:
+        return Run.objects.filter(project__identifier=project), {"status_message": "x"}
+
+    with pytest.raises(TypeError, match="message_of_project_runs"):
+        message_of_project_runs.run("p")
