@@ -1,5 +1,6 @@
 """Worker client pieces that need no master: independence from Django, retry delays, log cuts."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,37 @@ def test_run_directories_are_rediscovered(tmp_path):
     RunDirectory.create(tmp_path, {"identifier": "bbb", "steps": []})
     (tmp_path / "not-a-run").mkdir()
     assert [directory.identifier for directory in RunDirectory.discover(tmp_path)] == ["aaa", "bbb"]
+
+
+def test_a_run_directory_whose_request_never_reached_the_disk_is_removed(tmp_path):
+    RunDirectory.create(tmp_path, {"identifier": "aaa", "steps": []})
+    # The machine went down before the request was durable: its file is empty, or cut short.
+    for identifier, written in (("bbb", b""), ("ccc", b'{"identifier": "ccc", "st')):
+        (tmp_path / identifier).mkdir()
+        (tmp_path / identifier / "run.json").write_bytes(written)
+    assert [directory.identifier for directory in RunDirectory.discover(tmp_path)] == ["aaa"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["aaa"]
+
+
+def test_a_runs_request_goes_to_disk_while_its_executor_starts_and_before_the_answer(
+    tmp_path, monkeypatch
+):
+    from workers.client import connection, rundir
+
+    happened = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        happened.append(f"fsync {os.path.basename(os.readlink(f'/proc/self/fd/{descriptor}'))}")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(rundir.os, "fsync", fsync)
+    client = connection.WorkerClient(["ws://127.0.0.1:9/ws/master/"], "token", "w1", {}, 1,
+                                     tmp_path, fork_server=False)
+    monkeypatch.setattr(client, "start_executor", lambda directory: happened.append("executor"))
+    answer = client.start_run({"identifier": "r1", "project": "p", "job": "j", "steps": []})
+    happened.append(answer["type"])
+    assert happened == ["executor", "fsync run.json", "response"]
 
 
 def test_a_second_client_on_the_same_data_directory_refuses_to_start(tmp_path, capsys):

@@ -196,6 +196,8 @@ class WorkerClient:
             return {"type": "response"}  # offered again after a lost answer: already running
         directory = RunDirectory.create(self.runs_root, {**request, "worker": self.identifier})
         self.start_executor(directory)
+        # On disk while the executor starts, and before the answer (RunDirectory.create).
+        directory.make_durable()
         self.held[identifier] = HeldRun(directory)
         self.watcher.watch(identifier, directory.path)
         logger.info("run %s (%s/%s) started", identifier, request["project"], request["job"])
