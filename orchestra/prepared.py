@@ -19,7 +19,7 @@ value in the wrong place. On MongoDB, whose queries are not SQL, the queryset is
 """
 
 import inspect
-import weakref
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -72,15 +72,17 @@ class Prepared:
         self.kinds = [
             parameter.annotation for parameter in inspect.signature(build).parameters.values()
         ]
-        self.compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Per thread, as Django's connections are: what is compiled for a connection keeps it
+        # (its compiler does), and goes with its thread, as the connection does.
+        self.compiled = threading.local()
 
     def execute(self, values: tuple, fetch: bool) -> tuple[Compiled, list | int]:
         """Run the statement with `values`: its rows if `fetch`, else how many it changed."""
         # Compiled for each connection (one per thread), whose compiler it keeps for its rows.
         database = connections[DEFAULT_DB_ALIAS]
-        compiled = self.compiled.get(database)
-        if compiled is None:
-            compiled = self.compiled[database] = self.compile(database)
+        compiled = getattr(self.compiled, "statement", None)
+        if compiled is None or compiled.compiler.connection is not database:
+            compiled = self.compiled.statement = self.compile(database)
         params = list(compiled.params)
         for position, index, written in compiled.slots:
             params[position] = written(values[index])

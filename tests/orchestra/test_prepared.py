@@ -1,10 +1,13 @@
 """Prepared reads and updates do what their querysets do, with each call's values, compiled
 once per connection."""
 
+import gc
+import threading
+import weakref
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,6 +18,7 @@ from orchestra.prepared import prepared, prepared_update
 from projects.models import Job, Project
 from runs.actions import do_trigger_run
 from runs.models import Run, Status
+from workers.models import Worker
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db]
 
@@ -135,3 +139,30 @@ def test_a_prepared_update_that_filters_on_another_table_is_refused(runs):
 
     with pytest.raises(TypeError, match="message_of_project_runs"):
         message_of_project_runs.run("p")
+
+
+@prepared
+def workers_named(identifier: str) -> QuerySet:
+    return Worker.objects.filter(identifier=identifier)
+
+
+def test_a_prepared_read_keeps_no_connection_of_a_thread_that_ended(runs):
+    """Request threads beyond the pool's idle ones end: what a prepared read compiled for such a
+    thread must not keep its connection (and the database session in it) alive."""
+    connections_of_the_thread, rows = [], []
+
+    def read() -> None:
+        try:
+            connections_of_the_thread.append(weakref.ref(connections[DEFAULT_DB_ALIAS]))
+            # Workers: a table this test's transaction did not write (SQLite's in-memory test
+            # database, shared between threads, locks the ones it did).
+            rows.append(workers_named.rows("w1"))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert rows == [[]]
+    assert connections_of_the_thread[0]() is None
