@@ -3,14 +3,14 @@ last day, and the whole fleet's executors for the overview.
 
 A worker's busy executors are the runs it holds (claimed or running), counted in one grouped
 query over the (worker, status) index for all the workers of a page; its last day is one grouped
-query over the (worker, completed) index: at most 24 rows per status and worker come back,
-however many runs they ran.
+query over the (worker, completed) index: at most 24 rows per worker come back, however many
+runs they ran.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from runs.models import ACTIVE_STATUSES, Run, Status
@@ -140,16 +140,27 @@ def last_day(worker_keys: list[int], now: datetime) -> dict[int, LastDay]:
     current = now.replace(minute=0, second=0, microsecond=0)
     first = current - timedelta(hours=HOURS - 1)
     counts = {key: ([0] * HOURS, [0] * HOURS) for key in worker_keys}
-    ended = (Run.objects.filter(worker_id__in=worker_keys, completed__gte=first)
-             .order_by().annotate(hour=TruncHour("completed"))
-             .values("worker_id", "hour", "status").annotate(runs=Count("id")))
-    for row in ended:
+    for row in last_day_counts(worker_keys, first):
         hour = int((row["hour"] - first).total_seconds() // 3600)
         if 0 <= hour < HOURS:
-            kind = 0 if row["status"] == Status.SUCCEEDED else 1
-            counts[row["worker_id"]][kind][hour] += row["runs"]
+            counts[row["worker_id"]][0][hour] += row["succeeded"]
+            counts[row["worker_id"]][1][hour] += row["runs"] - row["succeeded"]
     return {key: LastDay(succeeded=succeeded, others=others)
             for key, (succeeded, others) in counts.items()}
+
+
+def last_day_counts(worker_keys: list[int], first: datetime) -> QuerySet:
+    """Per worker and hour since `first`: its ended runs, and how many of them succeeded.
+
+    Grouped by worker and hour alone: grouped by status too, SQLite chose the (worker, status)
+    index for the grouping and read every run the workers ever ran (0.8 s with a million runs,
+    bench/README.md) where the (worker, completed) index reads the last day's.
+    """
+    return (
+        Run.objects.filter(worker_id__in=worker_keys, completed__gte=first)
+        .order_by().annotate(hour=TruncHour("completed")).values("worker_id", "hour")
+        .annotate(runs=Count("id"), succeeded=Count("id", filter=Q(status=Status.SUCCEEDED)))
+    )
 
 
 def load(workers: list[Worker], now: datetime) -> list[tuple[Worker, Executors, LastDay]]:

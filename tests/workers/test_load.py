@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Job, Project
 from runs.models import Run, Status
 from runs.queue import queue_state
-from workers.load import Executors, LastDay, executors, fleet, last_day
+from workers.load import Executors, LastDay, executors, fleet, last_day, last_day_counts
 from workers.models import Worker
 
 pytestmark = [pytest.mark.database, pytest.mark.django_db]
@@ -96,3 +96,51 @@ def test_the_queue_is_the_runs_waiting_for_a_worker_and_the_age_of_the_oldest(jo
     state = queue_state(NOW)
     assert (state.length, state.oldest_age) == (2, 420.0)
     assert state.text == "2 runs wait for a worker, the oldest for 7 min."
+
+
+# SQLite's statistics of the runs' table with a million runs of five workers (ANALYZE after
+# `bench/pages.py --runs 1000000`), by index name (the migrations name them alike everywhere).
+MILLION_RUNS_STATISTICS = {
+    "runs_run_worker__92081e_idx": "1000000 200000 1",
+    "runs_run_hook_id_c012dcee": "1000000 1000000",
+    "runs_run_retry_of_id_ce32c0bf": "1000000 1000000",
+    "runs_run_status_a4ccea_idx": "1000000 250000 50000 50000 1",
+    "runs_run_job_id_85586d_idx": "1000000 50000 50000 1",
+    "runs_run_status_fac4b0_idx": "1000000 250000 1",
+    "runs_run_complet_c4425a_idx": "1000000 1",
+    "runs_run_started_741f4a_idx": "1000000 1",
+    "runs_run_source_819b6d_idx": "1000000 1000000 1",
+    "runs_run_created_d22f6a_idx": "1000000 1 1",
+    "runs_run_job_id_5d1409_idx": "1000000 50000 12500 1",
+    "runs_run_project_a0ea9e_idx": "1000000 250000 62500 1",
+    "runs_run_worker__c654c1_idx": "1000000 200000 50000",
+    "runs_run_project_ce9497_idx": "1000000 250000 1",
+    "runs_run_job_id_cd8548_idx": "1000000 50000 1",
+    "runs_run_status_9f92ab_idx": "1000000 250000 1",
+    "runs_run_parent_id_8594b290": "1000000 1000000",
+    "runs_run_worker_id_0c219627": "1000000 200000",
+    "runs_run_triggered_by_id_82317595": "1000000 1000000",
+    "runs_run_schedule_id_6c827442": "1000000 1000000",
+    "runs_run_project_id_f1a383ab": "1000000 250000",
+    "runs_run_job_id_0ad2ed4c": "1000000 50000",
+    "sqlite_autoindex_runs_run_1": "1000000 1",
+}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the plan asked of is SQLite's")
+def test_the_last_day_reads_the_workers_last_day_not_their_whole_history(job):
+    """With the statistics of a long history, SQLite chose the (worker, status) index for a
+    grouping by status, and read every run the workers ever ran (0.8 s with a million)."""
+    workers = [Worker.objects.create(identifier=f"w{n}") for n in range(5)]
+    for n in range(10):
+        add_run(job, workers[n % 5], completed=NOW - timedelta(hours=n))
+    names = {tuple(index.fields): index.name for index in Run._meta.indexes}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'runs_run'")
+        for index, statistics in MILLION_RUNS_STATISTICS.items():
+            cursor.execute("INSERT INTO sqlite_stat1 VALUES ('runs_run', %s, %s)",
+                           [index, statistics])
+        cursor.execute("ANALYZE sqlite_schema")  # the planner reads them again
+    plan = last_day_counts([worker.pk for worker in workers], NOW - timedelta(hours=23)).explain()
+    assert f"USING INDEX {names[('worker', 'completed')]} (worker_id=? AND completed>?)" in plan, plan
